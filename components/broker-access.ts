@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AdminUser } from "./providers/rabbitmqctl-admin";
+
+export interface BrokerAccessArgs {
+    /** Container the node runs in, and its id (a new container means a fresh node). */
+    readonly container: pulumi.Input<string>;
+    readonly containerId: pulumi.Input<string>;
+    /** Admin user name (default admin). */
+    readonly username: string;
+    /** Secret. */
+    readonly password: pulumi.Input<string>;
+    /** User tags (default ["administrator"]). */
+    readonly tags: string[];
+    /** Delete the `guest` user (default true). */
+    readonly removeGuest: boolean;
+}
+
+/**
+ * The seed tutorial's `rabbitmqctl add_user` and `set_user_tags`, plus removing `guest`.
+ * The admin's permissions are granted by BrokerTopology (they may name vhosts it creates).
+ */
+export class BrokerAccess extends pulumi.ComponentResource {
+    readonly username: pulumi.Output<string>;
+
+    constructor(name: string, args: BrokerAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerAccess", name, {}, opts);
+        const admin = new AdminUser(`${name}-admin`, {
+            container: args.container,
+            containerId: args.containerId,
+            username: args.username,
+            password: pulumi.secret(args.password),
+            tags: args.tags,
+            removeGuest: args.removeGuest,
+        }, { parent: this });
+        this.username = admin.username;
+        this.registerOutputs({ username: this.username });
+    }
+}

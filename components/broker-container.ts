@@ -1,0 +1,66 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DockerVolume } from "./providers/docker-volume";
+import { RabbitmqContainer } from "./providers/rabbitmq-container";
+
+export interface BrokerContainerArgs {
+    /** Image id to run (from BrokerImage). */
+    readonly image: pulumi.Input<string>;
+    /** Docker names derive from it: burrow-<stack>, burrow-<stack>-data. */
+    readonly stack: string;
+    /** Host address the ports are published on (default 127.0.0.1). */
+    readonly bindAddress: string;
+    readonly amqpPort: number;
+    readonly managementPort: number;
+    readonly memoryLimitMb: number;
+    readonly memoryHighWatermark: number;
+    /** Secret. */
+    readonly erlangCookie: pulumi.Input<string>;
+    /** Keep the data volume on destroy (default false). */
+    readonly keepData: boolean;
+    /** How long to wait for "Starting broker... completed" (default 180 s). */
+    readonly readyTimeoutMs?: number;
+}
+
+/** The fixed node name: data in the volume belongs to it, so it must not change when the container does. */
+export const NODE_HOSTNAME = "burrow";
+export const NODE_NAME = `rabbit@${NODE_HOSTNAME}`;
+
+/**
+ * The broker container: ports on 127.0.0.1 by default, /var/lib/rabbitmq on a named volume,
+ * a fixed node name, restart policy, memory limit and watermark, and a readiness wait.
+ */
+export class BrokerContainer extends pulumi.ComponentResource {
+    readonly containerName: pulumi.Output<string>;
+    readonly containerId: pulumi.Output<string>;
+    readonly volumeName: pulumi.Output<string>;
+    readonly readyMs: pulumi.Output<number>;
+
+    constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerContainer", name, {}, opts);
+        const labels = { "burrow.stack": args.stack };
+        const volume = new DockerVolume(`${name}-data`, { name: `burrow-${args.stack}-data`, labels }, {
+            parent: this,
+            retainOnDelete: args.keepData,
+        });
+        const container = new RabbitmqContainer(`${name}-node`, {
+            name: `burrow-${args.stack}`,
+            image: args.image,
+            hostname: NODE_HOSTNAME,
+            nodeName: NODE_NAME,
+            bindAddress: args.bindAddress,
+            amqpPort: args.amqpPort,
+            managementPort: args.managementPort,
+            volume: volume.name,
+            memoryLimitMb: args.memoryLimitMb,
+            memoryHighWatermark: args.memoryHighWatermark,
+            erlangCookie: pulumi.secret(args.erlangCookie),
+            labels,
+            readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
+        }, { parent: this, deleteBeforeReplace: true });
+        this.containerName = container.name;
+        this.containerId = container.containerId;
+        this.volumeName = volume.name;
+        this.readyMs = container.readyMs;
+        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, volumeName: this.volumeName });
+    }
+}

@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import { DockerImage } from "./providers/docker-image";
+
+export interface BrokerImageArgs {
+    /** Local base image to build FROM (default burrow/debian:trixie, made by scripts/bootstrap). */
+    readonly baseImage: string;
+    /** Plugins enabled offline at build time; must include rabbitmq_management. */
+    readonly plugins: string[];
+    /** The stack's own image tag; removed again on destroy. */
+    readonly tag: string;
+}
+
+/**
+ * Writes the Dockerfile for the broker: the seed tutorial's install step (erlang and
+ * rabbitmq-server, here from Debian's own packages) and `rabbitmq-plugins enable`.
+ * The install layer comes first so that a plugin change rebuilds in seconds.
+ */
+export function brokerDockerfile(baseImage: string, plugins: string[]): string {
+    return [
+        `FROM ${baseImage}`,
+        `RUN apt-get update \\`,
+        ` && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends erlang-nox rabbitmq-server \\`,
+        ` && rm -rf /var/lib/apt/lists/*`,
+        `RUN rabbitmq-plugins enable --offline ${plugins.join(" ")}`,
+        `COPY burrow-entrypoint /usr/local/bin/burrow-entrypoint`,
+        `HEALTHCHECK --interval=10s --timeout=15s --start-period=60s --retries=3 CMD rabbitmq-diagnostics -q check_running || exit 1`,
+        `EXPOSE 5672 15672`,
+        `ENTRYPOINT ["/usr/local/bin/burrow-entrypoint"]`,
+        ``,
+    ].join("\n");
+}
+
+/** Writes rabbitmq.conf and the Erlang cookie from the container's environment, then runs the node. */
+export const ENTRYPOINT = `#!/bin/sh
+# burrow: node configuration from the container's environment, then RabbitMQ in the foreground.
+set -eu
+cat > /etc/rabbitmq/rabbitmq.conf <<CONF
+listeners.tcp.default = 5672
+management.tcp.port = 15672
+loopback_users.guest = true
+total_memory_available_override_value = \${BURROW_MEMORY_LIMIT_BYTES:-1073741824}
+vm_memory_high_watermark.relative = \${BURROW_MEMORY_HIGH_WATERMARK:-0.6}
+CONF
+chown rabbitmq:rabbitmq /var/lib/rabbitmq
+if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
+  cookie=/var/lib/rabbitmq/.erlang.cookie
+  [ -f "$cookie" ] && chmod 600 "$cookie"
+  (umask 077 && printf '%s' "$BURROW_ERLANG_COOKIE" > "$cookie")
+  chown rabbitmq:rabbitmq "$cookie" && chmod 400 "$cookie"
+fi
+unset BURROW_ERLANG_COOKIE
+exec rabbitmq-server
+`;
+
+/** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
+export class BrokerImage extends pulumi.ComponentResource {
+    readonly imageId: pulumi.Output<string>;
+    readonly tag: pulumi.Output<string>;
+    readonly rabbitmqVersion: pulumi.Output<string>;
+    readonly erlangVersion: pulumi.Output<string>;
+
+    constructor(name: string, args: BrokerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerImage", name, {}, opts);
+        if (!args.plugins.includes("rabbitmq_management")) {
+            throw new Error("`plugins` must include rabbitmq_management: burrow manages the broker through the management API.");
+        }
+        const image = new DockerImage(`${name}-build`, {
+            tag: args.tag,
+            baseImage: args.baseImage,
+            dockerfile: brokerDockerfile(args.baseImage, args.plugins),
+            files: { "burrow-entrypoint": ENTRYPOINT },
+        }, { parent: this });
+        this.imageId = image.imageId;
+        this.tag = image.tag;
+        this.rabbitmqVersion = image.rabbitmqVersion;
+        this.erlangVersion = image.erlangVersion;
+        this.registerOutputs({ imageId: this.imageId, rabbitmqVersion: this.rabbitmqVersion, erlangVersion: this.erlangVersion });
+    }
+}

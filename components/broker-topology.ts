@@ -1,0 +1,115 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ManagementApi } from "../lib/management-client";
+import { GeneratedSecret } from "./providers/generated-secret";
+import { ManagementObject, ManagementObjectInputs } from "./providers/management-object";
+import { BindingSettings, ExchangeSettings, PolicySettings, Permission, QueueSettings, TopicPermission, UserSettings } from "./settings";
+
+export interface BrokerTopologyArgs {
+    /** Management API address and admin credentials (secret). */
+    readonly api: pulumi.Input<ManagementApi>;
+    /** The admin user, for its permissions. */
+    readonly adminName: string;
+    readonly adminPermissions: Permission[];
+    readonly vhosts: string[];
+    /** Users besides the admin; a user without a password gets a generated one. */
+    readonly users: UserSettings[];
+    readonly queues: QueueSettings[];
+    readonly exchanges: ExchangeSettings[];
+    readonly bindings: BindingSettings[];
+    readonly policies: PolicySettings[];
+}
+
+/** Label of an object for resource names: "tasks" in "/", "shop:tasks" elsewhere. */
+const label = (vhost: string, name: string) => (vhost === "/" ? name : `${vhost}:${name}`);
+
+/** The management API body of a queue: type as x-queue-type, arguments as given. */
+export function queueBody(q: QueueSettings): Record<string, unknown> {
+    return { durable: q.durable, auto_delete: q.autoDelete, arguments: { ...q.arguments, "x-queue-type": q.type } };
+}
+
+/**
+ * Users, permissions, vhosts, queues, exchanges, bindings and policies, each one object
+ * of the management API. A binding takes its queue's and exchange's `appliedAt` as its
+ * generation, so replacing a queue (its type or arguments changed) re-creates its bindings.
+ */
+export class BrokerTopology extends pulumi.ComponentResource {
+    /** "vhost/name" of every queue, with its type. */
+    readonly queues: pulumi.Output<Array<{ vhost: string; name: string; type: string }>>;
+    /** Generated or configured passwords of the extra users, by name (secret). */
+    readonly userPasswords: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: BrokerTopologyArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerTopology", name, {}, opts);
+        const api = pulumi.secret(args.api);
+        const object = (role: string, o: Omit<ManagementObjectInputs, "api" | "generation"> & { generation?: pulumi.Input<string> }, dependsOn: pulumi.Resource[] = []) =>
+            new ManagementObject(`${name}-${role}`, { api, generation: "", ...o }, { parent: this, dependsOn, deleteBeforeReplace: true });
+
+        const vhosts = new Map<string, pulumi.Resource>();
+        for (const v of args.vhosts) vhosts.set(v, object(`vhost-${v}`, { kind: "vhost", vhost: v, name: v, body: {} }));
+        const inVhost = (v: string) => (vhosts.has(v) ? [vhosts.get(v)!] : []);
+
+        const permission = (user: string, p: Permission, after: pulumi.Resource[]) =>
+            object(`permission-${label(p.vhost, user)}`, {
+                kind: "permission", vhost: p.vhost, name: user,
+                body: { configure: p.configure, write: p.write, read: p.read },
+            }, [...after, ...inVhost(p.vhost)]);
+        const topicPermission = (user: string, p: TopicPermission, after: pulumi.Resource[]) =>
+            object(`topic-permission-${label(p.vhost, user)}-${p.exchange}`, {
+                kind: "topic-permission", vhost: p.vhost, name: user,
+                body: { exchange: p.exchange, write: p.write, read: p.read },
+            }, [...after, ...inVhost(p.vhost)]);
+
+        // The admin needs its permissions before it can declare anything in a vhost.
+        const adminPermissions = new Map<string, pulumi.Resource>();
+        for (const p of args.adminPermissions) adminPermissions.set(p.vhost, permission(args.adminName, p, []));
+        const declarable = (v: string) => [...inVhost(v), ...(adminPermissions.has(v) ? [adminPermissions.get(v)!] : [])];
+
+        const passwords: Record<string, pulumi.Input<string>> = {};
+        for (const u of args.users) {
+            const password = u.password !== undefined
+                ? pulumi.secret(u.password)
+                : new GeneratedSecret(`${name}-user-${u.name}-password`, { bytes: 18 }, { parent: this }).value;
+            passwords[u.name] = password;
+            const user = object(`user-${u.name}`, {
+                kind: "user", vhost: "/", name: u.name,
+                body: pulumi.secret(pulumi.output(password).apply((pw) => ({ password: pw, tags: u.tags.join(",") }))) as unknown as Record<string, unknown>,
+            });
+            for (const p of u.permissions) permission(u.name, p, [user]);
+            for (const p of u.topicPermissions) topicPermission(u.name, p, [user]);
+        }
+
+        const queues = new Map<string, ManagementObject>();
+        for (const q of args.queues) {
+            queues.set(`${q.vhost}\u0000${q.name}`, object(`queue-${label(q.vhost, q.name)}`, {
+                kind: "queue", vhost: q.vhost, name: q.name, body: queueBody(q),
+            }, declarable(q.vhost)));
+        }
+        const exchanges = new Map<string, ManagementObject>();
+        for (const x of args.exchanges) {
+            exchanges.set(`${x.vhost}\u0000${x.name}`, object(`exchange-${label(x.vhost, x.name)}`, {
+                kind: "exchange", vhost: x.vhost, name: x.name,
+                body: { type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.arguments },
+            }, declarable(x.vhost)));
+        }
+        for (const b of args.bindings) {
+            const src = exchanges.get(`${b.vhost}\u0000${b.source}`);
+            const dst = (b.destinationType === "queue" ? queues : exchanges).get(`${b.vhost}\u0000${b.destination}`);
+            const ends = [src, dst].filter((r): r is ManagementObject => r !== undefined);
+            object(`binding-${label(b.vhost, `${b.source}->${b.destinationType}:${b.destination}:${b.routingKey}`)}`, {
+                kind: "binding", vhost: b.vhost, name: `${b.source} -> ${b.destination} (${b.routingKey})`,
+                body: { source: b.source, destination: b.destination, destinationType: b.destinationType, routing_key: b.routingKey, arguments: b.arguments },
+                generation: pulumi.all(ends.map((r) => r.appliedAt)).apply((ts) => ts.join(",")),
+            }, [...declarable(b.vhost), ...ends]);
+        }
+        for (const p of args.policies) {
+            object(`policy-${label(p.vhost, p.name)}`, {
+                kind: "policy", vhost: p.vhost, name: p.name,
+                body: { pattern: p.pattern, definition: p.definition, priority: p.priority, "apply-to": p.applyTo },
+            }, declarable(p.vhost));
+        }
+
+        this.queues = pulumi.output(args.queues.map((q) => ({ vhost: q.vhost, name: q.name, type: q.type })));
+        this.userPasswords = pulumi.secret(pulumi.all(passwords));
+        this.registerOutputs({ queues: this.queues, userPasswords: this.userPasswords });
+    }
+}

@@ -1,0 +1,100 @@
+// Dynamic provider: builds the broker image with the Docker engine's classic builder,
+// FROM a local base image, never asking a registry.
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { docker } from "../../lib/exec";
+
+export interface DockerImageInputs {
+    /** The stack's own tag, removed on destroy. */
+    tag: string;
+    /** Local image the Dockerfile builds FROM. */
+    baseImage: string;
+    dockerfile: string;
+    /** Extra files of the build context: name -> content. */
+    files: Record<string, string>;
+}
+
+export interface DockerImageOutputs extends DockerImageInputs {
+    imageId: string;
+    /** Content tag kept as the build cache for other stacks (not the stack's). */
+    cacheTag: string;
+    rabbitmqVersion: string;
+    erlangVersion: string;
+}
+
+async function imageExists(ref: string): Promise<boolean> {
+    try {
+        await docker(["image", "inspect", "--format", "{{.Id}}", ref]);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
+    if (!(await imageExists(inputs.baseImage))) {
+        throw new Error(
+            `base image ${inputs.baseImage} is not in the local Docker engine (burrow:baseImage). ` +
+                `Run \`npm run bootstrap\`: it makes burrow/debian:<release> from Debian packages with debootstrap.`,
+        );
+    }
+    const hash = crypto.createHash("sha256").update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files])).digest("hex");
+    const cacheTag = `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-image-"));
+    try {
+        fs.writeFileSync(path.join(dir, "Dockerfile"), inputs.dockerfile);
+        for (const [name, content] of Object.entries(inputs.files)) {
+            fs.writeFileSync(path.join(dir, name), content, { mode: 0o755 });
+        }
+        await docker(["build", "--quiet", "--tag", cacheTag, "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
+            throw new Error(`building the broker image ${inputs.tag} failed (apt-get reaches Debian's mirror from the build): ${e.message}`);
+        });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const { stdout: id } = await docker(["image", "inspect", "--format", "{{.Id}}", inputs.tag]);
+    const { stdout: versions } = await docker([
+        "run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", inputs.tag,
+        "-W", "-f", "${Package}=${Version}\\n", "rabbitmq-server", "erlang-base",
+    ]);
+    const v = Object.fromEntries(versions.trim().split("\n").map((l) => l.split("=") as [string, string]));
+    return { ...inputs, imageId: id.trim(), cacheTag, rabbitmqVersion: v["rabbitmq-server"], erlangVersion: v["erlang-base"] };
+}
+
+export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageOutputs> = {
+    async create(inputs) {
+        const outs = await build(inputs);
+        return { id: outs.tag, outs };
+    },
+    async diff(_id, olds, news) {
+        const replaces = (["tag", "baseImage", "dockerfile", "files"] as const).filter(
+            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+        );
+        // An image removed behind burrow's back is built again.
+        if (replaces.length === 0 && !(await imageExists(olds.tag))) replaces.push("tag");
+        return { changes: replaces.length > 0, replaces };
+    },
+    async read(id, props) {
+        return (await imageExists(id)) ? { id, props } : { id: "", props };
+    },
+    async delete(_id, props) {
+        // Untag only the stack's tag; the content tag stays as a build cache.
+        await docker(["image", "rm", props.tag]).catch((e) => {
+            if (!/No such image/i.test(e.message)) throw e;
+        });
+    },
+};
+
+export class DockerImage extends pulumi.dynamic.Resource {
+    declare readonly imageId: pulumi.Output<string>;
+    declare readonly rabbitmqVersion: pulumi.Output<string>;
+    declare readonly erlangVersion: pulumi.Output<string>;
+    declare readonly tag: pulumi.Output<string>;
+
+    constructor(name: string, args: { [K in keyof DockerImageInputs]: pulumi.Input<DockerImageInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(dockerImageProvider, name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts, "burrow", "DockerImage");
+    }
+}

@@ -1,0 +1,47 @@
+// Dynamic provider: a named Docker volume for /var/lib/rabbitmq, so the broker's data
+// outlives the container. `retainOnDelete` (burrow:keepData) keeps it on destroy.
+import * as pulumi from "@pulumi/pulumi";
+import { docker } from "../../lib/exec";
+
+export interface DockerVolumeInputs {
+    name: string;
+    labels: Record<string, string>;
+}
+
+async function volumeExists(name: string): Promise<boolean> {
+    try {
+        await docker(["volume", "inspect", name]);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeInputs, DockerVolumeInputs> = {
+    async create(inputs) {
+        const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+        // `volume create` of an existing name is a no-op, so kept data is picked up again.
+        await docker(["volume", "create", ...labels, inputs.name]);
+        return { id: inputs.name, outs: inputs };
+    },
+    async diff(_id, olds, news) {
+        const replaces = olds.name !== news.name ? ["name"] : [];
+        return { changes: replaces.length > 0 || JSON.stringify(olds.labels) !== JSON.stringify(news.labels), replaces, deleteBeforeReplace: false };
+    },
+    async update(_id, _olds, news) {
+        return { outs: news }; // labels are informational; docker cannot relabel a volume
+    },
+    async read(id, props) {
+        return (await volumeExists(id)) ? { id, props } : { id: "", props };
+    },
+    async delete(id) {
+        await docker(["volume", "rm", "--force", id]);
+    },
+};
+
+export class DockerVolume extends pulumi.dynamic.Resource {
+    declare readonly name: pulumi.Output<string>;
+    constructor(name: string, args: { [K in keyof DockerVolumeInputs]: pulumi.Input<DockerVolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(dockerVolumeProvider, name, args, opts, "burrow", "DockerVolume");
+    }
+}

@@ -1,0 +1,141 @@
+// Dynamic provider: runs the broker container and returns only when RabbitMQ reports
+// "Starting broker... completed" (its own readiness signal), so nothing talks to a
+// half-booted node.
+import * as pulumi from "@pulumi/pulumi";
+import * as net from "net";
+import { docker } from "../../lib/exec";
+
+export interface RabbitmqContainerInputs {
+    name: string;
+    image: string;
+    hostname: string;
+    nodeName: string;
+    bindAddress: string;
+    amqpPort: number;
+    managementPort: number;
+    volume: string;
+    memoryLimitMb: number;
+    memoryHighWatermark: number;
+    erlangCookie: string;
+    labels: Record<string, string>;
+    readyTimeoutMs: number;
+}
+
+export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
+    containerId: string;
+    readyMs: number;
+}
+
+const READY_LINE = /Starting broker\.\.\. completed/;
+
+function portFree(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const srv = net.createServer();
+        srv.once("error", () => resolve(false));
+        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+}
+
+async function state(name: string): Promise<{ running: boolean; id: string } | undefined> {
+    try {
+        const { stdout } = await docker(["container", "inspect", "--format", "{{.State.Running}} {{.Id}}", name]);
+        const [running, id] = stdout.trim().split(" ");
+        return { running: running === "true", id };
+    } catch {
+        return undefined;
+    }
+}
+
+async function waitReady(name: string, since: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const { stdout, stderr } = await docker(["logs", "--since", since, name]);
+        if (READY_LINE.test(stdout + stderr)) return;
+        const s = await state(name);
+        if (!s?.running) {
+            throw new Error(`the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${(stdout + stderr).trim().split("\n").slice(-15).join("\n")}`);
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
+async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOutputs> {
+    for (const [port, key] of [[inputs.amqpPort, "amqpPort"], [inputs.managementPort, "managementPort"]] as const) {
+        if (!(await portFree(inputs.bindAddress, port))) {
+            throw new Error(
+                `port ${port} on ${inputs.bindAddress} is already in use (burrow:${key}); ` +
+                    `stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port with ` +
+                    `\`npm run pulumi -- config set burrow:${key} <port>\``,
+            );
+        }
+    }
+    const started = new Date(Date.now() - 1000).toISOString();
+    const t0 = Date.now();
+    const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const host = inputs.bindAddress.includes(":") ? `[${inputs.bindAddress}]` : inputs.bindAddress;
+    try {
+        await docker([
+            "run", "--detach", "--name", inputs.name, "--hostname", inputs.hostname, ...labels,
+            "--env", `RABBITMQ_NODENAME=${inputs.nodeName}`,
+            "--env", `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
+            "--env", `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
+            "--env", "BURROW_ERLANG_COOKIE",
+            "--memory", `${inputs.memoryLimitMb}m`,
+            "--restart", "unless-stopped",
+            "--publish", `${host}:${inputs.amqpPort}:5672`,
+            "--publish", `${host}:${inputs.managementPort}:15672`,
+            "--volume", `${inputs.volume}:/var/lib/rabbitmq`,
+            inputs.image,
+        ], { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 });
+    } catch (e) {
+        // A container that was created but could not start (a port taken since the check) is not left behind.
+        await docker(["rm", "--force", inputs.name]).catch(() => undefined);
+        const msg = (e as Error).message;
+        if (/address already in use|port is already allocated/i.test(msg)) {
+            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (burrow:amqpPort ${inputs.amqpPort}, burrow:managementPort ${inputs.managementPort}): ${msg}`);
+        }
+        throw e;
+    }
+    await waitReady(inputs.name, started, inputs.readyTimeoutMs).catch(async (e) => {
+        await docker(["rm", "--force", inputs.name]).catch(() => undefined);
+        throw e;
+    });
+    const s = await state(inputs.name);
+    return { ...inputs, containerId: s!.id, readyMs: Date.now() - t0 };
+}
+
+export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<RabbitmqContainerInputs, RabbitmqContainerOutputs> = {
+    async create(inputs) {
+        const outs = await run(inputs);
+        return { id: outs.containerId, outs };
+    },
+    async diff(id, olds, news) {
+        const keys = Object.keys(news) as (keyof RabbitmqContainerInputs)[];
+        const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        // A container that was killed or removed behind burrow's back is made again.
+        const s = await state(olds.name);
+        if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async read(id, props) {
+        const s = props ? await state(props.name) : undefined;
+        return s && s.id === id ? { id, props } : { id: "", props };
+    },
+    async delete(_id, props) {
+        await docker(["rm", "--force", "--volumes", props.name]).catch((e) => {
+            if (!/No such container/i.test(e.message)) throw e;
+        });
+    },
+};
+
+export class RabbitmqContainer extends pulumi.dynamic.Resource {
+    declare readonly containerId: pulumi.Output<string>;
+    declare readonly name: pulumi.Output<string>;
+    declare readonly readyMs: pulumi.Output<number>;
+    constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(rabbitmqContainerProvider, name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie"] }, "burrow", "RabbitmqContainer");
+    }
+}

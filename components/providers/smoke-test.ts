@@ -1,0 +1,48 @@
+// Dynamic provider: runs the smoke test (lib/smoke.ts) on create and on every update,
+// i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
+// the step and queue named.
+import * as pulumi from "@pulumi/pulumi";
+import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
+
+export interface SmokeTestInputs {
+    amqpUrl: string;
+    queues: SmokeQueue[];
+    /** Anything whose change should run the test again (broker id, topology digest). */
+    trigger: string;
+}
+
+export interface SmokeTestOutputs extends SmokeTestInputs {
+    ok: boolean;
+    totalMs: number;
+    steps: SmokeStep[];
+    checkedAt: string;
+}
+
+async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
+    const r = await runSmoke({ url: inputs.amqpUrl, queues: inputs.queues });
+    if (!r.ok) throw new Error(r.error);
+    return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
+}
+
+export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs, SmokeTestOutputs> = {
+    async create(inputs) {
+        return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
+    },
+    async diff(_id, olds, news) {
+        const changed = (["amqpUrl", "queues", "trigger"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        return { changes: changed };
+    },
+    async update(_id, _olds, news) {
+        return { outs: await check(news) };
+    },
+};
+
+export class SmokeTest extends pulumi.dynamic.Resource {
+    declare readonly ok: pulumi.Output<boolean>;
+    declare readonly totalMs: pulumi.Output<number>;
+    declare readonly steps: pulumi.Output<SmokeStep[]>;
+    declare readonly checkedAt: pulumi.Output<string>;
+    constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl"] }, "burrow", "SmokeTest");
+    }
+}

@@ -1,0 +1,127 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import { BrokerAccess } from "./broker-access";
+import { BrokerContainer } from "./broker-container";
+import { BrokerImage } from "./broker-image";
+import { BrokerTopology } from "./broker-topology";
+import { GeneratedSecret } from "./providers/generated-secret";
+import { SmokeTest } from "./providers/smoke-test";
+import { BrokerSettings, QueueSettings } from "./settings";
+
+export interface RabbitmqBrokerArgs {
+    /** The validated settings (see parseSettings); no component reads config itself. */
+    readonly settings: BrokerSettings;
+    /** Names Docker objects: container burrow-<stack>, volume burrow-<stack>-data, image burrow/rabbitmq:<stack>. */
+    readonly stack: string;
+}
+
+/** Where a client on this host reaches a port published on `bindAddress`. */
+export function clientHost(bindAddress: string): string {
+    if (bindAddress === "0.0.0.0") return "127.0.0.1";
+    if (bindAddress === "::") return "[::1]";
+    return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
+}
+
+/** The smoke queue burrow declares itself: a durable classic queue in vhost "/". */
+export function smokeQueueSettings(name: string): QueueSettings {
+    return { name, vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: true };
+}
+
+/**
+ * A working RabbitMQ broker in Docker: image, container, admin user, topology, and a
+ * smoke test that proves it, in that order.
+ */
+export class RabbitmqBroker extends pulumi.ComponentResource {
+    readonly amqpUrl: pulumi.Output<string>;
+    readonly managementUrl: pulumi.Output<string>;
+    readonly adminUser: pulumi.Output<string>;
+    readonly adminPassword: pulumi.Output<string>;
+    readonly rabbitmqVersion: pulumi.Output<string>;
+    readonly erlangVersion: pulumi.Output<string>;
+    readonly queues: pulumi.Output<Array<{ vhost: string; name: string; type: string }>>;
+    readonly userPasswords: pulumi.Output<Record<string, string>>;
+    readonly containerName: pulumi.Output<string>;
+    readonly smoke: pulumi.Output<{ ok: boolean; totalMs: number; checkedAt: string; queues: string[] }>;
+
+    constructor(name: string, args: RabbitmqBrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:RabbitmqBroker", name, {}, opts);
+        const s = args.settings;
+        const child = { parent: this };
+
+        const adminPassword = s.admin.password !== undefined
+            ? pulumi.secret(s.admin.password)
+            : new GeneratedSecret(`${name}-admin-password`, { bytes: 18 }, child).value;
+        const cookie = new GeneratedSecret(`${name}-erlang-cookie`, { bytes: 32 }, child).value;
+
+        const image = new BrokerImage(`${name}-image`, {
+            baseImage: s.baseImage,
+            plugins: s.plugins,
+            tag: `burrow/rabbitmq:${args.stack}`,
+        }, child);
+
+        const container = new BrokerContainer(`${name}-container`, {
+            image: image.imageId,
+            stack: args.stack,
+            bindAddress: s.bindAddress,
+            amqpPort: s.amqpPort,
+            managementPort: s.managementPort,
+            memoryLimitMb: s.memoryLimitMb,
+            memoryHighWatermark: s.memoryHighWatermark,
+            erlangCookie: cookie,
+            keepData: s.keepData,
+        }, child);
+
+        const access = new BrokerAccess(`${name}-access`, {
+            container: container.containerName,
+            containerId: container.containerId,
+            username: s.admin.name,
+            password: adminPassword,
+            tags: s.admin.tags,
+            removeGuest: s.removeGuest,
+        }, child);
+
+        const host = clientHost(s.bindAddress);
+        const managementUrl = pulumi.interpolate`http://${host}:${s.managementPort}`;
+        const smokeQueue = smokeQueueSettings(s.smokeQueue);
+        const queues = [smokeQueue, ...s.queues];
+        const topology = new BrokerTopology(`${name}-topology`, {
+            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword]).apply(([url, username, password]) => ({ url, username, password }))),
+            adminName: s.admin.name,
+            adminPermissions: s.admin.permissions,
+            vhosts: s.vhosts,
+            users: s.users,
+            queues,
+            exchanges: s.exchanges,
+            bindings: s.bindings,
+            policies: s.policies,
+        }, { parent: this, dependsOn: [access] });
+
+        const amqpUrl = pulumi.secret(pulumi.interpolate`amqp://${encodeURIComponent(s.admin.name)}:${adminPassword.apply(encodeURIComponent)}@${host}:${s.amqpPort}`);
+        const smokeQueues = queues.filter((q) => q.smoke).map((q) => ({ vhost: q.vhost, name: q.name }));
+        const topologyDigest = crypto.createHash("sha256")
+            .update(JSON.stringify([s.vhosts, queues, s.exchanges, s.bindings, s.policies, s.users.map((u) => [u.name, u.tags, u.permissions])]))
+            .digest("hex").slice(0, 16);
+        const smoke = new SmokeTest(`${name}-smoke`, {
+            amqpUrl,
+            queues: smokeQueues,
+            trigger: pulumi.interpolate`${container.containerId}/${topologyDigest}`,
+        }, { parent: this, dependsOn: [topology] });
+
+        this.amqpUrl = amqpUrl;
+        this.managementUrl = managementUrl;
+        this.adminUser = access.username;
+        this.adminPassword = pulumi.secret(adminPassword);
+        this.rabbitmqVersion = image.rabbitmqVersion;
+        this.erlangVersion = image.erlangVersion;
+        this.queues = topology.queues;
+        this.userPasswords = topology.userPasswords;
+        this.containerName = container.containerName;
+        this.smoke = pulumi.all([smoke.ok, smoke.totalMs, smoke.checkedAt]).apply(([ok, totalMs, checkedAt]) => ({
+            ok, totalMs, checkedAt, queues: smokeQueues.map((q) => `${q.vhost}/${q.name}`),
+        }));
+        this.registerOutputs({
+            amqpUrl: this.amqpUrl, managementUrl: this.managementUrl, rabbitmqVersion: this.rabbitmqVersion,
+            erlangVersion: this.erlangVersion, queues: this.queues, smoke: this.smoke,
+        });
+    }
+}

@@ -1,0 +1,592 @@
+// The one validated, typed settings object that travels from stack config to the
+// components. Everything here is pure: no Pulumi runtime, no I/O, tested without mocks.
+import * as net from "net";
+
+/** Config namespace: every key is `burrow:<key>` in Pulumi.<stack>.yaml. */
+export const CONFIG_NAMESPACE = "burrow";
+
+export const AMQP_PORT = 5672;
+export const MANAGEMENT_PORT = 15672;
+
+export const DEBIAN_RELEASES = ["trixie", "bookworm"] as const;
+export type DebianRelease = (typeof DEBIAN_RELEASES)[number];
+export const TARGETS = ["docker"] as const;
+export type Target = (typeof TARGETS)[number];
+export const USER_TAGS = ["administrator", "monitoring", "policymaker", "management", "impersonator"] as const;
+export const QUEUE_TYPES = ["classic", "quorum", "stream"] as const;
+export type QueueType = (typeof QUEUE_TYPES)[number];
+export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
+export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
+export const POLICY_TARGETS = ["queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all"] as const;
+/** Exchanges every vhost has; they may be binding sources without being declared. */
+export const BUILT_IN_EXCHANGES = ["amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"];
+
+export interface Permission {
+    vhost: string;
+    configure: string;
+    write: string;
+    read: string;
+}
+
+export interface TopicPermission {
+    vhost: string;
+    exchange: string;
+    write: string;
+    read: string;
+}
+
+export interface UserSettings {
+    name: string;
+    /** Plain text here; components wrap it with pulumi.secret. Undefined: generated once. */
+    password?: string;
+    tags: string[];
+    permissions: Permission[];
+    topicPermissions: TopicPermission[];
+}
+
+export interface QueueSettings {
+    name: string;
+    vhost: string;
+    type: QueueType;
+    durable: boolean;
+    autoDelete: boolean;
+    arguments: Record<string, string | number | boolean>;
+    /** Also round-trip a message through this queue in the smoke test. */
+    smoke: boolean;
+}
+
+export interface ExchangeSettings {
+    name: string;
+    vhost: string;
+    type: ExchangeType;
+    durable: boolean;
+    autoDelete: boolean;
+    internal: boolean;
+    arguments: Record<string, string | number | boolean>;
+}
+
+export interface BindingSettings {
+    vhost: string;
+    source: string;
+    destination: string;
+    destinationType: "queue" | "exchange";
+    routingKey: string;
+    arguments: Record<string, string | number | boolean>;
+}
+
+export interface PolicySettings {
+    name: string;
+    vhost: string;
+    pattern: string;
+    applyTo: (typeof POLICY_TARGETS)[number];
+    priority: number;
+    definition: Record<string, unknown>;
+}
+
+export interface BrokerSettings {
+    target: Target;
+    debianRelease: DebianRelease;
+    /** Local image the broker image builds FROM (made by scripts/bootstrap). */
+    baseImage: string;
+    /** Plugins enabled offline in the image; always contains rabbitmq_management. */
+    plugins: string[];
+    /** Host address the AMQP and management ports are published on. */
+    bindAddress: string;
+    amqpPort: number;
+    managementPort: number;
+    memoryLimitMb: number;
+    memoryHighWatermark: number;
+    keepData: boolean;
+    admin: UserSettings;
+    removeGuest: boolean;
+    vhosts: string[];
+    users: UserSettings[];
+    queues: QueueSettings[];
+    exchanges: ExchangeSettings[];
+    bindings: BindingSettings[];
+    policies: PolicySettings[];
+    smokeQueue: string;
+}
+
+/** Thrown with every problem found, each naming its config key. */
+export class SettingsError extends Error {
+    constructor(readonly problems: string[]) {
+        super(
+            `Invalid burrow configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); ` +
+                `nothing was created:\n` +
+                problems.map((p) => `  - ${p}`).join("\n") +
+                `\nSet values with \`npm run pulumi -- config set ${CONFIG_NAMESPACE}:<key> <value>\` ` +
+                `(objects and lists with --path or --json); see README "Configuration".`,
+        );
+        this.name = "SettingsError";
+    }
+}
+
+// Queue arguments burrow knows, with the queue types they apply to and a value check.
+type ArgCheck = { types: QueueType[]; check: (v: unknown) => boolean; expect: string };
+const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const str = (v: unknown) => typeof v === "string";
+const ALL: QueueType[] = ["classic", "quorum", "stream"];
+export const QUEUE_ARGUMENTS: Record<string, ArgCheck> = {
+    "x-message-ttl": { types: ["classic", "quorum"], check: nonNegInt, expect: "an integer >= 0 (milliseconds)" },
+    "x-expires": { types: ["classic", "quorum"], check: posInt, expect: "an integer > 0 (milliseconds)" },
+    "x-max-length": { types: ALL, check: nonNegInt, expect: "an integer >= 0" },
+    "x-max-length-bytes": { types: ALL, check: nonNegInt, expect: "an integer >= 0" },
+    "x-overflow": {
+        types: ["classic", "quorum"],
+        check: (v) => ["drop-head", "reject-publish", "reject-publish-dlx"].includes(v as string),
+        expect: "one of drop-head, reject-publish, reject-publish-dlx",
+    },
+    "x-dead-letter-exchange": { types: ["classic", "quorum"], check: str, expect: "an exchange name" },
+    "x-dead-letter-routing-key": { types: ["classic", "quorum"], check: str, expect: "a routing key" },
+    "x-dead-letter-strategy": {
+        types: ["quorum"],
+        check: (v) => ["at-most-once", "at-least-once"].includes(v as string),
+        expect: "at-most-once or at-least-once",
+    },
+    "x-max-priority": {
+        types: ["classic"],
+        check: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 255,
+        expect: "an integer from 1 to 255",
+    },
+    "x-single-active-consumer": { types: ["classic", "quorum"], check: (v) => typeof v === "boolean", expect: "true or false" },
+    "x-delivery-limit": { types: ["quorum"], check: nonNegInt, expect: "an integer >= 0" },
+    "x-quorum-initial-group-size": { types: ["quorum"], check: posInt, expect: "an integer > 0" },
+    "x-queue-leader-locator": {
+        types: ["quorum", "stream"],
+        check: (v) => ["client-local", "balanced"].includes(v as string),
+        expect: "client-local or balanced",
+    },
+    "x-max-age": {
+        types: ["stream"],
+        check: (v) => typeof v === "string" && /^\d+(Y|M|D|h|m|s)$/.test(v),
+        expect: 'a duration such as "7D", "12h" or "30m"',
+    },
+    "x-stream-max-segment-size-bytes": { types: ["stream"], check: posInt, expect: "an integer > 0" },
+};
+
+const KNOWN_KEYS = [
+    "target", "debianRelease", "baseImage", "plugins", "bindAddress", "amqpPort", "managementPort",
+    "memoryLimitMb", "memoryHighWatermark", "keepData", "adminUser", "adminPassword", "adminTags",
+    "adminPermissions", "removeGuest", "vhosts", "users", "queues", "exchanges", "bindings", "policies",
+    "smokeQueue",
+];
+
+/** Raw config: key (without namespace) -> value as Pulumi config holds it (string or parsed JSON). */
+export type RawConfig = Record<string, unknown>;
+
+/**
+ * Validates raw stack config and returns the typed settings with every default filled in.
+ * Throws SettingsError listing every problem, each naming the `burrow:` key.
+ */
+export function parseSettings(raw: RawConfig): BrokerSettings {
+    const p = new Problems();
+    for (const key of Object.keys(raw)) {
+        if (!KNOWN_KEYS.includes(key)) {
+            p.add(key, `is not a burrow setting; known keys: ${KNOWN_KEYS.join(", ")}`);
+        }
+    }
+    const target = oneOf(p, "target", raw.target ?? "docker", TARGETS, () =>
+        raw.target === "ssh" ? " (the SSH target is not built yet: see issue 4 in the README's status)" : "",
+    );
+    const debianRelease = oneOf(p, "debianRelease", raw.debianRelease ?? "trixie", DEBIAN_RELEASES);
+    const baseImage = imageRef(p, "baseImage", raw.baseImage ?? `burrow/debian:${debianRelease ?? "trixie"}`);
+    const plugins = pluginList(p, raw.plugins);
+    const bindAddress = address(p, "bindAddress", raw.bindAddress ?? "127.0.0.1");
+    const amqpPort = port(p, "amqpPort", raw.amqpPort ?? AMQP_PORT);
+    const managementPort = port(p, "managementPort", raw.managementPort ?? MANAGEMENT_PORT);
+    if (amqpPort !== undefined && amqpPort === managementPort) {
+        p.add("managementPort", `equals \`burrow:amqpPort\` (${amqpPort}); the two listeners need different ports`);
+    }
+    const memoryLimitMb = integer(p, "memoryLimitMb", raw.memoryLimitMb ?? 1024, 256, 1024 * 1024, "megabytes");
+    const memoryHighWatermark = fraction(p, "memoryHighWatermark", raw.memoryHighWatermark ?? 0.6);
+    const keepData = bool(p, "keepData", raw.keepData ?? false);
+    const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
+
+    const vhosts = list(p, "vhosts", raw.vhosts).flatMap((v, i) => {
+        const n = name(p, `vhosts[${i}]`, v, "vhost");
+        return n === undefined ? [] : [n];
+    });
+    duplicates(p, "vhosts", vhosts.map((v) => [v, v]));
+    const knownVhosts = new Set(["/", ...vhosts]);
+
+    const adminName = name(p, "adminUser", raw.adminUser ?? "admin", "user name");
+    const adminPassword = password(p, "adminPassword", raw.adminPassword);
+    const adminTags = tags(p, "adminTags", raw.adminTags ?? ["administrator"]);
+    const adminPermission = permission(p, "adminPermissions", raw.adminPermissions ?? {}, knownVhosts);
+    const admin: UserSettings = {
+        name: adminName ?? "admin",
+        password: adminPassword,
+        tags: adminTags,
+        permissions: adminPermission ? [adminPermission] : [],
+        topicPermissions: [],
+    };
+
+    const users = list(p, "users", raw.users).flatMap((u, i) => {
+        const key = `users[${i}]`;
+        if (!isObject(u)) return p.add(key, "must be an object like {name, password, tags, permissions}"), [];
+        unknownFields(p, key, u, ["name", "password", "tags", "permissions", "topicPermissions"]);
+        const n = name(p, `${key}.name`, u.name, "user name");
+        if (n !== undefined && n === admin.name) p.add(`${key}.name`, `"${n}" is the admin user; set it with \`burrow:adminUser\``);
+        const perms = list(p, `${key}.permissions`, u.permissions).flatMap((x, j) => {
+            const r = permission(p, `${key}.permissions[${j}]`, x, knownVhosts);
+            return r ? [r] : [];
+        });
+        const topicPerms = list(p, `${key}.topicPermissions`, u.topicPermissions).flatMap((x, j) => {
+            const r = topicPermission(p, `${key}.topicPermissions[${j}]`, x, knownVhosts);
+            return r ? [r] : [];
+        });
+        return n === undefined
+            ? []
+            : [{ name: n, password: password(p, `${key}.password`, u.password), tags: tags(p, `${key}.tags`, u.tags ?? []), permissions: perms, topicPermissions: topicPerms }];
+    });
+    duplicates(p, "users", users.map((u) => [u.name, u.name]));
+
+    const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
+
+    const queues = list(p, "queues", raw.queues).flatMap((q, i) => {
+        const r = queue(p, `queues[${i}]`, q, knownVhosts);
+        return r ? [r] : [];
+    });
+    duplicates(p, "queues", queues.map((q) => [`${q.vhost}/${q.name}`, `"${q.name}" in vhost "${q.vhost}"`]));
+    if (queues.some((q) => q.vhost === "/" && q.name === smokeQueue)) {
+        p.add("smokeQueue", `"${smokeQueue}" is also declared in \`burrow:queues\`; burrow declares the smoke queue itself, pick another name`);
+    }
+
+    const exchanges = list(p, "exchanges", raw.exchanges).flatMap((x, i) => {
+        const r = exchange(p, `exchanges[${i}]`, x, knownVhosts);
+        return r ? [r] : [];
+    });
+    duplicates(p, "exchanges", exchanges.map((x) => [`${x.vhost}/${x.name}`, `"${x.name}" in vhost "${x.vhost}"`]));
+
+    const bindings = list(p, "bindings", raw.bindings).flatMap((b, i) => {
+        const r = binding(p, `bindings[${i}]`, b, knownVhosts, queues, exchanges);
+        return r ? [r] : [];
+    });
+
+    const policies = list(p, "policies", raw.policies).flatMap((x, i) => {
+        const r = policy(p, `policies[${i}]`, x, knownVhosts);
+        return r ? [r] : [];
+    });
+    duplicates(p, "policies", policies.map((x) => [`${x.vhost}/${x.name}`, `"${x.name}" in vhost "${x.vhost}"`]));
+
+    p.throwIfAny();
+    return {
+        target: target!, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
+        amqpPort: amqpPort!, managementPort: managementPort!, memoryLimitMb: memoryLimitMb!,
+        memoryHighWatermark: memoryHighWatermark!, keepData: keepData!, admin, removeGuest: removeGuest!, vhosts,
+        users, queues, exchanges, bindings, policies, smokeQueue,
+    };
+}
+
+class Problems {
+    readonly list: string[] = [];
+    add(key: string, message: string): undefined {
+        this.list.push(`\`${CONFIG_NAMESPACE}:${key}\` ${message}`);
+        return undefined;
+    }
+    throwIfAny() {
+        if (this.list.length > 0) throw new SettingsError(this.list);
+    }
+}
+
+function show(v: unknown): string {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + "..." : s;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Config from the CLI arrives as strings; numbers and booleans are parsed here. */
+function parseScalar(v: unknown): unknown {
+    if (typeof v !== "string") return v;
+    const t = v.trim();
+    if (t === "true") return true;
+    if (t === "false") return false;
+    if (t !== "" && !isNaN(Number(t))) return Number(t);
+    return v;
+}
+
+function parseJsonish(v: unknown): unknown {
+    if (typeof v === "string" && /^\s*[[{]/.test(v)) {
+        try {
+            return JSON.parse(v);
+        } catch {
+            return v;
+        }
+    }
+    return v;
+}
+
+function oneOf<T extends string>(p: Problems, key: string, v: unknown, allowed: readonly T[], hint = () => ""): T | undefined {
+    if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
+    return p.add(key, `is ${show(v)}; allowed: ${allowed.join(", ")}${hint()}`);
+}
+
+function port(p: Problems, key: string, v: unknown): number | undefined {
+    const n = parseScalar(v);
+    if (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 65535) return n as number;
+    return p.add(key, `is ${show(v)}; a port is a whole number from 1 to 65535`);
+}
+
+function integer(p: Problems, key: string, v: unknown, min: number, max: number, unit: string): number | undefined {
+    const n = parseScalar(v);
+    if (Number.isInteger(n) && (n as number) >= min && (n as number) <= max) return n as number;
+    return p.add(key, `is ${show(v)}; use a whole number of ${unit} from ${min} to ${max}`);
+}
+
+function fraction(p: Problems, key: string, v: unknown): number | undefined {
+    const n = parseScalar(v);
+    if (typeof n === "number" && n >= 0.1 && n <= 0.9) return n;
+    return p.add(key, `is ${show(v)}; use a fraction of the memory limit from 0.1 to 0.9 (RabbitMQ's default is 0.6)`);
+}
+
+function bool(p: Problems, key: string, v: unknown): boolean | undefined {
+    const b = parseScalar(v);
+    if (typeof b === "boolean") return b;
+    return p.add(key, `is ${show(v)}; use true or false`);
+}
+
+function address(p: Problems, key: string, v: unknown): string | undefined {
+    if (typeof v === "string" && net.isIP(v) !== 0) return v;
+    return p.add(key, `is ${show(v)}; use an IP address of this host, e.g. 127.0.0.1 (the default) or ::1`);
+}
+
+function imageRef(p: Problems, key: string, v: unknown): string | undefined {
+    if (typeof v === "string" && /^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(v)) return v;
+    return p.add(key, `is ${show(v)}; use a local image reference such as burrow/debian:trixie`);
+}
+
+function list(p: Problems, key: string, v: unknown): unknown[] {
+    const x = parseJsonish(v);
+    if (x === undefined) return [];
+    if (Array.isArray(x)) return x;
+    p.add(key, `is ${show(v)}; it must be a list (set it with --path ${CONFIG_NAMESPACE}:${key}[0]... or --json)`);
+    return [];
+}
+
+function controlChars(s: string): boolean {
+    // eslint-disable-next-line no-control-regex
+    return /[\u0000-\u001f\u007f]/.test(s);
+}
+
+/** Queue, exchange, user and vhost names: 1..255 UTF-8 bytes, no control characters. */
+export function nameProblem(v: unknown, what: string): string | undefined {
+    if (typeof v !== "string" || v.length === 0) return `is ${show(v)}; a ${what} is a non-empty string`;
+    if (Buffer.byteLength(v, "utf8") > 255) return `is ${Buffer.byteLength(v, "utf8")} bytes long; a ${what} has at most 255 bytes`;
+    if (controlChars(v)) return `${show(v)} contains control characters; a ${what} may not`;
+    return undefined;
+}
+
+function name(p: Problems, key: string, v: unknown, what: string): string | undefined {
+    const problem = nameProblem(v, what);
+    return problem ? p.add(key, problem) : (v as string);
+}
+
+function password(p: Problems, key: string, v: unknown): string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string" || v.length < 8 || controlChars(v)) {
+        return p.add(key, `must be a string of at least 8 characters without control characters (set it with --secret)`);
+    }
+    return v;
+}
+
+function tags(p: Problems, key: string, v: unknown): string[] {
+    const x = parseJsonish(v);
+    const arr = typeof x === "string" ? x.split(",").map((s) => s.trim()).filter(Boolean) : x;
+    if (!Array.isArray(arr)) return p.add(key, `is ${show(v)}; use a list of user tags: ${USER_TAGS.join(", ")}`) ?? [];
+    const out: string[] = [];
+    for (const t of arr) {
+        if (typeof t === "string" && (USER_TAGS as readonly string[]).includes(t)) out.push(t);
+        else p.add(key, `has unknown user tag ${show(t)}; allowed: ${USER_TAGS.join(", ")}`);
+    }
+    return out;
+}
+
+export function regexProblem(v: unknown): string | undefined {
+    if (typeof v !== "string") return `is ${show(v)}; a permission pattern is a regular expression string such as ".*" (or "" for none)`;
+    try {
+        new RegExp(v);
+        return undefined;
+    } catch (e) {
+        return `${show(v)} is not a valid regular expression (${(e as Error).message})`;
+    }
+}
+
+function vhostRef(p: Problems, key: string, v: unknown, known: Set<string>): string | undefined {
+    const vh = v ?? "/";
+    if (typeof vh === "string" && known.has(vh)) return vh;
+    return p.add(key, `names vhost ${show(v)}, which is not declared; declare it in \`${CONFIG_NAMESPACE}:vhosts\` or use "/"`);
+}
+
+function unknownFields(p: Problems, key: string, o: Record<string, unknown>, allowed: string[]) {
+    for (const f of Object.keys(o)) {
+        if (!allowed.includes(f)) p.add(`${key}.${f}`, `is not a field here; allowed: ${allowed.join(", ")}`);
+    }
+}
+
+function permission(p: Problems, key: string, v: unknown, vhosts: Set<string>): Permission | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}`);
+    unknownFields(p, key, v, ["vhost", "configure", "write", "read"]);
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const out: Partial<Permission> = { vhost };
+    for (const f of ["configure", "write", "read"] as const) {
+        const val = v[f] ?? ".*";
+        const problem = regexProblem(val);
+        if (problem) p.add(`${key}.${f}`, problem);
+        else out[f] = val as string;
+    }
+    return vhost !== undefined && out.configure !== undefined && out.write !== undefined && out.read !== undefined
+        ? (out as Permission)
+        : undefined;
+}
+
+function topicPermission(p: Problems, key: string, v: unknown, vhosts: Set<string>): TopicPermission | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"vhost": "/", "exchange": "amq.topic", "write": ".*", "read": ".*"}`);
+    unknownFields(p, key, v, ["vhost", "exchange", "write", "read"]);
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const exchangeName = name(p, `${key}.exchange`, v.exchange ?? "amq.topic", "exchange name");
+    const out: Partial<TopicPermission> = { vhost, exchange: exchangeName };
+    for (const f of ["write", "read"] as const) {
+        const val = v[f] ?? ".*";
+        const problem = regexProblem(val);
+        if (problem) p.add(`${key}.${f}`, problem);
+        else out[f] = val as string;
+    }
+    return vhost !== undefined && exchangeName !== undefined && out.write !== undefined && out.read !== undefined
+        ? (out as TopicPermission)
+        : undefined;
+}
+
+function args(p: Problems, key: string, v: unknown): Record<string, string | number | boolean> {
+    const x = parseJsonish(v) ?? {};
+    if (!isObject(x)) return p.add(key, `is ${show(v)}; use an object of x-arguments`) ?? {};
+    const out: Record<string, string | number | boolean> = {};
+    for (const [k, val] of Object.entries(x)) {
+        if (typeof val !== "string" && typeof val !== "number" && typeof val !== "boolean") {
+            p.add(`${key}.${k}`, `is ${show(val)}; argument values are strings, numbers or booleans`);
+        } else out[k] = val;
+    }
+    return out;
+}
+
+function queue(p: Problems, key: string, v: unknown, vhosts: Set<string>): QueueSettings | undefined {
+    if (typeof v === "string") v = { name: v };
+    if (!isObject(v)) return p.add(key, `must be a queue name or an object like {"name": "tasks", "type": "quorum"}`);
+    unknownFields(p, key, v, ["name", "vhost", "type", "durable", "autoDelete", "arguments", "smoke"]);
+    const n = name(p, `${key}.name`, v.name, "queue name");
+    if (n?.startsWith("amq.")) p.add(`${key}.name`, `"${n}" starts with "amq.", which RabbitMQ reserves for its own queues`);
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const type = oneOf(p, `${key}.type`, v.type ?? "classic", QUEUE_TYPES);
+    const durable = bool(p, `${key}.durable`, v.durable ?? true);
+    const autoDelete = bool(p, `${key}.autoDelete`, v.autoDelete ?? false);
+    const smoke = bool(p, `${key}.smoke`, v.smoke ?? false);
+    const a = args(p, `${key}.arguments`, v.arguments);
+    if (type && type !== "classic") {
+        if (durable === false) p.add(`${key}.durable`, `is false, but ${type} queues are always durable; remove it or use type "classic"`);
+        if (autoDelete) p.add(`${key}.autoDelete`, `is true, but ${type} queues cannot be auto-delete; use type "classic"`);
+    }
+    if (type === "stream" && smoke) p.add(`${key}.smoke`, `is true for a stream; the smoke test uses basic.get, which streams do not support`);
+    for (const [k, val] of Object.entries(a)) {
+        if (k === "x-queue-type") {
+            p.add(`${key}.arguments.${k}`, `is set by \`${key}.type\`; remove it from arguments`);
+            continue;
+        }
+        const spec = QUEUE_ARGUMENTS[k];
+        if (!spec) {
+            p.add(`${key}.arguments.${k}`, `is not a queue argument burrow knows; known: ${Object.keys(QUEUE_ARGUMENTS).join(", ")}`);
+        } else if (type && !spec.types.includes(type)) {
+            p.add(`${key}.arguments.${k}`, `does not apply to ${type} queues (only ${spec.types.join(", ")})`);
+        } else if (!spec.check(val)) {
+            p.add(`${key}.arguments.${k}`, `is ${show(val)}; expected ${spec.expect}`);
+        }
+    }
+    if (n === undefined || vhost === undefined || type === undefined || durable === undefined || autoDelete === undefined || smoke === undefined) return undefined;
+    return { name: n, vhost, type, durable, autoDelete, arguments: a, smoke };
+}
+
+function exchange(p: Problems, key: string, v: unknown, vhosts: Set<string>): ExchangeSettings | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"name": "events", "type": "topic"}`);
+    unknownFields(p, key, v, ["name", "vhost", "type", "durable", "autoDelete", "internal", "arguments"]);
+    const n = name(p, `${key}.name`, v.name, "exchange name");
+    if (n?.startsWith("amq.")) p.add(`${key}.name`, `"${n}" starts with "amq.", which RabbitMQ reserves; built-in exchanges need no declaration`);
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const type = oneOf(p, `${key}.type`, v.type, EXCHANGE_TYPES);
+    const durable = bool(p, `${key}.durable`, v.durable ?? true);
+    const autoDelete = bool(p, `${key}.autoDelete`, v.autoDelete ?? false);
+    const internal = bool(p, `${key}.internal`, v.internal ?? false);
+    const a = args(p, `${key}.arguments`, v.arguments);
+    if (n === undefined || vhost === undefined || type === undefined || durable === undefined || autoDelete === undefined || internal === undefined) return undefined;
+    return { name: n, vhost, type, durable, autoDelete, internal, arguments: a };
+}
+
+function binding(
+    p: Problems, key: string, v: unknown, vhosts: Set<string>, queues: QueueSettings[], exchanges: ExchangeSettings[],
+): BindingSettings | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"source": "events", "destination": "tasks", "routingKey": "a.#"}`);
+    unknownFields(p, key, v, ["vhost", "source", "destination", "destinationType", "routingKey", "arguments"]);
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const destinationType = oneOf(p, `${key}.destinationType`, v.destinationType ?? "queue", ["queue", "exchange"] as const);
+    const source = name(p, `${key}.source`, v.source, "exchange name");
+    const destination = name(p, `${key}.destination`, v.destination, `${destinationType ?? "queue"} name`);
+    const routingKey = v.routingKey ?? "";
+    if (typeof routingKey !== "string" || Buffer.byteLength(routingKey) > 255) {
+        p.add(`${key}.routingKey`, `is ${show(routingKey)}; a routing key is a string of at most 255 bytes`);
+    }
+    const a = args(p, `${key}.arguments`, v.arguments);
+    const declaredExchange = (x: string) => BUILT_IN_EXCHANGES.includes(x) || exchanges.some((e) => e.vhost === vhost && e.name === x);
+    if (vhost !== undefined && source !== undefined && !declaredExchange(source)) {
+        p.add(`${key}.source`, `names exchange "${source}", which is not declared in vhost "${vhost}"; declare it in \`${CONFIG_NAMESPACE}:exchanges\``);
+    }
+    if (vhost !== undefined && destination !== undefined && destinationType !== undefined) {
+        const ok = destinationType === "queue"
+            ? queues.some((q) => q.vhost === vhost && q.name === destination)
+            : declaredExchange(destination);
+        if (!ok) {
+            p.add(`${key}.destination`, `names ${destinationType} "${destination}", which is not declared in vhost "${vhost}"; declare it in \`${CONFIG_NAMESPACE}:${destinationType}s\``);
+        }
+    }
+    if (vhost === undefined || source === undefined || destination === undefined || destinationType === undefined || typeof routingKey !== "string") return undefined;
+    return { vhost, source, destination, destinationType, routingKey, arguments: a };
+}
+
+function policy(p: Problems, key: string, v: unknown, vhosts: Set<string>): PolicySettings | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"name": "ttl", "pattern": "^tasks$", "definition": {"message-ttl": 60000}}`);
+    unknownFields(p, key, v, ["name", "vhost", "pattern", "applyTo", "priority", "definition"]);
+    const n = name(p, `${key}.name`, v.name, "policy name");
+    const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
+    const patternProblem = regexProblem(v.pattern);
+    if (patternProblem) p.add(`${key}.pattern`, patternProblem);
+    const applyTo = oneOf(p, `${key}.applyTo`, v.applyTo ?? "queues", POLICY_TARGETS);
+    const priority = integer(p, `${key}.priority`, v.priority ?? 0, -1000, 1000, "priority");
+    const definition = parseJsonish(v.definition);
+    if (!isObject(definition) || Object.keys(definition).length === 0) {
+        p.add(`${key}.definition`, `is ${show(v.definition)}; a policy needs a non-empty definition object such as {"max-length": 1000}`);
+    }
+    if (n === undefined || vhost === undefined || patternProblem || applyTo === undefined || priority === undefined || !isObject(definition) || Object.keys(definition).length === 0) return undefined;
+    return { name: n, vhost, pattern: v.pattern as string, applyTo, priority, definition };
+}
+
+function pluginList(p: Problems, v: unknown): string[] {
+    const x = parseJsonish(v);
+    const arr = x === undefined ? [] : typeof x === "string" ? x.split(",").map((s) => s.trim()).filter(Boolean) : x;
+    if (!Array.isArray(arr)) return p.add("plugins", `is ${show(v)}; use a list of plugin names such as ["rabbitmq_shovel"]`) ?? [];
+    const out = ["rabbitmq_management"];
+    arr.forEach((name, i) => {
+        if (typeof name !== "string" || !/^rabbitmq_[a-z0-9_]+$/.test(name)) {
+            p.add(`plugins[${i}]`, `is ${show(name)}; plugin names look like rabbitmq_<name> (see \`rabbitmq-plugins list\`)`);
+        } else if (!out.includes(name)) out.push(name);
+    });
+    return out;
+}
+
+function duplicates(p: Problems, key: string, items: Array<[string, string]>) {
+    const seen = new Set<string>();
+    for (const [id, label] of items) {
+        if (seen.has(id)) p.add(key, `declares ${label} twice; each must be unique`);
+        seen.add(id);
+    }
+}

@@ -1,0 +1,70 @@
+// Runs a command without a shell and returns its output; the one place external
+// commands (docker, later ssh) are started, so every failure reads the same way.
+import { spawn } from "child_process";
+
+export interface ExecResult {
+    stdout: string;
+    stderr: string;
+}
+
+export interface ExecOptions {
+    /** Written to the command's standard input (how secrets reach rabbitmqctl). */
+    input?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+}
+
+export class CommandError extends Error {
+    constructor(
+        readonly command: string,
+        readonly exitCode: number | null,
+        readonly stdout: string,
+        readonly stderr: string,
+        reason: string,
+    ) {
+        super(`\`${command}\` ${reason}${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
+        this.name = "CommandError";
+    }
+}
+
+function lastLines(s: string, n: number): string {
+    return s.trim().split("\n").slice(-n).join("\n");
+}
+
+/** Arguments shown in errors; pass `redact` for values that must never be printed. */
+export function execFile(file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const shown = [file, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
+    return new Promise((resolve, reject) => {
+        const child = spawn(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        let timedOut = false;
+        const timer = opts.timeoutMs
+            ? setTimeout(() => {
+                  timedOut = true;
+                  child.kill("SIGKILL");
+              }, opts.timeoutMs)
+            : undefined;
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", (err) => {
+            if (timer) clearTimeout(timer);
+            const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+            reject(new CommandError(shown, null, stdout, stderr, missing ? `could not start: \`${file}\` is not on PATH (run scripts/bootstrap)` : `could not start: ${err.message}`));
+        });
+        child.on("close", (code) => {
+            if (timer) clearTimeout(timer);
+            if (timedOut) reject(new CommandError(shown, code, stdout, stderr, `timed out after ${opts.timeoutMs} ms`));
+            else if (code !== 0) reject(new CommandError(shown, code, stdout, stderr, `failed with exit code ${code}`));
+            else resolve({ stdout, stderr });
+        });
+        child.stdin.on("error", () => undefined); // the command may exit before reading its input
+        child.stdin.end(opts.input ?? "");
+    });
+}
+
+export function docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    // The classic builder builds FROM local images without asking a registry.
+    return execFile("docker", args, { ...opts, env: { ...process.env, DOCKER_BUILDKIT: "0", ...opts.env } });
+}

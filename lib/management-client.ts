@@ -1,0 +1,66 @@
+// A small client for RabbitMQ's management HTTP API (the same API the management UI
+// and the Terraform/Pulumi rabbitmq providers use).
+export interface ManagementApi {
+    /** e.g. http://127.0.0.1:15672 */
+    url: string;
+    username: string;
+    password: string;
+}
+
+export class ManagementError extends Error {
+    constructor(readonly method: string, readonly path: string, readonly status: number, body: string) {
+        super(`management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`);
+        this.name = "ManagementError";
+    }
+}
+
+/** Encodes one path segment; vhost "/" becomes %2F as the API expects. */
+export const seg = (s: string) => encodeURIComponent(s);
+
+export async function request(
+    api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = [],
+): Promise<{ status: number; json: unknown; headers: Headers }> {
+    const auth = Buffer.from(`${api.username}:${api.password}`).toString("base64");
+    let res: Response;
+    try {
+        res = await fetch(`${api.url}${path}`, {
+            method,
+            headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(30_000),
+        });
+    } catch (e) {
+        throw new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    if (!res.ok && !okStatuses.includes(res.status)) throw new ManagementError(method, path, res.status, text);
+    let json: unknown = undefined;
+    try {
+        json = text ? JSON.parse(text) : undefined;
+    } catch {
+        json = text;
+    }
+    return { status: res.status, json, headers: res.headers };
+}
+
+export async function get<T>(api: ManagementApi, path: string): Promise<T | undefined> {
+    const r = await request(api, "GET", path, undefined, [404]);
+    return r.status === 404 ? undefined : (r.json as T);
+}
+
+/** Retries a request while the management listener is still starting (connection refused, 503). */
+export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last: Error | undefined;
+    while (Date.now() < deadline) {
+        try {
+            await request(api, "GET", "/api/whoami");
+            return;
+        } catch (e) {
+            last = e as Error;
+            if (e instanceof ManagementError && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`management API at ${api.url} did not answer within ${timeoutMs / 1000} s: ${last?.message}`);
+}

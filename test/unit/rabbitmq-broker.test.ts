@@ -1,0 +1,106 @@
+// Component wiring with Pulumi's mocks: which resources the broker makes, their names,
+// parents and inputs, and that secrets stay secret. No Docker, no broker.
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+
+interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, unknown>;
+}
+const created: Recorded[] = [];
+
+pulumi.runtime.setMocks(
+    {
+        newResource(args) {
+            created.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const outs: Record<string, unknown> = { ...args.inputs };
+            if (args.name.endsWith("-password") || args.name.endsWith("-cookie")) outs.value = "generated-secret-value";
+            if (args.name.endsWith("-build")) Object.assign(outs, { imageId: "sha256:abc", rabbitmqVersion: "4.0.5-6", erlangVersion: "1:27.3.4" });
+            if (args.name.endsWith("-node")) Object.assign(outs, { containerId: "c0ffee", readyMs: 4000 });
+            if (args.name.endsWith("-smoke")) Object.assign(outs, { ok: true, totalMs: 42, checkedAt: "now", steps: [] });
+            if (args.name.includes("-topology-")) Object.assign(outs, { appliedAt: "t0", path: "/api/x" });
+            return { id: `${args.name}-id`, state: outs };
+        },
+        call(args) {
+            throw new Error(`unexpected call to ${args.token}`);
+        },
+    },
+    "burrow",
+    "unit",
+    false,
+);
+
+let mod: typeof import("../../components");
+beforeAll(async () => {
+    mod = await import("../../components");
+});
+
+const promiseOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const isSecret = <T>(o: pulumi.Output<T>) => pulumi.isSecret(o);
+
+describe("RabbitmqBroker", () => {
+    it("creates image, container, admin, topology and smoke test with role names", async () => {
+        created.length = 0;
+        const settings = mod.parseSettings({
+            queues: [{ name: "tasks", type: "quorum", smoke: true }],
+            exchanges: [{ name: "events", type: "topic" }],
+            bindings: [{ source: "events", destination: "tasks", routingKey: "t.#" }],
+            users: [{ name: "app", permissions: [{ vhost: "/" }] }],
+        });
+        const broker = new mod.RabbitmqBroker("b", { settings, stack: "unit" });
+        const smoke = await promiseOf(broker.smoke);
+        const names = created.map((r) => r.name);
+        expect(names).toEqual(expect.arrayContaining([
+            "b", "b-image", "b-image-build", "b-container", "b-container-data", "b-container-node",
+            "b-access", "b-access-admin", "b-topology", "b-admin-password", "b-erlang-cookie",
+            "b-topology-queue-burrow.smoke", "b-topology-queue-tasks", "b-topology-exchange-events",
+            "b-topology-permission-admin", "b-topology-user-app", "b-topology-permission-app",
+            "b-smoke",
+        ]));
+        expect(names.find((n) => n.startsWith("b-topology-binding-"))).toBeDefined();
+        expect(smoke).toEqual({ ok: true, totalMs: 42, checkedAt: "now", queues: ["//burrow.smoke", "//tasks"] });
+
+        const node = created.find((r) => r.name === "b-container-node")!;
+        expect(node.inputs).toMatchObject({ name: "burrow-unit", bindAddress: "127.0.0.1", amqpPort: 5672, managementPort: 15672, volume: "burrow-unit-data", nodeName: "rabbit@burrow" });
+        const queue = created.find((r) => r.name === "b-topology-queue-tasks")!;
+        expect(queue.inputs).toMatchObject({ kind: "queue", vhost: "/", name: "tasks", body: { durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } } });
+        const image = created.find((r) => r.name === "b-image-build")!;
+        expect(image.inputs.dockerfile).toContain("FROM burrow/debian:trixie");
+        expect(image.inputs.dockerfile).toContain("rabbitmq-plugins enable --offline rabbitmq_management");
+        expect(image.inputs.tag).toBe("burrow/rabbitmq:unit");
+    });
+
+    it("keeps the password, AMQP URL and user passwords secret", async () => {
+        const settings = mod.parseSettings({ adminPassword: "correct-horse-battery", users: [{ name: "app" }] });
+        const broker = new mod.RabbitmqBroker("s", { settings, stack: "unit" });
+        expect(await isSecret(broker.adminPassword)).toBe(true);
+        expect(await isSecret(broker.amqpUrl)).toBe(true);
+        expect(await isSecret(broker.userPasswords)).toBe(true);
+        expect(await isSecret(broker.managementUrl)).toBe(false);
+        expect(await promiseOf(broker.amqpUrl)).toBe("amqp://admin:correct-horse-battery@127.0.0.1:5672");
+    });
+
+    it("publishes on the configured address and ports", async () => {
+        const settings = mod.parseSettings({ bindAddress: "::1", amqpPort: 5999, managementPort: 15999 });
+        const broker = new mod.RabbitmqBroker("p", { settings, stack: "unit" });
+        expect(await promiseOf(broker.managementUrl)).toBe("http://[::1]:15999");
+    });
+
+    it("keeps the data volume on destroy only when asked", async () => {
+        const settings = mod.parseSettings({ keepData: true });
+        new mod.RabbitmqBroker("k", { settings, stack: "unit" });
+        await new Promise((r) => setTimeout(r, 50));
+        expect(created.find((r) => r.name === "k-container-data")).toBeDefined();
+    });
+});
+
+describe("brokerDockerfile", () => {
+    it("installs from Debian's packages before enabling plugins, so plugin changes reuse the install layer", () => {
+        const df = mod.brokerDockerfile("burrow/debian:bookworm", ["rabbitmq_management", "rabbitmq_shovel"]);
+        expect(df.indexOf("apt-get install")).toBeLessThan(df.indexOf("rabbitmq-plugins enable"));
+        expect(df).toContain("rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_shovel");
+        expect(df).toMatch(/^FROM burrow\/debian:bookworm$/m);
+        expect(df).toContain("HEALTHCHECK");
+    });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { RawConfig, SettingsError, parseSettings } from "../../components/settings";
+
+function problems(raw: RawConfig): string[] {
+    try {
+        parseSettings(raw);
+    } catch (e) {
+        expect(e).toBeInstanceOf(SettingsError);
+        return (e as SettingsError).problems;
+    }
+    throw new Error("expected the settings to be rejected");
+}
+
+describe("parseSettings defaults", () => {
+    it("stands up a usable broker with no config at all (the seed's three rabbitmqctl lines)", () => {
+        const s = parseSettings({});
+        expect(s.target).toBe("docker");
+        expect(s.debianRelease).toBe("trixie");
+        expect(s.baseImage).toBe("burrow/debian:trixie");
+        expect(s.bindAddress).toBe("127.0.0.1");
+        expect([s.amqpPort, s.managementPort]).toEqual([5672, 15672]);
+        expect(s.plugins).toEqual(["rabbitmq_management"]);
+        expect(s.admin).toEqual({
+            name: "admin", password: undefined, tags: ["administrator"],
+            permissions: [{ vhost: "/", configure: ".*", write: ".*", read: ".*" }], topicPermissions: [],
+        });
+        expect(s.removeGuest).toBe(true);
+        expect(s.keepData).toBe(false);
+        expect(s.smokeQueue).toBe("burrow.smoke");
+        expect(s.queues).toEqual([]);
+    });
+
+    it("parses CLI strings into numbers and booleans", () => {
+        const s = parseSettings({ amqpPort: "5673", managementPort: "15673", keepData: "true", memoryHighWatermark: "0.4" });
+        expect([s.amqpPort, s.managementPort, s.keepData, s.memoryHighWatermark]).toEqual([5673, 15673, true, 0.4]);
+    });
+
+    it("fills queue defaults: durable classic in vhost /", () => {
+        const s = parseSettings({ queues: ["tasks", { name: "orders", type: "quorum", arguments: { "x-delivery-limit": 5 } }] });
+        expect(s.queues).toEqual([
+            { name: "tasks", vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: false },
+            { name: "orders", vhost: "/", type: "quorum", durable: true, autoDelete: false, arguments: { "x-delivery-limit": 5 }, smoke: false },
+        ]);
+    });
+
+    it("accepts a full topology that references itself correctly", () => {
+        const s = parseSettings({
+            vhosts: ["shop"],
+            users: [{ name: "app", tags: ["monitoring"], permissions: [{ vhost: "shop", configure: "^app\\.", write: ".*", read: ".*" }], topicPermissions: [{ vhost: "shop", exchange: "events", write: "^orders\\.", read: ".*" }] }],
+            exchanges: [{ name: "events", vhost: "shop", type: "topic" }],
+            queues: [{ name: "orders", vhost: "shop", type: "quorum", smoke: true }],
+            bindings: [{ vhost: "shop", source: "events", destination: "orders", routingKey: "orders.#" }],
+            policies: [{ name: "cap", vhost: "shop", pattern: "^orders$", definition: { "max-length": 1000 } }],
+            adminPermissions: { vhost: "shop" },
+        });
+        expect(s.bindings[0]).toEqual({ vhost: "shop", source: "events", destination: "orders", destinationType: "queue", routingKey: "orders.#", arguments: {} });
+        expect(s.policies[0].applyTo).toBe("queues");
+        expect(s.admin.permissions[0]).toEqual({ vhost: "shop", configure: ".*", write: ".*", read: ".*" });
+    });
+});
+
+// One malformed configuration per option and kind of mistake; each must name its key.
+const BAD: Array<[string, RawConfig, string]> = [
+    ["unknown key", { amqpPrt: 5672 }, "`burrow:amqpPrt` is not a burrow setting"],
+    ["target", { target: "kubernetes" }, "`burrow:target`"],
+    ["ssh target not built", { target: "ssh" }, "SSH target is not built yet"],
+    ["debian release", { debianRelease: "buster" }, "`burrow:debianRelease`"],
+    ["base image ref", { baseImage: "Not An Image!" }, "`burrow:baseImage`"],
+    ["plugin name", { plugins: ["management"] }, "`burrow:plugins[0]`"],
+    ["plugins not a list", { plugins: 7 }, "`burrow:plugins`"],
+    ["bind address", { bindAddress: "localhost:80" }, "`burrow:bindAddress`"],
+    ["port zero", { amqpPort: 0 }, "`burrow:amqpPort`"],
+    ["port too big", { managementPort: 70000 }, "`burrow:managementPort`"],
+    ["port not a number", { amqpPort: "five" }, "`burrow:amqpPort`"],
+    ["ports equal", { amqpPort: 5000, managementPort: 5000 }, "`burrow:managementPort` equals `burrow:amqpPort`"],
+    ["memory too small", { memoryLimitMb: 64 }, "`burrow:memoryLimitMb`"],
+    ["watermark", { memoryHighWatermark: 1.5 }, "`burrow:memoryHighWatermark`"],
+    ["keepData", { keepData: "maybe" }, "`burrow:keepData`"],
+    ["removeGuest", { removeGuest: "no" }, "`burrow:removeGuest`"],
+    ["admin user empty", { adminUser: "" }, "`burrow:adminUser`"],
+    ["admin password short", { adminPassword: "short" }, "`burrow:adminPassword`"],
+    ["admin tag unknown", { adminTags: ["root"] }, "`burrow:adminTags` has unknown user tag \"root\""],
+    ["admin permission regex", { adminPermissions: { configure: "(" } }, "`burrow:adminPermissions.configure`"],
+    ["admin permission vhost", { adminPermissions: { vhost: "nope" } }, "`burrow:adminPermissions.vhost`"],
+    ["vhost control char", { vhosts: ["a\u0007b"] }, "`burrow:vhosts[0]`"],
+    ["vhost duplicate", { vhosts: ["a", "a"] }, "`burrow:vhosts` declares a twice"],
+    ["user without name", { users: [{ tags: [] }] }, "`burrow:users[0].name`"],
+    ["user named like admin", { users: [{ name: "admin" }] }, "`burrow:users[0].name`"],
+    ["user tag", { users: [{ name: "u", tags: ["superuser"] }] }, "`burrow:users[0].tags`"],
+    ["user permission regex", { users: [{ name: "u", permissions: [{ vhost: "/", read: "[" }] }] }, "`burrow:users[0].permissions[0].read`"],
+    ["topic permission vhost", { users: [{ name: "u", topicPermissions: [{ vhost: "x" }] }] }, "`burrow:users[0].topicPermissions[0].vhost`"],
+    ["queue name empty", { queues: [{ name: "" }] }, "`burrow:queues[0].name`"],
+    ["queue name too long", { queues: ["q".repeat(256)] }, "`burrow:queues[0].name` is 256 bytes long"],
+    ["queue reserved name", { queues: ["amq.mine"] }, "`burrow:queues[0].name`"],
+    ["queue type", { queues: [{ name: "q", type: "lazy" }] }, "`burrow:queues[0].type`"],
+    ["queue unknown argument", { queues: [{ name: "q", arguments: { "x-speed": 1 } }] }, "`burrow:queues[0].arguments.x-speed`"],
+    ["queue argument value", { queues: [{ name: "q", arguments: { "x-message-ttl": -1 } }] }, "`burrow:queues[0].arguments.x-message-ttl`"],
+    ["queue argument wrong type", { queues: [{ name: "q", type: "stream", arguments: { "x-max-priority": 5 } }] }, "does not apply to stream queues"],
+    ["queue x-queue-type", { queues: [{ name: "q", arguments: { "x-queue-type": "quorum" } }] }, "`burrow:queues[0].arguments.x-queue-type`"],
+    ["quorum not durable", { queues: [{ name: "q", type: "quorum", durable: false }] }, "`burrow:queues[0].durable`"],
+    ["queue in undeclared vhost", { queues: [{ name: "q", vhost: "shop" }] }, "`burrow:queues[0].vhost`"],
+    ["queue duplicate", { queues: ["q", "q"] }, "`burrow:queues` declares \"q\" in vhost \"/\" twice"],
+    ["queue field unknown", { queues: [{ name: "q", tipe: "quorum" }] }, "`burrow:queues[0].tipe`"],
+    ["smoke queue clash", { queues: ["burrow.smoke"] }, "`burrow:smokeQueue`"],
+    ["exchange type", { exchanges: [{ name: "e", type: "broadcast" }] }, "`burrow:exchanges[0].type`"],
+    ["exchange reserved", { exchanges: [{ name: "amq.x", type: "direct" }] }, "`burrow:exchanges[0].name`"],
+    ["binding to undeclared exchange", { queues: ["q"], bindings: [{ source: "nope", destination: "q" }] }, "`burrow:bindings[0].source`"],
+    ["binding to undeclared queue", { exchanges: [{ name: "e", type: "direct" }], bindings: [{ source: "e", destination: "nope" }] }, "`burrow:bindings[0].destination`"],
+    ["binding destination type", { bindings: [{ source: "amq.direct", destination: "q", destinationType: "topic" }] }, "`burrow:bindings[0].destinationType`"],
+    ["policy pattern", { policies: [{ name: "p", pattern: "*", definition: { "max-length": 1 } }] }, "`burrow:policies[0].pattern`"],
+    ["policy empty definition", { policies: [{ name: "p", pattern: ".*", definition: {} }] }, "`burrow:policies[0].definition`"],
+    ["policy apply-to", { policies: [{ name: "p", pattern: ".*", applyTo: "users", definition: { a: 1 } }] }, "`burrow:policies[0].applyTo`"],
+    ["lists must be lists", { queues: "tasks" }, "`burrow:queues`"],
+];
+
+describe("parseSettings rejects bad input, naming the key", () => {
+    it.each(BAD)("%s", (_label, raw, expected) => {
+        const found = problems(raw);
+        expect(found.join("\n")).toContain(expected);
+    });
+
+    it(`covers at least 30 kinds of mistake (has ${BAD.length})`, () => {
+        expect(BAD.length).toBeGreaterThanOrEqual(30);
+    });
+
+    it("reports every problem at once, and the message says nothing was created and how to fix", () => {
+        try {
+            parseSettings({ amqpPort: 0, queues: [{ name: "" }], debianRelease: "sid" });
+            expect.unreachable();
+        } catch (e) {
+            const err = e as SettingsError;
+            expect(err.problems).toHaveLength(3);
+            expect(err.message).toContain("nothing was created");
+            expect(err.message).toContain("config set burrow:");
+        }
+    });
+});

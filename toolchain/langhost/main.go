@@ -1,0 +1,276 @@
+// pulumi-language-nodejs for burrow.
+//
+// Pulumi's own Node.js language host (module
+// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not served by
+// the Go module proxy these machines reach, so burrow builds this small one instead.
+// It implements the part of the LanguageRuntime gRPC service that `pulumi up`,
+// `preview`, `destroy` and `refresh` need: report the plugins a program requires and
+// run the program with @pulumi/pulumi's own runner (node_modules/@pulumi/pulumi/cmd/run),
+// passing the same flags and environment variables the upstream host passes.
+// Everything else answers Unimplemented, which the CLI treats as "older host".
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
+)
+
+// Version is stamped at build time (-ldflags -X main.Version=...) to the CLI's version.
+var Version = "0.0.0-dev"
+
+// Exit code @pulumi/pulumi's runner uses after it has already printed a user-facing error.
+const exitAfterLoggedError = 32
+
+func main() {
+	engineAddress, tracing := parseArgs(os.Args[1:])
+	node, err := exec.LookPath("node")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pulumi-language-nodejs: `node` is not on PATH; run scripts/bootstrap")
+		os.Exit(1)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: cannot listen on 127.0.0.1: %v\n", err)
+		os.Exit(1)
+	}
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(400 * 1024 * 1024))
+	pulumirpc.RegisterLanguageRuntimeServer(srv, &host{node: node, engine: engineAddress, tracing: tracing})
+	// The CLI reads the port from our first line of stdout.
+	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
+	if err := srv.Serve(lis); err != nil {
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// parseArgs accepts what the CLI passes: [--logtostderr] [-v=N] [--tracing URL] ENGINE_ADDRESS.
+func parseArgs(args []string) (engine, tracing string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--tracing" || a == "-tracing":
+			if i+1 < len(args) {
+				tracing = args[i+1]
+				i++
+			}
+		case strings.HasPrefix(a, "--tracing=") || strings.HasPrefix(a, "-tracing="):
+			tracing = a[strings.Index(a, "=")+1:]
+		case strings.HasPrefix(a, "-"):
+			// logging flags: nothing to do, the runner logs through the engine
+		default:
+			if engine == "" {
+				engine = a
+			}
+		}
+	}
+	return engine, tracing
+}
+
+type host struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	node    string
+	engine  string
+	tracing string
+}
+
+func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: Version}, nil
+}
+
+// GetRequiredPlugins lists the node_modules packages that declare `"pulumi": {"resource": true}`.
+func (h *host) GetRequiredPlugins(
+	_ context.Context, req *pulumirpc.GetRequiredPluginsRequest,
+) (*pulumirpc.GetRequiredPluginsResponse, error) {
+	dir := req.GetInfo().GetProgramDirectory()
+	if dir == "" {
+		dir = req.GetPwd() //nolint:staticcheck
+	}
+	plugins, err := pluginsIn(filepath.Join(dir, "node_modules"))
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
+}
+
+func pluginsIn(nodeModules string) ([]*pulumirpc.PluginDependency, error) {
+	entries, err := os.ReadDir(nodeModules)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []*pulumirpc.PluginDependency
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, "@") {
+			scoped, err := os.ReadDir(filepath.Join(nodeModules, name))
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range scoped {
+				if p := pluginOf(filepath.Join(nodeModules, name, s.Name(), "package.json")); p != nil {
+					out = append(out, p)
+				}
+			}
+		} else if p := pluginOf(filepath.Join(nodeModules, name, "package.json")); p != nil {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func pluginOf(packageJSON string) *pulumirpc.PluginDependency {
+	b, err := os.ReadFile(packageJSON)
+	if err != nil {
+		return nil
+	}
+	var pkg struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Pulumi  struct {
+			Resource bool   `json:"resource"`
+			Name     string `json:"name"`
+			Version  string `json:"version"`
+			Server   string `json:"server"`
+		} `json:"pulumi"`
+	}
+	if json.Unmarshal(b, &pkg) != nil || !pkg.Pulumi.Resource {
+		return nil
+	}
+	name, version := pkg.Pulumi.Name, pkg.Pulumi.Version
+	if name == "" {
+		name = strings.TrimPrefix(strings.TrimPrefix(pkg.Name, "@pulumi/"), "@")
+	}
+	if version == "" {
+		version = pkg.Version
+	}
+	if !strings.HasPrefix(version, "v") {
+		version = "v" + version
+	}
+	return &pulumirpc.PluginDependency{Name: name, Kind: "resource", Version: version, Server: pkg.Pulumi.Server}
+}
+
+// Run starts `node node_modules/@pulumi/pulumi/cmd/run ... PROGRAM` and waits for it.
+func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	info := req.GetInfo()
+	programDir := info.GetProgramDirectory()
+	if programDir == "" {
+		programDir = req.GetPwd()
+	}
+	runPath := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH")
+	if runPath == "" {
+		runPath = filepath.Join(programDir, "node_modules", "@pulumi", "pulumi", "cmd", "run")
+	}
+	if _, err := os.Stat(runPath); err != nil {
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf(
+			"@pulumi/pulumi is not installed in %s (looked for %s): run `npm ci` or scripts/bootstrap", programDir, runPath)}, nil
+	}
+
+	args := []string{runPath}
+	add := func(flag, value string) {
+		if value != "" {
+			args = append(args, "--"+flag, value)
+		}
+	}
+	add("monitor", req.GetMonitorAddress())
+	add("engine", h.engine)
+	add("organization", req.GetOrganization())
+	add("project", req.GetProject())
+	add("stack", req.GetStack())
+	add("pwd", req.GetPwd())
+	add("root-directory", info.GetRootDirectory())
+	if req.GetDryRun() {
+		args = append(args, "--dry-run")
+	}
+	if req.GetParallel() > 0 {
+		add("parallel", strconv.Itoa(int(req.GetParallel())))
+	}
+	add("tracing", h.tracing)
+	entry := req.GetProgram()
+	if e := info.GetEntryPoint(); e != "" {
+		entry = e
+	}
+	if entry == "" {
+		entry = "."
+	}
+	args = append(args, entry)
+	args = append(args, req.GetArgs()...)
+
+	cfg, err := configJSON(req.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	secretKeys, err := json.Marshal(nonNil(req.GetConfigSecretKeys()))
+	if err != nil {
+		return nil, err
+	}
+	env := append(os.Environ(),
+		"PULUMI_CONFIG="+cfg,
+		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
+	)
+	opts := info.GetOptions().AsMap()
+	env = append(env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(optBool(opts, "typescript", true)))
+	if tsconfig, ok := opts["tsconfig"].(string); ok && tsconfig != "" {
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+tsconfig)
+	}
+	if nodeargs, ok := opts["nodeargs"].(string); ok && nodeargs != "" {
+		args = append(strings.Fields(nodeargs), args...)
+	}
+
+	cmd := exec.CommandContext(ctx, h.node, args...)
+	cmd.Dir = programDir
+	cmd.Stdout, cmd.Stderr, cmd.Env = os.Stdout, os.Stderr, env
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			if exit.ExitCode() == exitAfterLoggedError {
+				// The program already reported its error through the engine.
+				return &pulumirpc.RunResponse{Bail: true}, nil
+			}
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exit.ExitCode())}, nil
+		}
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run node (%s): %v", h.node, err)}, nil
+	}
+	return &pulumirpc.RunResponse{}, nil
+}
+
+// configJSON turns `project:key` config into the JSON map the Node.js runtime reads.
+func configJSON(in map[string]string) (string, error) {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		key, err := config.ParseKey(k)
+		if err != nil {
+			return "", err
+		}
+		out[key.Namespace()+":"+key.Name()] = v
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+func optBool(opts map[string]any, name string, def bool) bool {
+	if v, ok := opts[name].(bool); ok {
+		return v
+	}
+	return def
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
