@@ -117,7 +117,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         this.userPasswords = topology.userPasswords;
         this.containerName = container.containerName;
         this.smoke = pulumi.all([smoke.ok, smoke.totalMs, smoke.checkedAt]).apply(([ok, totalMs, checkedAt]) => ({
-            ok, totalMs, checkedAt, queues: smokeQueues.map((q) => `${q.vhost}/${q.name}`),
+            ok, totalMs, checkedAt, queues: smokeQueues.map((q) => (q.vhost === "/" ? q.name : `${q.vhost}/${q.name}`)),
         }));
         this.registerOutputs({
             amqpUrl: this.amqpUrl, managementUrl: this.managementUrl, rabbitmqVersion: this.rabbitmqVersion,

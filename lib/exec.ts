@@ -15,17 +15,17 @@ export interface ExecOptions {
     cwd?: string;
 }
 
-export class CommandError extends Error {
-    constructor(
-        readonly command: string,
-        readonly exitCode: number | null,
-        readonly stdout: string,
-        readonly stderr: string,
-        reason: string,
-    ) {
-        super(`\`${command}\` ${reason}${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
-        this.name = "CommandError";
-    }
+/** A failed command: a plain Error (it crosses Pulumi's closure serialization) with the details attached. */
+export interface CommandError extends Error {
+    command: string;
+    exitCode: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function commandError(command: string, exitCode: number | null, stdout: string, stderr: string, reason: string): CommandError {
+    const err = new Error(`\`${command}\` ${reason}${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
+    return Object.assign(err, { command, exitCode, stdout, stderr });
 }
 
 function lastLines(s: string, n: number): string {
@@ -51,12 +51,12 @@ export function execFile(file: string, args: string[], opts: ExecOptions = {}): 
         child.on("error", (err) => {
             if (timer) clearTimeout(timer);
             const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-            reject(new CommandError(shown, null, stdout, stderr, missing ? `could not start: \`${file}\` is not on PATH (run scripts/bootstrap)` : `could not start: ${err.message}`));
+            reject(commandError(shown, null, stdout, stderr, missing ? `could not start: \`${file}\` is not on PATH (run scripts/bootstrap)` : `could not start: ${err.message}`));
         });
         child.on("close", (code) => {
             if (timer) clearTimeout(timer);
-            if (timedOut) reject(new CommandError(shown, code, stdout, stderr, `timed out after ${opts.timeoutMs} ms`));
-            else if (code !== 0) reject(new CommandError(shown, code, stdout, stderr, `failed with exit code ${code}`));
+            if (timedOut) reject(commandError(shown, code, stdout, stderr, `timed out after ${opts.timeoutMs} ms`));
+            else if (code !== 0) reject(commandError(shown, code, stdout, stderr, `failed with exit code ${code}`));
             else resolve({ stdout, stderr });
         });
         child.stdin.on("error", () => undefined); // the command may exit before reading its input

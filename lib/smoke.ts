@@ -50,7 +50,8 @@ async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: stri
         const where = `${step}${queue !== undefined ? ` on queue "${queue}"` : ""} in vhost "${vhost}"`;
         throw new Error(`smoke test failed at ${where}: ${(e as Error).message}`);
     } finally {
-        steps.push({ step, vhost, queue, ms: Math.round((performance.now() - t0) * 10) / 10 });
+        const ms = Math.round((performance.now() - t0) * 10) / 10;
+        steps.push(queue === undefined ? { step, vhost, ms } : { step, vhost, queue, ms });
     }
 }
 

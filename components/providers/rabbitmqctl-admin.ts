@@ -20,7 +20,8 @@ export interface AdminUserInputs {
 }
 
 async function ctl(container: string, args: string[], input?: string) {
-    return docker(["exec", "--interactive", container, "rabbitmqctl", "--quiet", ...args], { input, timeoutMs: 60_000 });
+    // No --quiet: with it, rabbitmqctl 4.0 never reads the password from standard input.
+    return docker(["exec", "--interactive", container, "rabbitmqctl", ...args], { input, timeoutMs: 60_000 });
 }
 
 async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promise<void> {

@@ -59,7 +59,7 @@ describe("RabbitmqBroker", () => {
             "b-smoke",
         ]));
         expect(names.find((n) => n.startsWith("b-topology-binding-"))).toBeDefined();
-        expect(smoke).toEqual({ ok: true, totalMs: 42, checkedAt: "now", queues: ["//burrow.smoke", "//tasks"] });
+        expect(smoke).toEqual({ ok: true, totalMs: 42, checkedAt: "now", queues: ["burrow.smoke", "tasks"] });
 
         const node = created.find((r) => r.name === "b-container-node")!;
         expect(node.inputs).toMatchObject({ name: "burrow-unit", bindAddress: "127.0.0.1", amqpPort: 5672, managementPort: 15672, volume: "burrow-unit-data", nodeName: "rabbit@burrow" });
