@@ -1,0 +1,46 @@
+// `npm run smoke [-- --json] [--stack NAME] [--queue VHOST/NAME]...`
+// The CI smoke check: publishes a persistent message with confirms and consumes it on the
+// smoke queue and every queue marked `smoke` (or the ones given), against the stack's
+// outputs or BURROW_AMQP_URL (kept out of argv, it holds the password).
+// Exit 0: ok; 1: the broker failed the check; 2: bad usage or no broker to check.
+import { runSmoke, SmokeQueue, SmokeResult } from "../lib/smoke";
+import { defaultStack, parseArgs, stackOutputs } from "./stack-outputs";
+
+async function main(): Promise<number> {
+    let json = false;
+    let result: SmokeResult;
+    try {
+        const { flags } = parseArgs(process.argv.slice(2), ["json"], ["stack", "queue", "timeout-ms"]);
+        json = flags.json === true;
+        const stack = (flags.stack as string) ?? defaultStack();
+        let url = process.env.BURROW_AMQP_URL;
+        let queues: SmokeQueue[] = [].concat((flags.queue as never) ?? []).map((q: string) => {
+            const i = q.lastIndexOf("/");
+            return i <= 0 ? { vhost: "/", name: q.slice(i + 1) } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
+        });
+        if (!url || queues.length === 0) {
+            const outs = url && queues.length > 0 ? undefined : await stackOutputs(stack);
+            url = url ?? outs!.amqpUrl;
+            if (queues.length === 0) {
+                queues = (outs?.smoke?.queues ?? ["burrow.smoke"]).map((q) => {
+                    const i = q.lastIndexOf("/");
+                    return i < 0 ? { vhost: "/", name: q } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
+                });
+            }
+        }
+        result = await runSmoke({ url, queues, timeoutMs: flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000 });
+    } catch (e) {
+        const error = (e as Error).message;
+        if (json) console.log(JSON.stringify({ ok: false, steps: [], totalMs: 0, error }));
+        else console.error(`smoke: ${error}`);
+        return 2;
+    }
+    if (json) console.log(JSON.stringify({ ...result, error: result.error ?? null }));
+    else {
+        for (const s of result.steps) console.log(`  ${s.step.padEnd(12)} ${(s.queue ?? "").padEnd(24)} ${s.ms} ms`);
+        console.log(result.ok ? `smoke: ok in ${result.totalMs} ms` : `smoke: FAILED: ${result.error}`);
+    }
+    return result.ok ? 0 : 1;
+}
+
+main().then((code) => process.exit(code));

@@ -1,0 +1,196 @@
+// The product, end to end: one `pulumi up` through the real CLI stands up a broker in
+// real Docker; real amqplib traffic, the management API, the management UI in Chromium,
+// the smoke script; a second up changes nothing; refresh finds no drift; a queue type
+// change replaces the queue and re-creates its binding; destroy leaves nothing.
+import { UpResult } from "@pulumi/pulumi/automation";
+import * as amqp from "amqplib";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, request } from "../../lib/management-client";
+import { PROJECT_ROOT, TestStack, createTestStack, dockerLeftovers, freePort } from "./harness";
+
+const ADMIN_PASSWORD = "it-Secret-Pa55word-4b9abc";
+let ts: TestStack;
+let up: UpResult;
+let amqpPort: number;
+let managementPort: number;
+let api: { url: string; username: string; password: string };
+
+const topology = (tasksType: "classic" | "quorum") => ({
+    vhosts: ["shop"],
+    queues: [
+        { name: "tasks", type: tasksType, smoke: true, ...(tasksType === "classic" ? { arguments: { "x-message-ttl": 60000, "x-max-length": 1000 } } : {}) },
+        { name: "orders", vhost: "shop", type: "quorum", arguments: { "x-delivery-limit": 3 } },
+        { name: "events-log", vhost: "shop", type: "stream", arguments: { "x-max-age": "7D" } },
+    ],
+    exchanges: [{ name: "jobs", type: "direct" }, { name: "events", vhost: "shop", type: "topic" }],
+    bindings: [
+        { source: "jobs", destination: "tasks", routingKey: "task" },
+        { vhost: "shop", source: "events", destination: "orders", routingKey: "orders.#" },
+    ],
+    policies: [{ name: "tasks-cap", pattern: "^tasks$", definition: { "max-length-bytes": 10000000 } }],
+    users: [{
+        name: "reporter", password: "reporter-pass-123", tags: ["monitoring"],
+        permissions: [{ vhost: "shop", configure: "^$", write: "^$", read: "^orders$" }],
+    }],
+    adminPermissions: { vhost: "/" },
+});
+
+beforeAll(async () => {
+    amqpPort = await freePort();
+    managementPort = await freePort();
+    ts = await createTestStack("broker", {
+        amqpPort, managementPort, adminPassword: ADMIN_PASSWORD,
+        ...topology("classic"),
+    });
+    up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+    api = { url: `http://127.0.0.1:${managementPort}`, username: "admin", password: ADMIN_PASSWORD };
+});
+
+afterAll(async () => {
+    await ts?.destroy();
+});
+
+describe("pulumi up of a broker with a topology", () => {
+    it("succeeds and keeps secrets secret", () => {
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.amqpUrl.secret).toBe(true);
+        expect(up.outputs.adminPassword.secret).toBe(true);
+        expect(up.outputs.managementUrl).toEqual({ value: `http://127.0.0.1:${managementPort}`, secret: false });
+        expect(up.outputs.rabbitmqVersion.value).toMatch(/^4\.0\.5/);
+        expect(up.outputs.erlangVersion.value).toMatch(/27\./);
+        expect(up.outputs.smoke.value).toMatchObject({ ok: true, queues: ["burrow.smoke", "tasks"] });
+    });
+
+    it("carries real AMQP traffic with the admin credentials (the seed's producer and consumer)", async () => {
+        const conn = await amqp.connect(up.outputs.amqpUrl.value);
+        try {
+            const ch = await conn.createConfirmChannel();
+            await ch.assertQueue("hello", { durable: true });
+            ch.sendToQueue("hello", Buffer.from("Hello World!"), { persistent: true });
+            await ch.waitForConfirms();
+            const msg = await new Promise<amqp.ConsumeMessage>((resolve) => ch.consume("hello", (m) => m && resolve(m)));
+            expect(msg.content.toString()).toBe("Hello World!");
+            ch.ack(msg);
+            await ch.deleteQueue("hello");
+        } finally {
+            await conn.close();
+        }
+    });
+
+    it("publishes through the declared exchange and binding", async () => {
+        const conn = await amqp.connect(up.outputs.amqpUrl.value);
+        try {
+            const ch = await conn.createConfirmChannel();
+            ch.publish("jobs", "task", Buffer.from("via-binding"), { persistent: true });
+            await ch.waitForConfirms();
+            const got = await ch.get("tasks", { noAck: true });
+            expect(got && got.content.toString()).toBe("via-binding");
+        } finally {
+            await conn.close();
+        }
+    });
+
+    it("gives the admin the seed's tags and permissions, and removes guest", async () => {
+        expect(await get(api, "/api/users/admin")).toMatchObject({ name: "admin", tags: ["administrator"] });
+        expect(await get(api, "/api/permissions/%2F/admin")).toMatchObject({ configure: ".*", write: ".*", read: ".*" });
+        expect(await get(api, "/api/users/guest")).toBeUndefined();
+        const guest = await request({ ...api, username: "guest", password: "guest" }, "GET", "/api/whoami", undefined, [401]);
+        expect(guest.status).toBe(401);
+        await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
+    });
+
+    it("declares every queue with its type and arguments, and the exchanges, bindings and policy", async () => {
+        const tasks = await get<{ type: string; durable: boolean; arguments: Record<string, unknown> }>(api, "/api/queues/%2F/tasks");
+        expect(tasks).toMatchObject({ type: "classic", durable: true, arguments: { "x-message-ttl": 60000, "x-max-length": 1000 } });
+        expect(await get(api, "/api/queues/shop/orders")).toMatchObject({ type: "quorum", arguments: { "x-delivery-limit": 3 } });
+        expect(await get(api, "/api/queues/shop/events-log")).toMatchObject({ type: "stream", arguments: { "x-max-age": "7D" } });
+        expect(await get(api, "/api/exchanges/shop/events")).toMatchObject({ type: "topic", durable: true });
+        const bindings = (await get<Array<{ destination: string; routing_key: string }>>(api, "/api/exchanges/shop/events/bindings/source")) ?? [];
+        expect(bindings.map((b) => [b.destination, b.routing_key])).toEqual([["orders", "orders.#"]]);
+        expect(await get(api, "/api/policies/%2F/tasks-cap")).toMatchObject({ pattern: "^tasks$", definition: { "max-length-bytes": 10000000 } });
+    });
+
+    it("refuses a user outside its permission patterns (AMQP 403)", async () => {
+        const conn = await amqp.connect(`amqp://reporter:reporter-pass-123@127.0.0.1:${amqpPort}/shop`);
+        conn.on("error", () => undefined);
+        try {
+            const ch = await conn.createChannel();
+            ch.on("error", () => undefined);
+            await expect(ch.assertQueue("not-mine", { durable: true })).rejects.toThrow(/ACCESS_REFUSED|403/);
+        } finally {
+            await conn.close().catch(() => undefined);
+        }
+    });
+
+    it("passes `npm run smoke -- --json`: exit 0 and a JSON line that says ok", () => {
+        const r = spawnSync("npm", ["run", "--silent", "smoke", "--", "--json", "--queue", "burrow.smoke", "--queue", "tasks"], {
+            cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, BURROW_AMQP_URL: up.outputs.amqpUrl.value }, timeout: 120_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const line = JSON.parse(r.stdout.trim().split("\n").pop()!);
+        expect(line).toMatchObject({ ok: true, error: null });
+        expect(line.steps.map((s: { step: string }) => s.step)).toEqual(expect.arrayContaining(["connect", "publish", "consume"]));
+    });
+
+    it("serves the management UI, which accepts the admin login (headless Chromium)", async () => {
+        const { chromium } = await import("playwright-core");
+        const executablePath = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+        expect(executablePath, "Chromium is installed by scripts/bootstrap --with-browser").toBeDefined();
+        const browser = await chromium.launch({
+            executablePath,
+            args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        try {
+            const page = await browser.newPage();
+            await page.goto(`${api.url}/`);
+            await page.fill('input[name="username"]', "admin");
+            await page.fill('input[name="password"]', ADMIN_PASSWORD);
+            await page.click('input[type="submit"]');
+            await page.waitForSelector("#logout", { timeout: 30_000 });
+            expect(await page.textContent("body")).toContain("Overview");
+        } finally {
+            await browser.close();
+        }
+    });
+
+    it("reports no changes on a second up and no drift on refresh", async () => {
+        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const changes = { ...again.summary.resourceChanges };
+        delete changes.same;
+        expect(changes).toEqual({});
+        const refresh = await ts.stack.refresh({ onOutput: (o) => ts.output.push(o) });
+        const drift = { ...refresh.summary.resourceChanges };
+        delete drift.same;
+        expect(drift).toEqual({});
+    });
+
+    it("replaces a queue whose type changed and re-creates its binding", async () => {
+        await ts.stack.setConfig("burrow:queues", { value: JSON.stringify(topology("quorum").queues) });
+        const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(r.summary.result).toBe("succeeded");
+        expect(r.summary.resourceChanges?.replace).toBeGreaterThanOrEqual(2); // the queue and its binding
+        expect(await get(api, "/api/queues/%2F/tasks")).toMatchObject({ type: "quorum" });
+        const b = (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/%2F/tasks/bindings")) ?? [];
+        expect(b.map((x) => [x.source, x.routing_key])).toContainEqual(["jobs", "task"]);
+        expect(r.outputs.smoke.value.ok).toBe(true);
+    });
+
+    it("never shows the admin password in plain text in the state files or the CLI output", () => {
+        // The backend's files as written (exportStack would decrypt them for us).
+        const files = fs.readdirSync(ts.backendDir, { recursive: true, withFileTypes: true })
+            .filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+        expect(files.some((f) => f.endsWith(`${ts.name}.json`))).toBe(true);
+        const leaks = files.filter((f) => fs.readFileSync(f, "utf8").includes(ADMIN_PASSWORD));
+        expect(leaks).toEqual([]);
+        expect(ts.output.join("\n").includes(ADMIN_PASSWORD)).toBe(false);
+    });
+
+    it("leaves no container, volume or image tag behind on destroy", async () => {
+        const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
+        expect(d.summary.result).toBe("succeeded");
+        expect(await dockerLeftovers(ts.name)).toEqual([]);
+    });
+});
