@@ -7,12 +7,19 @@ export interface ManagementApi {
     password: string;
 }
 
-export class ManagementError extends Error {
-    constructor(readonly method: string, readonly path: string, readonly status: number, body: string) {
-        super(`management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`);
-        this.name = "ManagementError";
-    }
+/** An HTTP error from the API: a plain Error (it crosses Pulumi's closure serialization) with the status attached. */
+export interface ManagementError extends Error {
+    method: string;
+    path: string;
+    status: number;
 }
+
+export function managementError(method: string, path: string, status: number, body: string): ManagementError {
+    const err = new Error(`management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`);
+    return Object.assign(err, { method, path, status });
+}
+
+export const isManagementError = (e: unknown): e is ManagementError => e instanceof Error && typeof (e as ManagementError).status === "number";
 
 /** Encodes one path segment; vhost "/" becomes %2F as the API expects. */
 export const seg = (s: string) => encodeURIComponent(s);
@@ -33,7 +40,7 @@ export async function request(
         throw new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${(e as Error).message}`);
     }
     const text = await res.text();
-    if (!res.ok && !okStatuses.includes(res.status)) throw new ManagementError(method, path, res.status, text);
+    if (!res.ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, text);
     let json: unknown = undefined;
     try {
         json = text ? JSON.parse(text) : undefined;
@@ -58,7 +65,7 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
             return;
         } catch (e) {
             last = e as Error;
-            if (e instanceof ManagementError && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`);
+            if (isManagementError(e) && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`);
         }
         await new Promise((r) => setTimeout(r, 200));
     }

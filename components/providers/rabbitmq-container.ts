@@ -46,7 +46,7 @@ async function state(name: string): Promise<{ running: boolean; id: string } | u
     }
 }
 
-async function waitReady(name: string, since: string, timeoutMs: number): Promise<void> {
+export async function waitReady(name: string, since: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const { stdout, stderr } = await docker(["logs", "--since", since, name]);
@@ -62,7 +62,22 @@ async function waitReady(name: string, since: string, timeoutMs: number): Promis
     }
 }
 
+/** A container of this name left by an interrupted `pulumi up` is removed; anyone else's is an error. */
+async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
+    let label: string;
+    try {
+        label = (await docker(["container", "inspect", "--format", '{{index .Config.Labels "burrow.stack"}}', inputs.name])).stdout.trim();
+    } catch {
+        return; // no such container
+    }
+    if (label !== inputs.labels["burrow.stack"]) {
+        throw new Error(`a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`);
+    }
+    await docker(["rm", "--force", inputs.name]);
+}
+
 async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOutputs> {
+    await removeLeftover(inputs);
     for (const [port, key] of [[inputs.amqpPort, "amqpPort"], [inputs.managementPort, "managementPort"]] as const) {
         if (!(await portFree(inputs.bindAddress, port))) {
             throw new Error(
