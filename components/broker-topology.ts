@@ -7,6 +7,8 @@ import { BindingSettings, ExchangeSettings, PolicySettings, Permission, QueueSet
 export interface BrokerTopologyArgs {
     /** Management API address and admin credentials (secret). */
     readonly api: pulumi.Input<ManagementApi>;
+    /** Identity of the broker node (its container id): a new node gets every object applied again. */
+    readonly nodeId: pulumi.Input<string>;
     /** The admin user, for its permissions. */
     readonly adminName: string;
     readonly adminPermissions: Permission[];
@@ -29,8 +31,9 @@ export function queueBody(q: QueueSettings): Record<string, unknown> {
 
 /**
  * Users, permissions, vhosts, queues, exchanges, bindings and policies, each one object
- * of the management API. A binding takes its queue's and exchange's `appliedAt` as its
- * generation, so replacing a queue (its type or arguments changed) re-creates its bindings.
+ * of the management API. Every object takes the node's id as its generation, and a binding
+ * also its queue's and exchange's `appliedAt`: a new node, or a replaced queue (type or
+ * arguments changed), gets the objects applied again, so bindings are re-created.
  */
 export class BrokerTopology extends pulumi.ComponentResource {
     /** "vhost/name" of every queue, with its type. */
@@ -42,7 +45,7 @@ export class BrokerTopology extends pulumi.ComponentResource {
         super("burrow:index:BrokerTopology", name, {}, opts);
         const api = pulumi.secret(args.api);
         const object = (role: string, o: Omit<ManagementObjectInputs, "api" | "generation"> & { generation?: pulumi.Input<string> }, dependsOn: pulumi.Resource[] = []) =>
-            new ManagementObject(`${name}-${role}`, { api, generation: "", ...o }, { parent: this, dependsOn, deleteBeforeReplace: true });
+            new ManagementObject(`${name}-${role}`, { api, ...o, generation: pulumi.interpolate`${args.nodeId}${o.generation ?? ""}` }, { parent: this, dependsOn, deleteBeforeReplace: true });
 
         const vhosts = new Map<string, pulumi.Resource>();
         for (const v of args.vhosts) vhosts.set(v, object(`vhost-${v}`, { kind: "vhost", vhost: v, name: v, body: {} }));
@@ -98,7 +101,7 @@ export class BrokerTopology extends pulumi.ComponentResource {
             object(`binding-${label(b.vhost, `${b.source}->${b.destinationType}:${b.destination}:${b.routingKey}`)}`, {
                 kind: "binding", vhost: b.vhost, name: `${b.source} -> ${b.destination} (${b.routingKey})`,
                 body: { source: b.source, destination: b.destination, destinationType: b.destinationType, routing_key: b.routingKey, arguments: b.arguments },
-                generation: pulumi.all(ends.map((r) => r.appliedAt)).apply((ts) => ts.join(",")),
+                generation: pulumi.all(ends.map((r) => r.appliedAt)).apply((ts) => `/${ts.join(",")}`),
             }, [...declarable(b.vhost), ...ends]);
         }
         for (const p of args.policies) {

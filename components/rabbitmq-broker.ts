@@ -86,6 +86,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
             api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword]).apply(([url, username, password]) => ({ url, username, password }))),
+            nodeId: container.containerId,
             adminName: s.admin.name,
             adminPermissions: s.admin.permissions,
             vhosts: s.vhosts,

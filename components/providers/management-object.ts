@@ -16,7 +16,11 @@ export interface ManagementObjectInputs {
     name: string;
     /** The API body (for bindings also source/destination/destinationType). */
     body: Record<string, unknown>;
-    /** Changes when something this object hangs on was replaced (e.g. a binding's queue). */
+    /**
+     * Changes when something this object hangs on was replaced: the broker node (a new
+     * container), or a binding's queue or exchange. The object is then applied again
+     * (PUT/POST are idempotent), never replaced, so a queue keeps its messages.
+     */
     generation: string;
 }
 
@@ -71,7 +75,7 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<Managemen
     async diff(_id, olds, news) {
         const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
-        const replaces = REPLACE_ON_CHANGE.includes(news.kind) ? changed : identity;
+        const replaces = REPLACE_ON_CHANGE.includes(news.kind) ? changed.filter((k) => k !== "generation") : identity;
         return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
     },
     async update(_id, _olds, news) {

@@ -54,16 +54,19 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
     },
     async diff(_id, olds, news) {
         const changed = (Object.keys(news) as (keyof AdminUserInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-        const replaces = changed.filter((k) => k === "container" || k === "containerId" || k === "username");
+        // A new node gets the user again; a new name is an update (the old user is removed then).
+        const replaces = changed.filter((k) => k === "container" || k === "containerId");
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
         await apply(news, olds);
         return { outs: news };
     },
-    async delete(_id, props) {
-        // Best effort: on destroy the container usually goes next anyway.
-        await ctl(props.container, ["delete_user", props.username]).catch(() => undefined);
+    async delete() {
+        // Nothing: destroy removes the container (and with it the user, unless burrow:keepData
+        // keeps the data, when the next up finds the user and sets its password). Deleting the
+        // user here would also run when only the container is replaced, and remove the admin
+        // (and its permissions) from the kept data.
     },
 };
 

@@ -53,6 +53,10 @@ export async function createTestStack(role: string, config: Record<string, unkno
         async destroy() {
             try {
                 await stack.destroy({ onOutput: (o) => output.push(o) });
+            } catch (e) {
+                // Do not leak Docker objects into the next test; the failure is still reported.
+                await forceRemove(name);
+                throw e;
             } finally {
                 await stack.workspace.removeStack(name).catch(() => undefined);
                 // Pulumi.<stack>.yaml is written into the project by setAllConfig.
@@ -71,4 +75,13 @@ export async function dockerLeftovers(stack: string): Promise<string[]> {
     const img = await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `burrow/rabbitmq:${stack}`]);
     for (const s of [ps.stdout, vols.stdout, img.stdout]) left.push(...s.split("\n").filter(Boolean));
     return left;
+}
+
+/** Last resort after a failed destroy: remove what is labelled with the stack. */
+export async function forceRemove(stack: string): Promise<void> {
+    const ps = await docker(["ps", "-aq", "--filter", `label=burrow.stack=${stack}`]);
+    for (const id of ps.stdout.split("\n").filter(Boolean)) await docker(["rm", "-f", id]).catch(() => undefined);
+    const vols = await docker(["volume", "ls", "-q", "--filter", `label=burrow.stack=${stack}`]);
+    for (const v of vols.stdout.split("\n").filter(Boolean)) await docker(["volume", "rm", "-f", v]).catch(() => undefined);
+    await docker(["image", "rm", `burrow/rabbitmq:${stack}`]).catch(() => undefined);
 }

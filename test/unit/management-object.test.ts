@@ -13,9 +13,14 @@ describe("managementObjectProvider.diff", () => {
         expect(d).toEqual({ changes: true, replaces: ["body"], deleteBeforeReplace: true });
     });
 
-    it("replaces a binding when the queue it hangs on was replaced", async () => {
+    it("applies a binding again, not replacing it, when its queue or the node was replaced", async () => {
         const b = old({ kind: "binding", generation: "t0" });
-        expect(await managementObjectProvider.diff!("id", b, { ...b, generation: "t1" })).toMatchObject({ changes: true, replaces: ["generation"] });
+        expect(await managementObjectProvider.diff!("id", b, { ...b, generation: "t1" })).toMatchObject({ changes: true, replaces: [] });
+    });
+
+    it("keeps a queue (and its messages) on a new node: applied again, not replaced", async () => {
+        const q = old({ generation: "node-a" });
+        expect(await managementObjectProvider.diff!("id", q, { ...q, generation: "node-b" })).toMatchObject({ changes: true, replaces: [] });
     });
 
     it("updates a policy or user in place", async () => {
