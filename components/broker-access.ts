@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AdminUser } from "./providers/rabbitmqctl-admin";
+import { AdminUser, NodeTransport } from "./providers/rabbitmqctl-admin";
 
 export interface BrokerAccessArgs {
-    /** Container the node runs in, and its id (a new container means a fresh node). */
-    readonly container: pulumi.Input<string>;
-    readonly containerId: pulumi.Input<string>;
+    /** How rabbitmqctl reaches the node: `docker exec` into its container, or SSH to its host. */
+    readonly transport: pulumi.Input<NodeTransport>;
+    /** Identity of the node (container id, or install id on a host): a new node gets the user again. */
+    readonly nodeId: pulumi.Input<string>;
     /** Admin user name (default admin). */
     readonly username: string;
     /** Secret. */
@@ -25,8 +26,8 @@ export class BrokerAccess extends pulumi.ComponentResource {
     constructor(name: string, args: BrokerAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerAccess", name, {}, opts);
         const admin = new AdminUser(`${name}-admin`, {
-            container: args.container,
-            containerId: args.containerId,
+            transport: args.transport,
+            nodeId: args.nodeId,
             username: args.username,
             password: pulumi.secret(args.password),
             tags: args.tags,

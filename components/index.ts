@@ -4,3 +4,4 @@ export * from "./broker-container";
 export * from "./broker-access";
 export * from "./broker-topology";
 export * from "./rabbitmq-broker";
+export * from "./broker-host";

@@ -2,7 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { BrokerAccess } from "./broker-access";
 import { BrokerContainer } from "./broker-container";
+import { BrokerHost } from "./broker-host";
 import { BrokerImage } from "./broker-image";
+import { NodeTransport } from "./providers/rabbitmqctl-admin";
+import { SshTarget } from "../lib/ssh";
 import { BrokerTopology } from "./broker-topology";
 import { GeneratedSecret } from "./providers/generated-secret";
 import { SmokeTest } from "./providers/smoke-test";
@@ -28,8 +31,8 @@ export function smokeQueueSettings(name: string): QueueSettings {
 }
 
 /**
- * A working RabbitMQ broker in Docker: image, container, admin user, topology, and a
- * smoke test that proves it, in that order.
+ * A working RabbitMQ broker, in Docker (image, container) or on a host over SSH (install,
+ * configure, start), then the admin user, the topology, and a smoke test that proves it.
  */
 export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly amqpUrl: pulumi.Output<string>;
@@ -40,7 +43,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly erlangVersion: pulumi.Output<string>;
     readonly queues: pulumi.Output<Array<{ vhost: string; name: string; type: string }>>;
     readonly userPasswords: pulumi.Output<Record<string, string>>;
-    readonly containerName: pulumi.Output<string>;
+    /** Docker target: the container's name (undefined for the SSH target). */
+    readonly containerName: pulumi.Output<string | undefined>;
     readonly smoke: pulumi.Output<{ ok: boolean; totalMs: number; checkedAt: string; queues: string[] }>;
 
     constructor(name: string, args: RabbitmqBrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -53,40 +57,72 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             : new GeneratedSecret(`${name}-admin-password`, { bytes: 18 }, child).value;
         const cookie = new GeneratedSecret(`${name}-erlang-cookie`, { bytes: 32 }, child).value;
 
-        const image = new BrokerImage(`${name}-image`, {
-            baseImage: s.baseImage,
-            plugins: s.plugins,
-            tag: `burrow/rabbitmq:${args.stack}`,
-        }, child);
-
-        const container = new BrokerContainer(`${name}-container`, {
-            image: image.imageId,
-            stack: args.stack,
-            bindAddress: s.bindAddress,
-            amqpPort: s.amqpPort,
-            managementPort: s.managementPort,
-            memoryLimitMb: s.memoryLimitMb,
-            memoryHighWatermark: s.memoryHighWatermark,
-            erlangCookie: cookie,
-            keepData: s.keepData,
-        }, child);
+        // Where the node runs: a container built here, or a host reached over SSH.
+        let node: { nodeId: pulumi.Output<string>; transport: pulumi.Input<NodeTransport>; rabbitmqVersion: pulumi.Output<string>; erlangVersion: pulumi.Output<string> };
+        let containerName: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        let host: string, amqpPort: number, managementPort: number;
+        if (s.target === "ssh" && s.ssh) {
+            const ssh = s.ssh;
+            const target: SshTarget = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: ssh.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey };
+            const brokerHost = new BrokerHost(`${name}-host`, {
+                ssh: pulumi.secret(target),
+                aptSources: s.aptSources,
+                rabbitmqVersion: s.rabbitmqVersion,
+                plugins: s.plugins,
+                amqpPort: s.amqpPort,
+                managementPort: s.managementPort,
+                memoryHighWatermark: s.memoryHighWatermark,
+                erlangCookie: cookie,
+                keepData: s.keepData,
+            }, child);
+            node = { nodeId: brokerHost.nodeId, transport: pulumi.secret({ kind: "ssh" as const, ssh: target }), rabbitmqVersion: brokerHost.rabbitmqVersion, erlangVersion: brokerHost.erlangVersion };
+            host = clientHost(ssh.accessHost);
+            amqpPort = ssh.accessAmqpPort;
+            managementPort = ssh.accessManagementPort;
+        } else {
+            const image = new BrokerImage(`${name}-image`, {
+                baseImage: s.baseImage,
+                plugins: s.plugins,
+                tag: `burrow/rabbitmq:${args.stack}`,
+            }, child);
+            const container = new BrokerContainer(`${name}-container`, {
+                image: image.imageId,
+                stack: args.stack,
+                bindAddress: s.bindAddress,
+                amqpPort: s.amqpPort,
+                managementPort: s.managementPort,
+                memoryLimitMb: s.memoryLimitMb,
+                memoryHighWatermark: s.memoryHighWatermark,
+                erlangCookie: cookie,
+                keepData: s.keepData,
+            }, child);
+            node = {
+                nodeId: container.containerId,
+                transport: container.containerName.apply((c) => ({ kind: "docker" as const, container: c })),
+                rabbitmqVersion: image.rabbitmqVersion,
+                erlangVersion: image.erlangVersion,
+            };
+            containerName = container.containerName;
+            host = clientHost(s.bindAddress);
+            amqpPort = s.amqpPort;
+            managementPort = s.managementPort;
+        }
 
         const access = new BrokerAccess(`${name}-access`, {
-            container: container.containerName,
-            containerId: container.containerId,
+            transport: node.transport,
+            nodeId: node.nodeId,
             username: s.admin.name,
             password: adminPassword,
             tags: s.admin.tags,
             removeGuest: s.removeGuest,
         }, child);
 
-        const host = clientHost(s.bindAddress);
-        const managementUrl = pulumi.interpolate`http://${host}:${s.managementPort}`;
+        const managementUrl = pulumi.interpolate`http://${host}:${managementPort}`;
         const smokeQueue = smokeQueueSettings(s.smokeQueue);
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
             api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword]).apply(([url, username, password]) => ({ url, username, password }))),
-            nodeId: container.containerId,
+            nodeId: node.nodeId,
             adminName: s.admin.name,
             adminPermissions: s.admin.permissions,
             vhosts: s.vhosts,
@@ -97,7 +133,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             policies: s.policies,
         }, { parent: this, dependsOn: [access] });
 
-        const amqpUrl = pulumi.secret(pulumi.interpolate`amqp://${encodeURIComponent(s.admin.name)}:${adminPassword.apply(encodeURIComponent)}@${host}:${s.amqpPort}`);
+        const amqpUrl = pulumi.secret(pulumi.interpolate`amqp://${encodeURIComponent(s.admin.name)}:${adminPassword.apply(encodeURIComponent)}@${host}:${amqpPort}`);
         const smokeQueues = queues.filter((q) => q.smoke).map((q) => ({ vhost: q.vhost, name: q.name }));
         const topologyDigest = crypto.createHash("sha256")
             .update(JSON.stringify([s.vhosts, queues, s.exchanges, s.bindings, s.policies, s.users.map((u) => [u.name, u.tags, u.permissions])]))
@@ -105,18 +141,18 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const smoke = new SmokeTest(`${name}-smoke`, {
             amqpUrl,
             queues: smokeQueues,
-            trigger: pulumi.interpolate`${container.containerId}/${topologyDigest}`,
+            trigger: pulumi.interpolate`${node.nodeId}/${topologyDigest}`,
         }, { parent: this, dependsOn: [topology] });
 
         this.amqpUrl = amqpUrl;
         this.managementUrl = managementUrl;
         this.adminUser = access.username;
         this.adminPassword = pulumi.secret(adminPassword);
-        this.rabbitmqVersion = image.rabbitmqVersion;
-        this.erlangVersion = image.erlangVersion;
+        this.rabbitmqVersion = node.rabbitmqVersion;
+        this.erlangVersion = node.erlangVersion;
         this.queues = topology.queues;
         this.userPasswords = topology.userPasswords;
-        this.containerName = container.containerName;
+        this.containerName = containerName;
         this.smoke = pulumi.all([smoke.ok, smoke.totalMs, smoke.checkedAt]).apply(([ok, totalMs, checkedAt]) => ({
             ok, totalMs, checkedAt, queues: smokeQueues.map((q) => (q.vhost === "/" ? q.name : `${q.vhost}/${q.name}`)),
         }));

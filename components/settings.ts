@@ -10,7 +10,7 @@ export const MANAGEMENT_PORT = 15672;
 
 export const DEBIAN_RELEASES = ["trixie", "bookworm"] as const;
 export type DebianRelease = (typeof DEBIAN_RELEASES)[number];
-export const TARGETS = ["docker"] as const;
+export const TARGETS = ["docker", "ssh"] as const;
 export type Target = (typeof TARGETS)[number];
 export const USER_TAGS = ["administrator", "monitoring", "policymaker", "management", "impersonator"] as const;
 export const QUEUE_TYPES = ["classic", "quorum", "stream"] as const;
@@ -83,8 +83,39 @@ export interface PolicySettings {
     definition: Record<string, unknown>;
 }
 
+/** How burrow reaches a host for the SSH target. */
+export interface SshSettings {
+    host: string;
+    port: number;
+    user: string;
+    /** Private key text (OpenSSH or PEM); a secret. */
+    privateKey: string;
+    /** Pinned host key, "ssh-ed25519 AAAA..." as ssh-keyscan prints it. */
+    hostKey?: string;
+    insecureIgnoreHostKey: boolean;
+    /** Where clients (the management API, AMQP) reach the broker: default the SSH host and the broker's ports. */
+    accessHost: string;
+    accessAmqpPort: number;
+    accessManagementPort: number;
+}
+
+export interface AptSourceSettings {
+    name: string;
+    uri: string;
+    suite: string;
+    components: string[];
+    /** ASCII-armored signing key, or "" when the host already trusts the suite's key. */
+    key: string;
+}
+
 export interface BrokerSettings {
     target: Target;
+    /** SSH target only. */
+    ssh?: SshSettings;
+    /** SSH target only: extra apt repositories (Debian's own are used by default). */
+    aptSources: AptSourceSettings[];
+    /** SSH target only: pin the rabbitmq-server package version ("" = the suite's). */
+    rabbitmqVersion: string;
     debianRelease: DebianRelease;
     /** Local image the broker image builds FROM (made by scripts/bootstrap). */
     baseImage: string;
@@ -170,7 +201,7 @@ const KNOWN_KEYS = [
     "target", "debianRelease", "baseImage", "plugins", "bindAddress", "amqpPort", "managementPort",
     "memoryLimitMb", "memoryHighWatermark", "keepData", "adminUser", "adminPassword", "adminTags",
     "adminPermissions", "removeGuest", "vhosts", "users", "queues", "exchanges", "bindings", "policies",
-    "smokeQueue",
+    "smokeQueue", "ssh", "aptSources", "rabbitmqVersion",
 ];
 
 /** Raw config: key (without namespace) -> value as Pulumi config holds it (string or parsed JSON). */
@@ -187,9 +218,7 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
             p.add(key, `is not a burrow setting; known keys: ${KNOWN_KEYS.join(", ")}`);
         }
     }
-    const target = oneOf(p, "target", raw.target ?? "docker", TARGETS, () =>
-        raw.target === "ssh" ? " (the SSH target is not built yet: see issue 4 in the README's status)" : "",
-    );
+    const target = oneOf(p, "target", raw.target ?? "docker", TARGETS);
     const debianRelease = oneOf(p, "debianRelease", raw.debianRelease ?? "trixie", DEBIAN_RELEASES);
     const baseImage = imageRef(p, "baseImage", raw.baseImage ?? `burrow/debian:${debianRelease ?? "trixie"}`);
     const plugins = pluginList(p, raw.plugins);
@@ -271,9 +300,24 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     });
     duplicates(p, "policies", policies.map((x) => [`${x.vhost}/${x.name}`, `"${x.name}" in vhost "${x.vhost}"`]));
 
+    const ssh = target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort) : undefined;
+    if (target !== "ssh" && raw.ssh !== undefined) p.add("ssh", "is set but `burrow:target` is not ssh; set `burrow:target` to ssh or remove it");
+    const aptSources = list(p, "aptSources", raw.aptSources).flatMap((x, i) => {
+        const r = aptSource(p, `aptSources[${i}]`, x);
+        return r ? [r] : [];
+    });
+    duplicates(p, "aptSources", aptSources.map((a) => [a.name, `"${a.name}"`]));
+    if (target !== "ssh" && aptSources.length > 0) p.add("aptSources", "applies to the SSH target only; the Docker target builds FROM `burrow:baseImage`");
+    const rabbitmqVersion = raw.rabbitmqVersion ?? "";
+    if (typeof rabbitmqVersion !== "string" || !/^[0-9A-Za-z.+~:-]*$/.test(rabbitmqVersion)) {
+        p.add("rabbitmqVersion", `is ${show(raw.rabbitmqVersion)}; use a Debian package version such as 4.0.5-6+deb13u2`);
+    } else if (rabbitmqVersion && target !== "ssh") {
+        p.add("rabbitmqVersion", "applies to the SSH target only; the Docker target takes the release's version (`burrow:debianRelease`)");
+    }
+
     p.throwIfAny();
     return {
-        target: target!, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
+        target: target!, ssh, aptSources, rabbitmqVersion: rabbitmqVersion as string, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
         amqpPort: amqpPort!, managementPort: managementPort!, memoryLimitMb: memoryLimitMb!,
         memoryHighWatermark: memoryHighWatermark!, keepData: keepData!, admin, removeGuest: removeGuest!, vhosts,
         users, queues, exchanges, bindings, policies, smokeQueue,
@@ -589,4 +633,44 @@ function duplicates(p: Problems, key: string, items: Array<[string, string]>) {
         if (seen.has(id)) p.add(key, `declares ${label} twice; each must be unique`);
         seen.add(id);
     }
+}
+
+function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, managementPort: number | undefined): SshSettings | undefined {
+    const x = parseJsonish(v);
+    if (!isObject(x)) return p.add("ssh", `is required when \`${CONFIG_NAMESPACE}:target\` is ssh: {"host": "...", "privateKey": "...", "hostKey": "ssh-ed25519 AAAA..."}`);
+    unknownFields(p, "ssh", x, ["host", "port", "user", "privateKey", "hostKey", "insecureIgnoreHostKey", "accessHost", "accessAmqpPort", "accessManagementPort"]);
+    const host = typeof x.host === "string" && /^[A-Za-z0-9.:_-]+$/.test(x.host) ? x.host : p.add("ssh.host", `is ${show(x.host)}; use the host's name or IP address`);
+    const sshPort = port(p, "ssh.port", x.port ?? 22);
+    const user = typeof (x.user ?? "root") === "string" && /^[a-z_][a-z0-9_-]*$/.test((x.user ?? "root") as string) ? ((x.user ?? "root") as string) : p.add("ssh.user", `is ${show(x.user)}; a user name such as root (or a user with passwordless sudo)`);
+    const privateKey = typeof x.privateKey === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(x.privateKey)
+        ? x.privateKey
+        : p.add("ssh.privateKey", "must be a private key's text (-----BEGIN ... PRIVATE KEY-----); set it with `config set --secret --path burrow:ssh.privateKey \"$(cat KEY)\"`");
+    const insecure = bool(p, "ssh.insecureIgnoreHostKey", x.insecureIgnoreHostKey ?? false);
+    let hostKey: string | undefined;
+    if (x.hostKey !== undefined) {
+        if (typeof x.hostKey === "string" && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+/.test(x.hostKey.trim())) hostKey = x.hostKey.trim();
+        else p.add("ssh.hostKey", `is ${show(x.hostKey)}; use the key as ssh-keyscan prints it, e.g. "ssh-ed25519 AAAAC3..."`);
+    } else if (insecure === false) {
+        p.add("ssh.hostKey", "is required: host-key checking is on; pin the key (ssh-keyscan -p PORT HOST) or set `burrow:ssh.insecureIgnoreHostKey` true");
+    }
+    const accessHost = x.accessHost === undefined ? host : address(p, "ssh.accessHost", x.accessHost);
+    const accessAmqpPort = x.accessAmqpPort === undefined ? amqpPort : port(p, "ssh.accessAmqpPort", x.accessAmqpPort);
+    const accessManagementPort = x.accessManagementPort === undefined ? managementPort : port(p, "ssh.accessManagementPort", x.accessManagementPort);
+    if (host === undefined || sshPort === undefined || user === undefined || privateKey === undefined || insecure === undefined || accessHost === undefined || accessAmqpPort === undefined || accessManagementPort === undefined) return undefined;
+    return { host, port: sshPort, user, privateKey, hostKey, insecureIgnoreHostKey: insecure, accessHost, accessAmqpPort, accessManagementPort };
+}
+
+function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | undefined {
+    if (!isObject(v)) return p.add(key, `must be an object like {"name": "updates", "uri": "http://deb.debian.org/debian", "suite": "trixie-updates", "components": ["main"], "key": "-----BEGIN PGP PUBLIC KEY BLOCK-----..."}`);
+    unknownFields(p, key, v, ["name", "uri", "suite", "components", "key"]);
+    const n = typeof v.name === "string" && /^[a-z0-9][a-z0-9-]{0,40}$/.test(v.name) ? v.name : p.add(`${key}.name`, `is ${show(v.name)}; use lowercase letters, digits and dashes (it names the .list file)`);
+    const uri = typeof v.uri === "string" && /^https?:\/\/[^\s]+$/.test(v.uri) ? v.uri : p.add(`${key}.uri`, `is ${show(v.uri)}; use an http:// or https:// repository address`);
+    const suite = typeof v.suite === "string" && /^[A-Za-z0-9._\/-]+$/.test(v.suite) ? v.suite : p.add(`${key}.suite`, `is ${show(v.suite)}; use a suite such as trixie-updates`);
+    const comps = v.components ?? ["main"];
+    const components = Array.isArray(comps) && comps.length > 0 && comps.every((c) => typeof c === "string" && /^[a-z0-9-]+$/.test(c)) ? (comps as string[]) : p.add(`${key}.components`, `is ${show(comps)}; use a list such as ["main"]`);
+    const k = v.key ?? "";
+    const keyOk = typeof k === "string" && (k === "" || /-----BEGIN PGP PUBLIC KEY BLOCK-----/.test(k));
+    if (!keyOk) p.add(`${key}.key`, "must be an ASCII-armored key (-----BEGIN PGP PUBLIC KEY BLOCK-----), or empty when the host already trusts the suite");
+    if (n === undefined || uri === undefined || suite === undefined || components === undefined || !keyOk) return undefined;
+    return { name: n, uri, suite, components, key: k as string };
 }

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { get, request } from "../../lib/management-client";
+import { recordFigure } from "../figures";
 import { PROJECT_ROOT, TestStack, createTestStack, dockerLeftovers, freePort } from "./harness";
 
 const ADMIN_PASSWORD = "it-Secret-Pa55word-4b9abc";
@@ -99,6 +100,7 @@ describe("pulumi up of a broker with a topology", () => {
         expect(await get(api, "/api/users/guest")).toBeUndefined();
         const guest = await request({ ...api, username: "guest", password: "guest" }, "GET", "/api/whoami", undefined, [401]);
         expect(guest.status).toBe(401);
+        recordFigure("security.guest-login-refused", 1);
         await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
     });
 
@@ -120,6 +122,7 @@ describe("pulumi up of a broker with a topology", () => {
             const ch = await conn.createChannel();
             ch.on("error", () => undefined);
             await expect(ch.assertQueue("not-mine", { durable: true })).rejects.toThrow(/ACCESS_REFUSED|403/);
+            recordFigure("security.narrow-user-refused-outside-patterns", 1);
         } finally {
             await conn.close().catch(() => undefined);
         }
@@ -150,7 +153,11 @@ describe("pulumi up of a broker with a topology", () => {
             await page.fill('input[name="password"]', ADMIN_PASSWORD);
             await page.click('input[type="submit"]');
             await page.waitForSelector("#logout", { timeout: 30_000 });
-            expect(await page.textContent("body")).toContain("Overview");
+            // The page fills in after the login; wait for its heading rather than racing it.
+            await page.waitForFunction("document.body.innerText.includes('Overview')", undefined, { timeout: 30_000 });
+            const body = await page.innerText("body");
+            expect(body).toContain("Overview");
+            expect(body).toMatch(/User\s*admin/);
         } finally {
             await browser.close();
         }
@@ -185,8 +192,10 @@ describe("pulumi up of a broker with a topology", () => {
             .filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
         expect(files.some((f) => f.endsWith(`${ts.name}.json`))).toBe(true);
         const leaks = files.filter((f) => fs.readFileSync(f, "utf8").includes(ADMIN_PASSWORD));
+        const inOutput = ts.output.join("\n").includes(ADMIN_PASSWORD) ? 1 : 0;
+        recordFigure("security.plain-text-secrets-found", leaks.length + inOutput);
         expect(leaks).toEqual([]);
-        expect(ts.output.join("\n").includes(ADMIN_PASSWORD)).toBe(false);
+        expect(inOutput).toBe(0);
     });
 
     it("leaves no container, volume or image tag behind on destroy", async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { runSmoke } from "../../lib/smoke";
 import { PROJECT_ROOT, TestStack, createTestStack, freePort } from "./harness";
-import { recordFigure } from "./figures";
+import { recordFigure } from "../figures";
 
 async function smokeWithin(url: string, ms: number) {
     const deadline = Date.now() + ms;

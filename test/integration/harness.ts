@@ -44,7 +44,7 @@ export async function createTestStack(role: string, config: Record<string, unkno
     const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_ROOT }, { envVars: env });
     const all: Record<string, { value: string; secret?: boolean }> = {};
     for (const [k, v] of Object.entries(config)) {
-        all[`burrow:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "adminPassword" };
+        all[`burrow:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "adminPassword" || k === "ssh" };
     }
     await stack.setAllConfig(all);
     const output: string[] = [];

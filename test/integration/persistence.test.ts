@@ -4,7 +4,7 @@
 import * as amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestStack, createTestStack, freePort } from "./harness";
-import { recordFigure } from "./figures";
+import { recordFigure } from "../figures";
 
 const COUNT = 10_000;
 const QUEUES = ["keep-classic", "keep-quorum"];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RawConfig, SettingsError, parseSettings } from "../../components/settings";
+import { recordFigure } from "../figures";
 
 function problems(raw: RawConfig): string[] {
     try {
@@ -63,7 +64,13 @@ describe("parseSettings defaults", () => {
 const BAD: Array<[string, RawConfig, string]> = [
     ["unknown key", { amqpPrt: 5672 }, "`burrow:amqpPrt` is not a burrow setting"],
     ["target", { target: "kubernetes" }, "`burrow:target`"],
-    ["ssh target not built", { target: "ssh" }, "SSH target is not built yet"],
+    ["ssh target without ssh", { target: "ssh" }, "`burrow:ssh` is required"],
+    ["ssh without host key", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" } }, "`burrow:ssh.hostKey` is required"],
+    ["ssh private key", { target: "ssh", ssh: { host: "h", privateKey: "hunter2", insecureIgnoreHostKey: true } }, "`burrow:ssh.privateKey`"],
+    ["ssh on docker target", { ssh: { host: "h" } }, "`burrow:ssh` is set but"],
+    ["apt source uri", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, aptSources: [{ name: "x", uri: "ftp://a", suite: "s" }] }, "`burrow:aptSources[0].uri`"],
+    ["apt source key", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, aptSources: [{ name: "x", uri: "http://a", suite: "s", key: "abc" }] }, "`burrow:aptSources[0].key`"],
+    ["rabbitmq version on docker", { rabbitmqVersion: "4.0.5" }, "`burrow:rabbitmqVersion` applies to the SSH target only"],
     ["debian release", { debianRelease: "buster" }, "`burrow:debianRelease`"],
     ["base image ref", { baseImage: "Not An Image!" }, "`burrow:baseImage`"],
     ["plugin name", { plugins: ["management"] }, "`burrow:plugins[0]`"],
@@ -119,8 +126,19 @@ describe("parseSettings rejects bad input, naming the key", () => {
         expect(found.join("\n")).toContain(expected);
     });
 
-    it(`covers at least 30 kinds of mistake (has ${BAD.length})`, () => {
+    it(`covers at least 30 kinds of mistake (has ${BAD.length}), every one rejected`, () => {
         expect(BAD.length).toBeGreaterThanOrEqual(30);
+        const rejected = BAD.filter(([, raw]) => {
+            try {
+                parseSettings(raw);
+                return false;
+            } catch {
+                return true;
+            }
+        }).length;
+        recordFigure("bad-input.configurations-tried", BAD.length);
+        recordFigure("bad-input.configurations-rejected", rejected);
+        expect(rejected).toBe(BAD.length);
     });
 
     it("reports every problem at once, and the message says nothing was created and how to fix", () => {

@@ -3,7 +3,7 @@
 // README's table, so no figure there is written by hand.
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_ROOT } from "./harness";
+const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export const FIGURES_FILE = path.join(PROJECT_ROOT, ".toolchain/logs/figures.jsonl");
 

@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import { SshTarget } from "../lib/ssh";
+import { RemoteRabbitmq } from "./providers/remote-rabbitmq";
+import { AptSourceSettings } from "./settings";
+
+export interface BrokerHostArgs {
+    /** Host, port, user, private key (secret) and the pinned host key. */
+    readonly ssh: pulumi.Input<SshTarget>;
+    /** Extra apt repositories with their signing keys (default none: Debian's own packages). */
+    readonly aptSources: AptSourceSettings[];
+    /** rabbitmq-server package version to pin ("" = the suite's). */
+    readonly rabbitmqVersion: string;
+    /** Plugins to enable; must include rabbitmq_management. */
+    readonly plugins: string[];
+    /** Listener ports on the host. */
+    readonly amqpPort: number;
+    readonly managementPort: number;
+    readonly memoryHighWatermark: number;
+    /** Secret. */
+    readonly erlangCookie: pulumi.Input<string>;
+    /** On destroy remove the packages but keep /var/lib/rabbitmq (default false: purge). */
+    readonly keepData: boolean;
+}
+
+/** RabbitMQ installed on a Debian-like VM or server over SSH, configured, started and ready. */
+export class BrokerHost extends pulumi.ComponentResource {
+    readonly nodeId: pulumi.Output<string>;
+    readonly rabbitmqVersion: pulumi.Output<string>;
+    readonly erlangVersion: pulumi.Output<string>;
+
+    constructor(name: string, args: BrokerHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerHost", name, {}, opts);
+        const node = new RemoteRabbitmq(`${name}-rabbitmq`, {
+            ssh: pulumi.secret(args.ssh),
+            aptSources: args.aptSources,
+            rabbitmqVersion: args.rabbitmqVersion,
+            plugins: args.plugins,
+            amqpPort: args.amqpPort,
+            managementPort: args.managementPort,
+            memoryHighWatermark: args.memoryHighWatermark,
+            erlangCookie: pulumi.secret(args.erlangCookie),
+            keepData: args.keepData,
+        }, { parent: this });
+        this.nodeId = node.nodeId;
+        this.rabbitmqVersion = node.installedRabbitmqVersion;
+        this.erlangVersion = node.installedErlangVersion;
+        this.registerOutputs({ rabbitmqVersion: this.rabbitmqVersion, erlangVersion: this.erlangVersion });
+    }
+}

@@ -1,0 +1,165 @@
+// Dynamic provider: installs Erlang and RabbitMQ on a Debian-like host over SSH, the
+// seed tutorial's install steps done by a script: extra apt repositories with their
+// signing keys, apt-get install, rabbitmq.conf, plugins, cookie, service start (systemd
+// when the host runs it, else the package's init script), and a readiness wait.
+// Re-running with nothing changed does nothing; a changed setting rewrites only its file
+// and restarts the node; nothing is reinstalled. Delete stops the node, purges the
+// packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import { SshTarget, sshRun } from "../../lib/ssh";
+
+export interface AptSource {
+    /** File names derive from it: /etc/apt/sources.list.d/burrow-<name>.list */
+    name: string;
+    uri: string;
+    suite: string;
+    components: string[];
+    /** ASCII-armored signing key; empty: the suite is signed by a key the host already trusts. */
+    key: string;
+}
+
+export interface RemoteRabbitmqInputs {
+    ssh: SshTarget;
+    aptSources: AptSource[];
+    /** Pinned rabbitmq-server package version, or "" for the suite's. */
+    rabbitmqVersion: string;
+    plugins: string[];
+    amqpPort: number;
+    managementPort: number;
+    memoryHighWatermark: number;
+    erlangCookie: string;
+    keepData: boolean;
+}
+
+export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
+    /** Changes when the node is (re)installed or restarted with new settings. */
+    nodeId: string;
+    rabbitmqVersion: string;
+    installedRabbitmqVersion: string;
+    installedErlangVersion: string;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The install script; sent on stdin (it holds the cookie), run with bash as root. */
+export function installScript(i: RemoteRabbitmqInputs): string {
+    const conf = [
+        `listeners.tcp.default = ${i.amqpPort}`,
+        `management.tcp.port = ${i.managementPort}`,
+        `loopback_users.guest = true`,
+        `vm_memory_high_watermark.relative = ${i.memoryHighWatermark}`,
+        ``,
+    ].join("\n");
+    const sources = i.aptSources.map((s) => {
+        const keyFile = `/etc/apt/keyrings/burrow-${s.name}.asc`;
+        const signed = s.key ? `[signed-by=${keyFile}] ` : "";
+        return [
+            s.key ? `mkdir -p /etc/apt/keyrings && printf '%s\\n' ${q(s.key.trim())} > ${keyFile}` : `rm -f ${keyFile}`,
+            `printf '%s\\n' ${q(`deb ${signed}${s.uri} ${s.suite} ${s.components.join(" ")}`)} > /etc/apt/sources.list.d/burrow-${s.name}.list`,
+        ].join("\n");
+    });
+    const pkg = i.rabbitmqVersion ? `rabbitmq-server=${i.rabbitmqVersion}` : "rabbitmq-server";
+    return `set -euo pipefail
+step() { echo "burrow-step: $*" >&2; }
+step "check the host is Debian-like"
+[ -f /etc/debian_version ] || { echo "not a Debian-like host (no /etc/debian_version): burrow installs with apt" >&2; exit 10; }
+export DEBIAN_FRONTEND=noninteractive
+step "apt repositories"
+for f in /etc/apt/sources.list.d/burrow-*.list; do [ -e "$f" ] && rm -f "$f"; done
+${sources.join("\n")}
+step "install erlang and rabbitmq-server"
+if ! dpkg-query -W -f='\${Status} \${Version}\\n' rabbitmq-server 2>/dev/null | grep -q "install ok installed${i.rabbitmqVersion ? ` ${i.rabbitmqVersion}` : ""}"; then
+  apt-get update -qq
+  # The service is started below, once configured.
+  printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y -qq --no-install-recommends erlang-nox ${pkg}
+  rm -f /usr/sbin/policy-rc.d
+fi
+step "configure"
+changed=0
+write() { # write FILE MODE: stdin to FILE if different
+  local tmp; tmp=$(mktemp)
+  cat > "$tmp"
+  if ! cmp -s "$tmp" "$1"; then install -m "$2" -o rabbitmq -g rabbitmq "$tmp" "$1"; changed=1; fi
+  rm -f "$tmp"
+}
+write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
+${conf}CONF
+printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
+printf '%s' ${q(i.erlangCookie)} | write /var/lib/rabbitmq/.erlang.cookie 0400
+step "start the service"
+if [ -d /run/systemd/system ]; then
+  systemctl enable --quiet rabbitmq-server
+  if [ $changed = 1 ] || ! systemctl is-active --quiet rabbitmq-server; then systemctl restart rabbitmq-server; fi
+else
+  if [ $changed = 1 ] && rabbitmqctl -q status >/dev/null 2>&1; then /etc/init.d/rabbitmq-server stop >/dev/null || true; fi
+  rabbitmqctl -q status >/dev/null 2>&1 || /etc/init.d/rabbitmq-server start >/dev/null
+fi
+step "wait until the node is ready"
+for i in $(seq 1 120); do
+  rabbitmq-diagnostics -q check_running >/dev/null 2>&1 && rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && break
+  [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s; see /var/log/rabbitmq/" >&2; exit 11; }
+  sleep 1
+done
+echo "changed=$changed"
+dpkg-query -W -f='\${Package}=\${Version}\\n' rabbitmq-server erlang-base
+`;
+}
+
+export function uninstallScript(i: RemoteRabbitmqInputs): string {
+    return `set -uo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if [ -d /run/systemd/system ]; then systemctl stop rabbitmq-server 2>/dev/null; else /etc/init.d/rabbitmq-server stop >/dev/null 2>&1; fi
+pkill -u rabbitmq 2>/dev/null || true
+${i.keepData ? "apt-get remove -y -qq rabbitmq-server" : "apt-get purge -y -qq rabbitmq-server && rm -rf /var/lib/rabbitmq /etc/rabbitmq"}
+apt-get autoremove -y -qq ${i.keepData ? "" : "--purge"} >/dev/null
+rm -f /etc/apt/sources.list.d/burrow-*.list /etc/apt/keyrings/burrow-*.asc
+apt-get update -qq >/dev/null 2>&1 || true
+`;
+}
+
+const asRoot = (t: SshTarget, cmd: string) => (t.user === "root" ? cmd : `sudo -n ${cmd}`);
+
+async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; rabbitmq: string; erlang: string }> {
+    const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), { input: installScript(i), timeoutMs: 20 * 60_000 }).catch((e: Error) => {
+        const step = /burrow-step: (.*)/g;
+        const steps = [...e.message.matchAll(step)].map((m) => m[1]);
+        throw new Error(steps.length ? `${e.message.split("\n")[0]} at step "${steps.pop()}":\n${e.message.split("\n").filter((l) => !l.startsWith("burrow-step:")).slice(1).join("\n")}` : e.message);
+    });
+    const lines = r.stdout.trim().split("\n");
+    const v = Object.fromEntries(lines.filter((l) => l.includes("=") && !l.startsWith("changed=")).map((l) => l.split("=") as [string, string]));
+    return { changed: lines.includes("changed=1"), rabbitmq: v["rabbitmq-server"] ?? "", erlang: v["erlang-base"] ?? "" };
+}
+
+export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> = {
+    async create(inputs) {
+        const r = await install(inputs);
+        const nodeId = crypto.randomUUID();
+        return { id: `${inputs.ssh.host}:${inputs.ssh.port}`, outs: { ...inputs, nodeId, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+    },
+    async diff(_id, olds, news) {
+        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData"] as const;
+        const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const replaces = changed.filter((k) => k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port));
+        return { changes: changed.length > 0, replaces };
+    },
+    async update(_id, olds, news) {
+        const r = await install(news);
+        return { outs: { ...news, nodeId: r.changed ? crypto.randomUUID() : olds.nodeId, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+    },
+    async delete(_id, props) {
+        await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), { input: uninstallScript(props), timeoutMs: 10 * 60_000 });
+    },
+};
+
+export class RemoteRabbitmq extends pulumi.dynamic.Resource {
+    declare readonly nodeId: pulumi.Output<string>;
+    declare readonly installedRabbitmqVersion: pulumi.Output<string>;
+    declare readonly installedErlangVersion: pulumi.Output<string>;
+    constructor(name: string, args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(remoteRabbitmqProvider, name, { ...args, nodeId: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
+            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie"] }, "burrow", "RemoteRabbitmq");
+    }
+}

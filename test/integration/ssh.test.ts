@@ -1,0 +1,134 @@
+// The SSH target against a real SSH host that the test makes itself: a container from
+// the Debian base image running sshd, reached on 127.0.0.1. Real `pulumi up` installs
+// Erlang and RabbitMQ over SSH (with an extra apt repository and its signing key),
+// amqplib proves it, a re-run changes nothing, a changed setting re-applies without
+// reinstalling, destroy purges the packages and the repository entries.
+import * as amqp from "amqplib";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { utils } from "ssh2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker } from "../../lib/exec";
+import { SshTarget, sshExec } from "../../lib/ssh";
+import { TestStack, createTestStack, freePort } from "./harness";
+
+const SSHD_IMAGE = "burrow-test/sshd:trixie";
+const SSHD_DOCKERFILE = `FROM burrow/debian:trixie
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server \\
+ && mkdir -p /run/sshd && rm -rf /var/lib/apt/lists/*
+COPY sshd-entrypoint /usr/local/bin/sshd-entrypoint
+ENTRYPOINT ["/usr/local/bin/sshd-entrypoint"]
+`;
+const SSHD_ENTRYPOINT = `#!/bin/sh
+set -e
+mkdir -p /root/.ssh && chmod 700 /root/.ssh
+printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
+exec /usr/sbin/sshd -D -e
+`;
+
+let ts: TestStack;
+let container: string;
+let target: SshTarget;
+let amqpPort: number;
+
+async function buildSshdImage() {
+    const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
+    fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
+    fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
+    await docker(["build", "--quiet", "--tag", SSHD_IMAGE, dir], { timeoutMs: 10 * 60_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
+async function onHost(cmd: string): Promise<string> {
+    const r = await sshExec(target, cmd);
+    return r.stdout.trim();
+}
+
+beforeAll(async () => {
+    await buildSshdImage();
+    const keys = utils.generateKeyPairSync("ed25519");
+    const [sshPort, mgmtPort] = [await freePort(), await freePort()];
+    amqpPort = await freePort();
+    const stackRole = "ssh";
+    container = `burrow-it-sshd-${Date.now().toString(36)}`;
+    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${stackRole}`, "--env", "AUTHORIZED_KEY",
+        "--publish", `127.0.0.1:${sshPort}:22`, "--publish", `127.0.0.1:${amqpPort}:5672`, "--publish", `127.0.0.1:${mgmtPort}:15672`, SSHD_IMAGE],
+        { env: { AUTHORIZED_KEY: keys.public } });
+    const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();
+    target = { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey };
+    for (let i = 0; i < 50 && (await sshExec(target, "true").then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
+
+    // An extra Debian suite served by the mirror, with its signing key: the seed's "add the repo and its key".
+    const key = execFileSync("gpg", ["--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-trixie-automatic.gpg", "--export", "--armor"], { encoding: "utf8" });
+    ts = await createTestStack(stackRole, {
+        target: "ssh",
+        ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey, accessHost: "127.0.0.1", accessAmqpPort: amqpPort, accessManagementPort: mgmtPort },
+        aptSources: [{ name: "trixie-updates", uri: "http://deb.debian.org/debian", suite: "trixie-updates", components: ["main"], key }],
+        queues: [{ name: "jobs", type: "quorum", smoke: true }],
+    });
+});
+
+afterAll(async () => {
+    await ts?.destroy().catch((e) => console.error(e));
+    if (container) await docker(["rm", "--force", container]).catch(() => undefined);
+});
+
+describe("SSH target", () => {
+    let url: string;
+    it("installs, configures and starts RabbitMQ over SSH with one pulumi up; the smoke test passes", async () => {
+        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.smoke.value.ok).toBe(true);
+        expect(up.outputs.rabbitmqVersion.value).toMatch(/^4\.0\./);
+        expect(up.outputs.erlangVersion.value).toMatch(/27\./);
+        url = up.outputs.amqpUrl.value;
+        expect(await onHost("cat /etc/apt/sources.list.d/burrow-trixie-updates.list")).toBe(
+            "deb [signed-by=/etc/apt/keyrings/burrow-trixie-updates.asc] http://deb.debian.org/debian trixie-updates main");
+        expect(await onHost("head -1 /etc/apt/keyrings/burrow-trixie-updates.asc")).toBe("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+        expect(await onHost("rabbitmq-plugins -q is_enabled rabbitmq_management && echo on")).toContain("on");
+    });
+
+    it("carries AMQP traffic through the host's port", async () => {
+        const conn = await amqp.connect(url);
+        const ch = await conn.createConfirmChannel();
+        ch.sendToQueue("jobs", Buffer.from("over-ssh"), { persistent: true });
+        await ch.waitForConfirms();
+        const m = await ch.get("jobs", { noAck: true });
+        await conn.close();
+        expect(m && m.content.toString()).toBe("over-ssh");
+    });
+
+    it("does nothing on a re-run with no change", async () => {
+        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const changes = { ...again.summary.resourceChanges };
+        delete changes.same;
+        expect(changes).toEqual({});
+    });
+
+    it("re-applies a changed setting without reinstalling", async () => {
+        const dpkgBefore = await onHost("wc -l < /var/log/dpkg.log");
+        await ts.stack.setConfig("burrow:memoryHighWatermark", { value: "0.5" });
+        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.summary.resourceChanges?.update).toBeGreaterThanOrEqual(1);
+        expect(await onHost("grep watermark /etc/rabbitmq/rabbitmq.conf")).toBe("vm_memory_high_watermark.relative = 0.5");
+        expect(await onHost("wc -l < /var/log/dpkg.log")).toBe(dpkgBefore);
+        expect(up.outputs.smoke.value.ok).toBe(true);
+    });
+
+    it("keeps the private key out of the state files and the CLI output", () => {
+        const privateKeyLine = target.privateKey.split("\n")[1];
+        const files = fs.readdirSync(ts.backendDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+        expect(files.filter((f) => fs.readFileSync(f, "utf8").includes(privateKeyLine))).toEqual([]);
+        expect(ts.output.join("\n").includes(privateKeyLine)).toBe(false);
+    });
+
+    it("purges the packages and the repository entries on destroy", async () => {
+        const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
+        expect(d.summary.result).toBe("succeeded");
+        expect(await onHost("dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain("install ok installed");
+        expect(await onHost("ls /etc/apt/sources.list.d/ | grep -c burrow || true")).toBe("0");
+        expect(await onHost("test -d /var/lib/rabbitmq && echo kept || echo purged")).toBe("purged");
+    });
+});
