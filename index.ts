@@ -31,3 +31,6 @@ export const queues = broker.queues;
 export const userPasswords = broker.userPasswords;
 export const containerName = broker.containerName;
 export const smoke = broker.smoke;
+export const caCert = broker.caCert;
+export const amqpsUrl = broker.amqpsUrl;
+export const managementTlsUrl = broker.managementTlsUrl;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerVolume } from "./providers/docker-volume";
 import { RabbitmqContainer } from "./providers/rabbitmq-container";
+import { TlsSettings } from "./settings";
 
 export interface BrokerContainerArgs {
     /** Image id to run (from BrokerImage). */
@@ -19,6 +20,14 @@ export interface BrokerContainerArgs {
     readonly keepData: boolean;
     /** How long to wait for "Starting broker... completed" (default 180 s). */
     readonly readyTimeoutMs?: number;
+    /** TLS listeners (AMQPS, HTTPS management) with these certificates; default none. */
+    readonly tls?: {
+        readonly settings: TlsSettings;
+        readonly caCert: pulumi.Input<string>;
+        readonly serverCert: pulumi.Input<string>;
+        /** Secret. */
+        readonly serverKey: pulumi.Input<string>;
+    };
 }
 
 /** The fixed node name: data in the volume belongs to it, so it must not change when the container does. */
@@ -56,6 +65,11 @@ export class BrokerContainer extends pulumi.ComponentResource {
             erlangCookie: pulumi.secret(args.erlangCookie),
             labels,
             readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
+            tls: args.tls
+                ? pulumi.secret(pulumi.all([args.tls.caCert, args.tls.serverCert, args.tls.serverKey]).apply(([caCert, serverCert, serverKey]) => ({
+                    only: args.tls!.settings.only, amqpsPort: args.tls!.settings.amqpsPort, managementPort: args.tls!.settings.managementPort, caCert, serverCert, serverKey,
+                })))
+                : null,
         }, { parent: this, deleteBeforeReplace: true });
         this.containerName = container.name;
         this.containerId = container.containerId;

@@ -24,7 +24,7 @@ export function brokerDockerfile(baseImage: string, plugins: string[]): string {
         `RUN rabbitmq-plugins enable --offline ${plugins.join(" ")}`,
         `COPY burrow-entrypoint /usr/local/bin/burrow-entrypoint`,
         `HEALTHCHECK --interval=10s --timeout=15s --start-period=60s --retries=3 CMD rabbitmq-diagnostics -q check_running || exit 1`,
-        `EXPOSE 5672 15672`,
+        `EXPOSE 5672 15672 5671 15671`,
         `ENTRYPOINT ["/usr/local/bin/burrow-entrypoint"]`,
         ``,
     ].join("\n");
@@ -34,13 +34,29 @@ export function brokerDockerfile(baseImage: string, plugins: string[]): string {
 export const ENTRYPOINT = `#!/bin/sh
 # burrow: node configuration from the container's environment, then RabbitMQ in the foreground.
 set -eu
+if [ "\${BURROW_TLS_ONLY:-0}" = 1 ]; then plain="listeners.tcp = none"; else plain="listeners.tcp.default = 5672
+management.tcp.port = 15672"; fi
 cat > /etc/rabbitmq/rabbitmq.conf <<CONF
-listeners.tcp.default = 5672
-management.tcp.port = 15672
+$plain
 loopback_users.guest = true
 total_memory_available_override_value = \${BURROW_MEMORY_LIMIT_BYTES:-1073741824}
 vm_memory_high_watermark.relative = \${BURROW_MEMORY_HIGH_WATERMARK:-0.6}
 CONF
+if [ -f /etc/rabbitmq/tls/cert.pem ]; then
+  chown -R rabbitmq:rabbitmq /etc/rabbitmq/tls && chmod 600 /etc/rabbitmq/tls/key.pem
+  cat >> /etc/rabbitmq/rabbitmq.conf <<CONF
+listeners.ssl.default = 5671
+ssl_options.cacertfile = /etc/rabbitmq/tls/ca.pem
+ssl_options.certfile = /etc/rabbitmq/tls/cert.pem
+ssl_options.keyfile = /etc/rabbitmq/tls/key.pem
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+management.ssl.port = 15671
+management.ssl.cacertfile = /etc/rabbitmq/tls/ca.pem
+management.ssl.certfile = /etc/rabbitmq/tls/cert.pem
+management.ssl.keyfile = /etc/rabbitmq/tls/key.pem
+CONF
+fi
 chown rabbitmq:rabbitmq /var/lib/rabbitmq
 if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
   cookie=/var/lib/rabbitmq/.erlang.cookie

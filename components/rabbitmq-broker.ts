@@ -9,6 +9,7 @@ import { SshTarget } from "../lib/ssh";
 import { BrokerTopology } from "./broker-topology";
 import { GeneratedSecret } from "./providers/generated-secret";
 import { SmokeTest } from "./providers/smoke-test";
+import { TlsCertificates } from "./providers/tls-certificates";
 import { BrokerSettings, QueueSettings } from "./settings";
 
 export interface RabbitmqBrokerArgs {
@@ -45,6 +46,11 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly userPasswords: pulumi.Output<Record<string, string>>;
     /** Docker target: the container's name (undefined for the SSH target). */
     readonly containerName: pulumi.Output<string | undefined>;
+    /** With burrow:tls: the CA certificate that signed the broker's certificate (public). */
+    readonly caCert: pulumi.Output<string>;
+    /** With burrow:tls: AMQPS URL (secret) and HTTPS management URL. */
+    amqpsUrl: pulumi.Output<string | undefined> = pulumi.output(undefined);
+    managementTlsUrl: pulumi.Output<string | undefined> = pulumi.output(undefined);
     readonly smoke: pulumi.Output<{ ok: boolean; totalMs: number; checkedAt: string; queues: string[] }>;
 
     constructor(name: string, args: RabbitmqBrokerArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -61,6 +67,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         let node: { nodeId: pulumi.Output<string>; transport: pulumi.Input<NodeTransport>; rabbitmqVersion: pulumi.Output<string>; erlangVersion: pulumi.Output<string> };
         let containerName: pulumi.Output<string | undefined> = pulumi.output(undefined);
         let host: string, amqpPort: number, managementPort: number;
+        let scheme = { amqp: "amqp", http: "http" };
+        let caCert: pulumi.Output<string> = pulumi.output("");
         if (s.target === "ssh" && s.ssh) {
             const ssh = s.ssh;
             const target: SshTarget = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: ssh.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey };
@@ -80,6 +88,14 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             amqpPort = ssh.accessAmqpPort;
             managementPort = ssh.accessManagementPort;
         } else {
+            const tls = s.tls;
+            const certs = tls
+                ? new TlsCertificates(`${name}-tls`, {
+                    hostnames: tls.hostnames,
+                    ipAddresses: [...new Set(["127.0.0.1", "::1", ...(["0.0.0.0", "::"].includes(s.bindAddress) ? [] : [s.bindAddress])])],
+                    validityDays: 825,
+                }, child)
+                : undefined;
             const image = new BrokerImage(`${name}-image`, {
                 baseImage: s.baseImage,
                 plugins: s.plugins,
@@ -95,6 +111,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 memoryHighWatermark: s.memoryHighWatermark,
                 erlangCookie: cookie,
                 keepData: s.keepData,
+                tls: tls && certs ? { settings: tls, caCert: certs.caCert, serverCert: certs.serverCert, serverKey: certs.serverKey } : undefined,
             }, child);
             node = {
                 nodeId: container.containerId,
@@ -106,6 +123,17 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             host = clientHost(s.bindAddress);
             amqpPort = s.amqpPort;
             managementPort = s.managementPort;
+            if (tls?.only && certs) {
+                // Only the TLS listeners are open: burrow itself talks TLS, verifying with the stack's CA.
+                scheme = { amqp: "amqps", http: "https" };
+                amqpPort = tls.amqpsPort;
+                managementPort = tls.managementPort;
+            }
+            if (certs) caCert = certs.caCert;
+            if (certs && tls) {
+                this.amqpsUrl = pulumi.secret(pulumi.interpolate`amqps://${encodeURIComponent(s.admin.name)}:${pulumi.output(adminPassword).apply(encodeURIComponent)}@${host}:${tls.amqpsPort}`);
+                this.managementTlsUrl = pulumi.output(`https://${host}:${tls.managementPort}`);
+            }
         }
 
         const access = new BrokerAccess(`${name}-access`, {
@@ -117,11 +145,11 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             removeGuest: s.removeGuest,
         }, child);
 
-        const managementUrl = pulumi.interpolate`http://${host}:${managementPort}`;
+        const managementUrl = pulumi.interpolate`${scheme.http}://${host}:${managementPort}`;
         const smokeQueue = smokeQueueSettings(s.smokeQueue);
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
-            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword]).apply(([url, username, password]) => ({ url, username, password }))),
+            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword, caCert]).apply(([url, username, password, ca]) => ({ url, username, password, ...(ca ? { ca } : {}) }))),
             nodeId: node.nodeId,
             adminName: s.admin.name,
             adminPermissions: s.admin.permissions,
@@ -133,13 +161,14 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             policies: s.policies,
         }, { parent: this, dependsOn: [access] });
 
-        const amqpUrl = pulumi.secret(pulumi.interpolate`amqp://${encodeURIComponent(s.admin.name)}:${adminPassword.apply(encodeURIComponent)}@${host}:${amqpPort}`);
+        const amqpUrl = pulumi.secret(pulumi.interpolate`${scheme.amqp}://${encodeURIComponent(s.admin.name)}:${adminPassword.apply(encodeURIComponent)}@${host}:${amqpPort}`);
         const smokeQueues = queues.filter((q) => q.smoke).map((q) => ({ vhost: q.vhost, name: q.name }));
         const topologyDigest = crypto.createHash("sha256")
             .update(JSON.stringify([s.vhosts, queues, s.exchanges, s.bindings, s.policies, s.users.map((u) => [u.name, u.tags, u.permissions])]))
             .digest("hex").slice(0, 16);
         const smoke = new SmokeTest(`${name}-smoke`, {
             amqpUrl,
+            ca: scheme.amqp === "amqps" ? caCert : "",
             queues: smokeQueues,
             trigger: pulumi.interpolate`${node.nodeId}/${topologyDigest}`,
         }, { parent: this, dependsOn: [topology] });
@@ -153,6 +182,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         this.queues = topology.queues;
         this.userPasswords = topology.userPasswords;
         this.containerName = containerName;
+        this.caCert = caCert;
         this.smoke = pulumi.all([smoke.ok, smoke.totalMs, smoke.checkedAt]).apply(([ok, totalMs, checkedAt]) => ({
             ok, totalMs, checkedAt, queues: smokeQueues.map((q) => (q.vhost === "/" ? q.name : `${q.vhost}/${q.name}`)),
         }));

@@ -108,8 +108,20 @@ export interface AptSourceSettings {
     key: string;
 }
 
+/** TLS listeners: AMQPS and HTTPS management with a CA the stack generates. */
+export interface TlsSettings {
+    /** Close the plain AMQP and HTTP listeners. */
+    only: boolean;
+    amqpsPort: number;
+    managementPort: number;
+    /** DNS names in the server certificate (IPs 127.0.0.1, ::1 and bindAddress are always in). */
+    hostnames: string[];
+}
+
 export interface BrokerSettings {
     target: Target;
+    /** Docker target: TLS listeners (undefined: plain only). */
+    tls?: TlsSettings;
     /** SSH target only. */
     ssh?: SshSettings;
     /** SSH target only: extra apt repositories (Debian's own are used by default). */
@@ -201,7 +213,7 @@ const KNOWN_KEYS = [
     "target", "debianRelease", "baseImage", "plugins", "bindAddress", "amqpPort", "managementPort",
     "memoryLimitMb", "memoryHighWatermark", "keepData", "adminUser", "adminPassword", "adminTags",
     "adminPermissions", "removeGuest", "vhosts", "users", "queues", "exchanges", "bindings", "policies",
-    "smokeQueue", "ssh", "aptSources", "rabbitmqVersion",
+    "smokeQueue", "ssh", "aptSources", "rabbitmqVersion", "tls",
 ];
 
 /** Raw config: key (without namespace) -> value as Pulumi config holds it (string or parsed JSON). */
@@ -315,9 +327,12 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
         p.add("rabbitmqVersion", "applies to the SSH target only; the Docker target takes the release's version (`burrow:debianRelease`)");
     }
 
+    const tls = raw.tls === undefined ? undefined : tlsSettings(p, raw.tls, [amqpPort, managementPort]);
+    if (tls && target === "ssh") p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
+
     p.throwIfAny();
     return {
-        target: target!, ssh, aptSources, rabbitmqVersion: rabbitmqVersion as string, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
+        target: target!, ssh, tls, aptSources, rabbitmqVersion: rabbitmqVersion as string, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
         amqpPort: amqpPort!, managementPort: managementPort!, memoryLimitMb: memoryLimitMb!,
         memoryHighWatermark: memoryHighWatermark!, keepData: keepData!, admin, removeGuest: removeGuest!, vhosts,
         users, queues, exchanges, bindings, policies, smokeQueue,
@@ -673,4 +688,20 @@ function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | un
     if (!keyOk) p.add(`${key}.key`, "must be an ASCII-armored key (-----BEGIN PGP PUBLIC KEY BLOCK-----), or empty when the host already trusts the suite");
     if (n === undefined || uri === undefined || suite === undefined || components === undefined || !keyOk) return undefined;
     return { name: n, uri, suite, components, key: k as string };
+}
+
+function tlsSettings(p: Problems, v: unknown, plainPorts: Array<number | undefined>): TlsSettings | undefined {
+    const x = parseJsonish(v);
+    if (!isObject(x)) return p.add("tls", `is ${show(v)}; use an object like {"only": true} (AMQPS on 5671, HTTPS management on 15671)`);
+    unknownFields(p, "tls", x, ["only", "amqpsPort", "managementPort", "hostnames"]);
+    const only = bool(p, "tls.only", x.only ?? false);
+    const amqpsPort = port(p, "tls.amqpsPort", x.amqpsPort ?? 5671);
+    const managementPort = port(p, "tls.managementPort", x.managementPort ?? 15671);
+    const ports = [amqpsPort, managementPort, ...(only ? [] : plainPorts)].filter((n) => n !== undefined);
+    if (new Set(ports).size !== ports.length) p.add("tls", `ports must differ from each other and from \`${CONFIG_NAMESPACE}:amqpPort\`/\`${CONFIG_NAMESPACE}:managementPort\` (got ${ports.join(", ")})`);
+    const names = x.hostnames ?? ["localhost"];
+    const hostnames = Array.isArray(names) && names.every((n) => typeof n === "string" && /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/.test(n))
+        ? (names as string[]) : p.add("tls.hostnames", `is ${show(names)}; use a list of DNS names such as ["localhost", "rabbit.example"]`);
+    if (only === undefined || amqpsPort === undefined || managementPort === undefined || hostnames === undefined) return undefined;
+    return { only, amqpsPort, managementPort, hostnames };
 }

@@ -1,10 +1,14 @@
+import * as http from "http";
+import * as https from "https";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
-    /** e.g. http://127.0.0.1:15672 */
+    /** e.g. http://127.0.0.1:15672, or https://localhost:15671 with `ca` */
     url: string;
     username: string;
     password: string;
+    /** PEM CA certificate that signed the broker's certificate (HTTPS only). */
+    ca?: string;
 }
 
 /** An HTTP error from the API: a plain Error (it crosses Pulumi's closure serialization) with the status attached. */
@@ -26,26 +30,36 @@ export const seg = (s: string) => encodeURIComponent(s);
 
 export async function request(
     api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = [],
-): Promise<{ status: number; json: unknown; headers: Headers }> {
+): Promise<{ status: number; json: unknown; headers: Record<string, string | string[] | undefined> }> {
     const auth = Buffer.from(`${api.username}:${api.password}`).toString("base64");
-    let res: Response;
-    try {
-        res = await fetch(`${api.url}${path}`, {
+    const url = new URL(`${api.url}${path}`);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // node:http(s) rather than fetch: it takes the stack's own CA for HTTPS.
+    const lib = url.protocol === "https:" ? https : http;
+    const res = await new Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+        const req = lib.request(url, {
             method,
-            headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
-            body: body === undefined ? undefined : JSON.stringify(body),
-            signal: AbortSignal.timeout(30_000),
+            headers: { authorization: `Basic ${auth}`, "content-type": "application/json", ...(payload ? { "content-length": Buffer.byteLength(payload) } : {}) },
+            ca: api.ca,
+            timeout: 30_000,
+        }, (r) => {
+            let text = "";
+            r.setEncoding("utf8");
+            r.on("data", (d) => (text += d));
+            r.on("end", () => resolve({ status: r.statusCode ?? 0, text, headers: r.headers }));
+            r.on("error", reject);
         });
-    } catch (e) {
-        throw new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${(e as Error).message}`);
-    }
-    const text = await res.text();
-    if (!res.ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, text);
+        req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
+        req.on("error", (e) => reject(new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${e.message}`)));
+        req.end(payload);
+    });
+    const ok = res.status >= 200 && res.status < 300;
+    if (!ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, res.text);
     let json: unknown = undefined;
     try {
-        json = text ? JSON.parse(text) : undefined;
+        json = res.text ? JSON.parse(res.text) : undefined;
     } catch {
-        json = text;
+        json = res.text;
     }
     return { status: res.status, json, headers: res.headers };
 }

@@ -94,7 +94,7 @@ async function roundTrip(conn: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQu
     }
 }
 
-export async function runSmoke(opts: { url: string; queues: SmokeQueue[]; timeoutMs?: number }): Promise<SmokeResult> {
+export async function runSmoke(opts: { url: string; queues: SmokeQueue[]; timeoutMs?: number; /** PEM CA for amqps:// */ ca?: string }): Promise<SmokeResult> {
     const steps: SmokeStep[] = [];
     const t0 = performance.now();
     const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -103,7 +103,7 @@ export async function runSmoke(opts: { url: string; queues: SmokeQueue[]; timeou
     try {
         for (const [vhost, queues] of byVhost) {
             const conn = await timed(steps, "connect", vhost, undefined, () =>
-                amqp.connect(amqpUrlFor(opts.url, vhost), { timeout: timeoutMs }),
+                amqp.connect(amqpUrlFor(opts.url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) }),
             );
             conn.on("error", () => undefined); // reported through the failing call instead
             try {

@@ -62,7 +62,7 @@ async function put(i: ManagementObjectInputs): Promise<ManagementObjectOutputs> 
     }
     const { routing_key, arguments: args } = i.body as { routing_key: string; arguments: Record<string, unknown> };
     const res = await request(i.api, "POST", path, { routing_key, arguments: args }).catch(fail);
-    const location = res.headers.get("location") ?? "";
+    const location = String(res.headers.location ?? "");
     const props = location.split("/").pop() || seg(routing_key || "~");
     return { ...i, path: `${path}/${props}`, appliedAt: new Date().toISOString() };
 }

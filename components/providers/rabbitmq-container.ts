@@ -2,7 +2,10 @@
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
 // half-booted node.
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
+import * as path from "path";
 import { docker } from "../../lib/exec";
 
 export interface RabbitmqContainerInputs {
@@ -19,6 +22,8 @@ export interface RabbitmqContainerInputs {
     erlangCookie: string;
     labels: Record<string, string>;
     readyTimeoutMs: number;
+    /** TLS listeners: certificate files copied into the container before it starts; null: none. */
+    tls: null | { only: boolean; amqpsPort: number; managementPort: number; caCert: string; serverCert: string; serverKey: string };
 }
 
 export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
@@ -78,7 +83,12 @@ async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
 
 async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOutputs> {
     await removeLeftover(inputs);
-    for (const [port, key] of [[inputs.amqpPort, "amqpPort"], [inputs.managementPort, "managementPort"]] as const) {
+    const tls = inputs.tls;
+    const published: Array<[number, number, string]> = [
+        ...(tls?.only ? [] : [[inputs.amqpPort, 5672, "amqpPort"], [inputs.managementPort, 15672, "managementPort"]] as Array<[number, number, string]>),
+        ...(tls ? [[tls.amqpsPort, 5671, "tls.amqpsPort"], [tls.managementPort, 15671, "tls.managementPort"]] as Array<[number, number, string]> : []),
+    ];
+    for (const [port, , key] of published) {
         if (!(await portFree(inputs.bindAddress, port))) {
             throw new Error(
                 `port ${port} on ${inputs.bindAddress} is already in use (burrow:${key}); ` +
@@ -93,24 +103,37 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     const host = inputs.bindAddress.includes(":") ? `[${inputs.bindAddress}]` : inputs.bindAddress;
     try {
         await docker([
-            "run", "--detach", "--name", inputs.name, "--hostname", inputs.hostname, ...labels,
+            "create", "--name", inputs.name, "--hostname", inputs.hostname, ...labels,
             "--env", `RABBITMQ_NODENAME=${inputs.nodeName}`,
             "--env", `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
             "--env", `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
+            "--env", `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
             "--env", "BURROW_ERLANG_COOKIE",
             "--memory", `${inputs.memoryLimitMb}m`,
             "--restart", "unless-stopped",
-            "--publish", `${host}:${inputs.amqpPort}:5672`,
-            "--publish", `${host}:${inputs.managementPort}:15672`,
+            ...published.flatMap(([hostPort, containerPort]) => ["--publish", `${host}:${hostPort}:${containerPort}`]),
             "--volume", `${inputs.volume}:/var/lib/rabbitmq`,
             inputs.image,
         ], { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 });
+        if (tls) {
+            // Key and certificates go in as files (docker cp), never through the environment.
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-tls-"));
+            try {
+                fs.writeFileSync(path.join(dir, "ca.pem"), tls.caCert, { mode: 0o644 });
+                fs.writeFileSync(path.join(dir, "cert.pem"), tls.serverCert, { mode: 0o644 });
+                fs.writeFileSync(path.join(dir, "key.pem"), tls.serverKey, { mode: 0o600 });
+                await docker(["cp", `${dir}/.`, `${inputs.name}:/etc/rabbitmq/tls`]);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+        await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (burrow:amqpPort ${inputs.amqpPort}, burrow:managementPort ${inputs.managementPort}): ${msg}`);
+            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`);
         }
         throw e;
     }
@@ -151,6 +174,6 @@ export class RabbitmqContainer extends pulumi.dynamic.Resource {
     declare readonly name: pulumi.Output<string>;
     declare readonly readyMs: pulumi.Output<number>;
     constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(rabbitmqContainerProvider, name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie"] }, "burrow", "RabbitmqContainer");
+        super(rabbitmqContainerProvider, name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls"] }, "burrow", "RabbitmqContainer");
     }
 }

@@ -6,6 +6,8 @@ import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 
 export interface SmokeTestInputs {
     amqpUrl: string;
+    /** PEM CA certificate when amqpUrl is amqps:// ("" otherwise). */
+    ca: string;
     queues: SmokeQueue[];
     /** Anything whose change should run the test again (broker id, topology digest). */
     trigger: string;
@@ -19,7 +21,7 @@ export interface SmokeTestOutputs extends SmokeTestInputs {
 }
 
 async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
-    const r = await runSmoke({ url: inputs.amqpUrl, queues: inputs.queues });
+    const r = await runSmoke({ url: inputs.amqpUrl, queues: inputs.queues, ca: inputs.ca || undefined });
     if (!r.ok) throw new Error(r.error);
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
 }
@@ -29,7 +31,7 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
         return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
     },
     async diff(_id, olds, news) {
-        const changed = (["amqpUrl", "queues", "trigger"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changed = (["amqpUrl", "ca", "queues", "trigger"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: changed };
     },
     async update(_id, _olds, news) {
