@@ -19,6 +19,7 @@ function readConfig(): RawConfig {
 }
 
 const settings = parseSettings(readConfig());
+for (const warning of settings.warnings) pulumi.log.warn(warning);
 const broker = new RabbitmqBroker("burrow", { settings, stack: pulumi.getStack() });
 
 export const amqpUrl = broker.amqpUrl;
@@ -32,5 +33,6 @@ export const userPasswords = broker.userPasswords;
 export const containerName = broker.containerName;
 export const smoke = broker.smoke;
 export const caCert = broker.caCert;
+export const clusterNodes = broker.clusterNodes;
 export const amqpsUrl = broker.amqpsUrl;
 export const managementTlsUrl = broker.managementTlsUrl;

@@ -20,6 +20,12 @@ export interface BrokerContainerArgs {
     readonly keepData: boolean;
     /** How long to wait for "Starting broker... completed" (default 180 s). */
     readonly readyTimeoutMs?: number;
+    /**
+     * Cluster mode: this node's place in the cluster. Docker names get a `-<index>` suffix,
+     * the hostname is `rabbit-<index>` (an alias on the stack's network), and the node may
+     * join any of `peers` (the nodes before it) at first boot. Default: a single node.
+     */
+    readonly clusterNode?: { readonly index: number; readonly network: pulumi.Input<string>; readonly peers: string[] };
     /** TLS listeners (AMQPS, HTTPS management) with these certificates; default none. */
     readonly tls?: {
         readonly settings: TlsSettings;
@@ -33,6 +39,8 @@ export interface BrokerContainerArgs {
 /** The fixed node name: data in the volume belongs to it, so it must not change when the container does. */
 export const NODE_HOSTNAME = "burrow";
 export const NODE_NAME = `rabbit@${NODE_HOSTNAME}`;
+/** Cluster node i's hostname and network alias. */
+export const clusterHostname = (index: number) => `rabbit-${index}`;
 
 /**
  * The broker container: ports on 127.0.0.1 by default, /var/lib/rabbitmq on a named volume,
@@ -47,15 +55,18 @@ export class BrokerContainer extends pulumi.ComponentResource {
     constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerContainer", name, {}, opts);
         const labels = { "burrow.stack": args.stack };
-        const volume = new DockerVolume(`${name}-data`, { name: `burrow-${args.stack}-data`, labels }, {
+        const c = args.clusterNode;
+        const base = c ? `burrow-${args.stack}-${c.index}` : `burrow-${args.stack}`;
+        const hostname = c ? clusterHostname(c.index) : NODE_HOSTNAME;
+        const volume = new DockerVolume(`${name}-data`, { name: `${base}-data`, labels }, {
             parent: this,
             retainOnDelete: args.keepData,
         });
         const container = new RabbitmqContainer(`${name}-node`, {
-            name: `burrow-${args.stack}`,
+            name: base,
             image: args.image,
-            hostname: NODE_HOSTNAME,
-            nodeName: NODE_NAME,
+            hostname,
+            nodeName: `rabbit@${hostname}`,
             bindAddress: args.bindAddress,
             amqpPort: args.amqpPort,
             managementPort: args.managementPort,
@@ -65,6 +76,11 @@ export class BrokerContainer extends pulumi.ComponentResource {
             erlangCookie: pulumi.secret(args.erlangCookie),
             labels,
             readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
+            cluster: c
+                ? pulumi.output(c.network).apply((network) => ({
+                    network, alias: hostname, peers: c.peers, forgetVia: c.index > 1 ? `burrow-${args.stack}-1` : "",
+                }))
+                : null,
             tls: args.tls
                 ? pulumi.secret(pulumi.all([args.tls.caCert, args.tls.serverCert, args.tls.serverKey]).apply(([caCert, serverCert, serverKey]) => ({
                     only: args.tls!.settings.only, amqpsPort: args.tls!.settings.amqpsPort, managementPort: args.tls!.settings.managementPort, caCert, serverCert, serverKey,

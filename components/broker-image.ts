@@ -57,6 +57,17 @@ management.ssl.certfile = /etc/rabbitmq/tls/cert.pem
 management.ssl.keyfile = /etc/rabbitmq/tls/key.pem
 CONF
 fi
+if [ -n "\${BURROW_CLUSTER_NODES:-}" ]; then
+  # Peer discovery, classic config: at first boot the node joins the first reachable peer.
+  echo "cluster_formation.peer_discovery_backend = classic_config" >> /etc/rabbitmq/rabbitmq.conf
+  echo "cluster_formation.discovery_retry_limit = 60" >> /etc/rabbitmq/rabbitmq.conf
+  echo "cluster_formation.discovery_retry_interval = 1000" >> /etc/rabbitmq/rabbitmq.conf
+  i=1
+  for n in $(echo "$BURROW_CLUSTER_NODES" | tr ',' ' '); do
+    echo "cluster_formation.classic_config.nodes.$i = $n" >> /etc/rabbitmq/rabbitmq.conf
+    i=$((i + 1))
+  done
+fi
 chown rabbitmq:rabbitmq /var/lib/rabbitmq
 if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
   cookie=/var/lib/rabbitmq/.erlang.cookie

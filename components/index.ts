@@ -5,3 +5,4 @@ export * from "./broker-access";
 export * from "./broker-topology";
 export * from "./rabbitmq-broker";
 export * from "./broker-host";
+export * from "./broker-cluster";

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { BrokerAccess } from "./broker-access";
-import { BrokerContainer } from "./broker-container";
+import { BrokerCluster } from "./broker-cluster";
+import { BrokerContainer, clusterHostname } from "./broker-container";
 import { BrokerHost } from "./broker-host";
 import { BrokerImage } from "./broker-image";
 import { NodeTransport } from "./providers/rabbitmqctl-admin";
@@ -10,7 +11,7 @@ import { BrokerTopology } from "./broker-topology";
 import { GeneratedSecret } from "./providers/generated-secret";
 import { SmokeTest } from "./providers/smoke-test";
 import { TlsCertificates } from "./providers/tls-certificates";
-import { BrokerSettings, QueueSettings } from "./settings";
+import { BrokerSettings, ClusterSettings, QueueSettings } from "./settings";
 
 export interface RabbitmqBrokerArgs {
     /** The validated settings (see parseSettings); no component reads config itself. */
@@ -27,8 +28,10 @@ export function clientHost(bindAddress: string): string {
 }
 
 /** The smoke queue burrow declares itself: a durable classic queue in vhost "/". */
-export function smokeQueueSettings(name: string): QueueSettings {
-    return { name, vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: true };
+export function smokeQueueSettings(name: string, cluster?: ClusterSettings): QueueSettings {
+    return cluster
+        ? { name, vhost: "/", type: "quorum", durable: true, autoDelete: false, arguments: { "x-quorum-initial-group-size": cluster.replicationFactor }, smoke: true }
+        : { name, vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: true };
 }
 
 /**
@@ -46,6 +49,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly userPasswords: pulumi.Output<Record<string, string>>;
     /** Docker target: the container's name (undefined for the SSH target). */
     readonly containerName: pulumi.Output<string | undefined>;
+    /** With burrow:cluster: each node's name and host ports. */
+    clusterNodes: pulumi.Output<Array<{ node: string; amqpPort: number; managementPort: number }>> = pulumi.output([]);
     /** With burrow:tls: the CA certificate that signed the broker's certificate (public). */
     readonly caCert: pulumi.Output<string>;
     /** With burrow:tls: AMQPS URL (secret) and HTTPS management URL. */
@@ -69,6 +74,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         let host: string, amqpPort: number, managementPort: number;
         let scheme = { amqp: "amqp", http: "http" };
         let caCert: pulumi.Output<string> = pulumi.output("");
+        let clusterNodes = 0;
+        let clusterIds: pulumi.Output<string> = pulumi.output("");
         if (s.target === "ssh" && s.ssh) {
             const ssh = s.ssh;
             const target: SshTarget = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: ssh.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey };
@@ -101,7 +108,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 plugins: s.plugins,
                 tag: `burrow/rabbitmq:${args.stack}`,
             }, child);
-            const container = new BrokerContainer(`${name}-container`, {
+            const nodeArgs = {
                 image: image.imageId,
                 stack: args.stack,
                 bindAddress: s.bindAddress,
@@ -111,8 +118,21 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 memoryHighWatermark: s.memoryHighWatermark,
                 erlangCookie: cookie,
                 keepData: s.keepData,
+            };
+            // One container, or a cluster whose first node is where burrow administers it.
+            const cluster = s.cluster ? new BrokerCluster(`${name}-cluster`, { ...nodeArgs, nodes: s.cluster.nodes }, child) : undefined;
+            const container = cluster ? cluster.nodes[0] : new BrokerContainer(`${name}-container`, {
+                ...nodeArgs,
                 tls: tls && certs ? { settings: tls, caCert: certs.caCert, serverCert: certs.serverCert, serverKey: certs.serverKey } : undefined,
             }, child);
+            if (cluster && s.cluster) {
+                this.clusterNodes = pulumi.output(Array.from({ length: s.cluster.nodes }, (_, i) => ({
+                    node: `rabbit@${clusterHostname(i + 1)}`, amqpPort: s.amqpPort + i, managementPort: s.managementPort + i,
+                })));
+                clusterNodes = s.cluster.nodes;
+                // Every node's id: any node replaced means the smoke test runs again.
+                clusterIds = pulumi.all(cluster.nodes.map((n) => n.containerId)).apply((ids) => ids.join(","));
+            }
             node = {
                 nodeId: container.containerId,
                 transport: container.containerName.apply((c) => ({ kind: "docker" as const, container: c })),
@@ -146,7 +166,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         }, child);
 
         const managementUrl = pulumi.interpolate`${scheme.http}://${host}:${managementPort}`;
-        const smokeQueue = smokeQueueSettings(s.smokeQueue);
+        const smokeQueue = smokeQueueSettings(s.smokeQueue, s.cluster);
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
             api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword, caCert]).apply(([url, username, password, ca]) => ({ url, username, password, ...(ca ? { ca } : {}) }))),
@@ -170,7 +190,15 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             amqpUrl,
             ca: scheme.amqp === "amqps" ? caCert : "",
             queues: smokeQueues,
-            trigger: pulumi.interpolate`${node.nodeId}/${topologyDigest}`,
+            trigger: pulumi.interpolate`${node.nodeId}/${clusterIds}/${topologyDigest}`,
+            // In a cluster: publish through node 1, consume through node 2, and every node must be running and joined.
+            cluster: clusterNodes > 1
+                ? pulumi.secret(pulumi.all([adminPassword]).apply(([password]) => ({
+                    consumeUrl: `amqp://${encodeURIComponent(s.admin.name)}:${encodeURIComponent(password)}@${host}:${amqpPort + 1}`,
+                    api: { url: `http://${host}:${managementPort}`, username: s.admin.name, password },
+                    nodes: Array.from({ length: clusterNodes }, (_, i) => `rabbit@${clusterHostname(i + 1)}`),
+                })))
+                : null,
         }, { parent: this, dependsOn: [topology] });
 
         this.amqpUrl = amqpUrl;

@@ -118,8 +118,19 @@ export interface TlsSettings {
     hostnames: string[];
 }
 
+export interface ClusterSettings {
+    /** Number of nodes. */
+    nodes: number;
+    /** Replicas of each quorum queue (x-quorum-initial-group-size). */
+    replicationFactor: number;
+}
+
 export interface BrokerSettings {
     target: Target;
+    /** Docker target: a cluster of N nodes (undefined: one node). */
+    cluster?: ClusterSettings;
+    /** Not errors, but worth saying at preview (e.g. an even node count). */
+    warnings: string[];
     /** Docker target: TLS listeners (undefined: plain only). */
     tls?: TlsSettings;
     /** SSH target only. */
@@ -213,7 +224,7 @@ const KNOWN_KEYS = [
     "target", "debianRelease", "baseImage", "plugins", "bindAddress", "amqpPort", "managementPort",
     "memoryLimitMb", "memoryHighWatermark", "keepData", "adminUser", "adminPassword", "adminTags",
     "adminPermissions", "removeGuest", "vhosts", "users", "queues", "exchanges", "bindings", "policies",
-    "smokeQueue", "ssh", "aptSources", "rabbitmqVersion", "tls",
+    "smokeQueue", "ssh", "aptSources", "rabbitmqVersion", "tls", "cluster",
 ];
 
 /** Raw config: key (without namespace) -> value as Pulumi config holds it (string or parsed JSON). */
@@ -244,6 +255,17 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     const memoryHighWatermark = fraction(p, "memoryHighWatermark", raw.memoryHighWatermark ?? 0.6);
     const keepData = bool(p, "keepData", raw.keepData ?? false);
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
+
+    const warnings: string[] = [];
+    const cluster = raw.cluster === undefined ? undefined : clusterSettings(p, raw.cluster, warnings);
+    if (cluster && target === "ssh") p.add("cluster", "is not built for the SSH target yet; use the Docker target or remove it");
+    if (cluster && raw.tls !== undefined) p.add("cluster", "cannot be combined with `burrow:tls` yet; remove one of them");
+    if (cluster && amqpPort !== undefined && managementPort !== undefined) {
+        const a = [amqpPort, amqpPort + cluster.nodes - 1], m = [managementPort, managementPort + cluster.nodes - 1];
+        if (a[1] > 65535 || m[1] > 65535) p.add("cluster.nodes", `needs ports up to ${Math.max(a[1], m[1])}; node i uses amqpPort+i-1 and managementPort+i-1`);
+        if (a[0] <= m[1] && m[0] <= a[1]) p.add("managementPort", `range ${m[0]}-${m[1]} overlaps the AMQP range ${a[0]}-${a[1]} of the ${cluster.nodes} nodes; move one of them`);
+    }
+    const defaultQueueType: QueueType = cluster ? "quorum" : "classic";
 
     const vhosts = list(p, "vhosts", raw.vhosts).flatMap((v, i) => {
         const n = name(p, `vhosts[${i}]`, v, "vhost");
@@ -287,7 +309,7 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
 
     const queues = list(p, "queues", raw.queues).flatMap((q, i) => {
-        const r = queue(p, `queues[${i}]`, q, knownVhosts);
+        const r = queue(p, `queues[${i}]`, q, knownVhosts, defaultQueueType, cluster);
         return r ? [r] : [];
     });
     duplicates(p, "queues", queues.map((q) => [`${q.vhost}/${q.name}`, `"${q.name}" in vhost "${q.vhost}"`]));
@@ -332,7 +354,7 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
 
     p.throwIfAny();
     return {
-        target: target!, ssh, tls, aptSources, rabbitmqVersion: rabbitmqVersion as string, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
+        target: target!, ssh, tls, cluster, warnings, aptSources, rabbitmqVersion: rabbitmqVersion as string, debianRelease: debianRelease!, baseImage: baseImage!, plugins, bindAddress: bindAddress!,
         amqpPort: amqpPort!, managementPort: managementPort!, memoryLimitMb: memoryLimitMb!,
         memoryHighWatermark: memoryHighWatermark!, keepData: keepData!, admin, removeGuest: removeGuest!, vhosts,
         users, queues, exchanges, bindings, policies, smokeQueue,
@@ -532,14 +554,14 @@ function args(p: Problems, key: string, v: unknown): Record<string, string | num
     return out;
 }
 
-function queue(p: Problems, key: string, v: unknown, vhosts: Set<string>): QueueSettings | undefined {
+function queue(p: Problems, key: string, v: unknown, vhosts: Set<string>, defaultType: QueueType, cluster?: ClusterSettings): QueueSettings | undefined {
     if (typeof v === "string") v = { name: v };
     if (!isObject(v)) return p.add(key, `must be a queue name or an object like {"name": "tasks", "type": "quorum"}`);
     unknownFields(p, key, v, ["name", "vhost", "type", "durable", "autoDelete", "arguments", "smoke"]);
     const n = name(p, `${key}.name`, v.name, "queue name");
     if (n?.startsWith("amq.")) p.add(`${key}.name`, `"${n}" starts with "amq.", which RabbitMQ reserves for its own queues`);
     const vhost = vhostRef(p, `${key}.vhost`, v.vhost, vhosts);
-    const type = oneOf(p, `${key}.type`, v.type ?? "classic", QUEUE_TYPES);
+    const type = oneOf(p, `${key}.type`, v.type ?? defaultType, QUEUE_TYPES);
     const durable = bool(p, `${key}.durable`, v.durable ?? true);
     const autoDelete = bool(p, `${key}.autoDelete`, v.autoDelete ?? false);
     const smoke = bool(p, `${key}.smoke`, v.smoke ?? false);
@@ -564,6 +586,10 @@ function queue(p: Problems, key: string, v: unknown, vhosts: Set<string>): Queue
         }
     }
     if (n === undefined || vhost === undefined || type === undefined || durable === undefined || autoDelete === undefined || smoke === undefined) return undefined;
+    if (cluster && type === "quorum" && a["x-quorum-initial-group-size"] === undefined) a["x-quorum-initial-group-size"] = cluster.replicationFactor;
+    if (cluster && typeof a["x-quorum-initial-group-size"] === "number" && a["x-quorum-initial-group-size"] > cluster.nodes) {
+        p.add(`${key}.arguments.x-quorum-initial-group-size`, `is ${a["x-quorum-initial-group-size"]}, more than the ${cluster.nodes} nodes of \`${CONFIG_NAMESPACE}:cluster\``);
+    }
     return { name: n, vhost, type, durable, autoDelete, arguments: a, smoke };
 }
 
@@ -704,4 +730,20 @@ function tlsSettings(p: Problems, v: unknown, plainPorts: Array<number | undefin
         ? (names as string[]) : p.add("tls.hostnames", `is ${show(names)}; use a list of DNS names such as ["localhost", "rabbit.example"]`);
     if (only === undefined || amqpsPort === undefined || managementPort === undefined || hostnames === undefined) return undefined;
     return { only, amqpsPort, managementPort, hostnames };
+}
+
+function clusterSettings(p: Problems, v: unknown, warnings: string[]): ClusterSettings | undefined {
+    const x = parseJsonish(typeof v === "string" && /^\s*\d+\s*$/.test(v) ? { nodes: Number(v) } : typeof v === "number" ? { nodes: v } : v);
+    if (!isObject(x)) return p.add("cluster", `is ${show(v)}; use a node count (3) or {"nodes": 3, "replicationFactor": 3}`);
+    unknownFields(p, "cluster", x, ["nodes", "replicationFactor"]);
+    const nodes = integer(p, "cluster.nodes", x.nodes ?? 3, 1, 9, "nodes");
+    if (nodes === undefined) return undefined;
+    const rf = parseScalar(x.replicationFactor ?? Math.min(3, nodes));
+    if (!Number.isInteger(rf) || (rf as number) < 1 || (rf as number) > nodes) {
+        return p.add("cluster.replicationFactor", `is ${show(x.replicationFactor)}; use a whole number from 1 to the node count (${nodes})`);
+    }
+    if (nodes % 2 === 0) {
+        warnings.push(`\`${CONFIG_NAMESPACE}:cluster.nodes\` is ${nodes}, an even number: quorum queues need a majority, so ${nodes} nodes survive no more failures than ${nodes - 1} would; odd counts (3, 5) are safer.`);
+    }
+    return { nodes, replicationFactor: rf as number };
 }

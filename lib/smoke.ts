@@ -56,8 +56,9 @@ async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: stri
 }
 
 /** Round-trips one message through one queue on an open connection. */
-async function roundTrip(conn: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQueue, timeoutMs: number) {
+async function roundTrip(conn: amqp.ChannelModel, consumer: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQueue, timeoutMs: number) {
     const ch = await conn.createConfirmChannel();
+    const cch = consumer === conn ? ch : await consumer.createChannel();
     try {
         await timed(steps, "check-queue", q.vhost, q.name, () => ch.checkQueue(q.name));
         const id = `burrow-smoke-${randomUUID()}`;
@@ -72,12 +73,12 @@ async function roundTrip(conn: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQu
         await timed(steps, "consume", q.vhost, q.name, () =>
             new Promise<void>((resolve, reject) => {
                 const timer = setTimeout(() => reject(new Error(`the message was not delivered within ${timeoutMs} ms`)), timeoutMs);
-                ch.prefetch(100)
+                cch.prefetch(100)
                     .then(() =>
-                        ch.consume(q.name, (msg) => {
+                        cch.consume(q.name, (msg) => {
                             // Other messages stay unacked and go back to the queue when the channel closes.
                             if (msg && msg.properties.messageId === id) {
-                                ch.ack(msg);
+                                cch.ack(msg);
                                 clearTimeout(timer);
                                 resolve();
                             }
@@ -91,10 +92,19 @@ async function roundTrip(conn: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQu
         );
     } finally {
         await ch.close().catch(() => undefined);
+        if (cch !== ch) await cch.close().catch(() => undefined);
     }
 }
 
-export async function runSmoke(opts: { url: string; queues: SmokeQueue[]; timeoutMs?: number; /** PEM CA for amqps:// */ ca?: string }): Promise<SmokeResult> {
+export async function runSmoke(opts: {
+    url: string;
+    queues: SmokeQueue[];
+    timeoutMs?: number;
+    /** PEM CA for amqps:// */
+    ca?: string;
+    /** Consume through another node of a cluster (default: the same connection as the producer). */
+    consumeUrl?: string;
+}): Promise<SmokeResult> {
     const steps: SmokeStep[] = [];
     const t0 = performance.now();
     const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -102,14 +112,21 @@ export async function runSmoke(opts: { url: string; queues: SmokeQueue[]; timeou
     for (const q of opts.queues) byVhost.set(q.vhost, [...(byVhost.get(q.vhost) ?? []), q]);
     try {
         for (const [vhost, queues] of byVhost) {
-            const conn = await timed(steps, "connect", vhost, undefined, () =>
-                amqp.connect(amqpUrlFor(opts.url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) }),
-            );
-            conn.on("error", () => undefined); // reported through the failing call instead
+            const connect = (url: string) => timed(steps, "connect", vhost, undefined, async () => {
+                const c = await amqp.connect(amqpUrlFor(url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) });
+                c.on("error", () => undefined); // reported through the failing call instead
+                return c;
+            });
+            const conn = await connect(opts.url);
+            const consumer = opts.consumeUrl ? await connect(opts.consumeUrl).catch(async (e) => {
+                await conn.close().catch(() => undefined);
+                throw e;
+            }) : conn;
             try {
-                for (const q of queues) await roundTrip(conn, steps, q, timeoutMs);
+                for (const q of queues) await roundTrip(conn, consumer, steps, q, timeoutMs);
             } finally {
                 await conn.close().catch(() => undefined);
+                if (consumer !== conn) await consumer.close().catch(() => undefined);
             }
         }
         return { ok: true, steps, totalMs: Math.round(performance.now() - t0) };

@@ -22,6 +22,8 @@ export interface RabbitmqContainerInputs {
     erlangCookie: string;
     labels: Record<string, string>;
     readyTimeoutMs: number;
+    /** Cluster mode: the stack's network, this node's alias on it, the peers it may join at first boot. */
+    cluster: null | { network: string; alias: string; peers: string[]; forgetVia: string };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
     tls: null | { only: boolean; amqpsPort: number; managementPort: number; caCert: string; serverCert: string; serverKey: string };
 }
@@ -31,7 +33,8 @@ export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
     readyMs: number;
 }
 
-const READY_LINE = /Starting broker\.\.\. completed/;
+// "Starting broker... completed with N plugins." (a joining node may print progress reports in between).
+const READY_LINE = /Starting broker\.\.\.[\s\S]*completed with \d+ plugins/;
 
 function portFree(host: string, port: number): Promise<boolean> {
     return new Promise((resolve) => {
@@ -108,6 +111,7 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             "--env", `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
             "--env", `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
             "--env", `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
+            ...(inputs.cluster ? ["--network", inputs.cluster.network, "--network-alias", inputs.cluster.alias, "--env", `BURROW_CLUSTER_NODES=${inputs.cluster.peers.join(",")}`] : []),
             "--env", "BURROW_ERLANG_COOKIE",
             "--memory", `${inputs.memoryLimitMb}m`,
             "--restart", "unless-stopped",
@@ -163,6 +167,11 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
         return s && s.id === id ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
+        // Scaling a cluster down: the remaining nodes forget this one (best effort: on destroy they go too).
+        if (props.cluster?.forgetVia) {
+            await docker(["exec", props.name, "rabbitmqctl", "stop_app"], { timeoutMs: 60_000 }).catch(() => undefined);
+            await docker(["exec", props.cluster.forgetVia, "rabbitmqctl", "forget_cluster_node", props.nodeName], { timeoutMs: 60_000 }).catch(() => undefined);
+        }
         await docker(["rm", "--force", "--volumes", props.name]).catch((e) => {
             if (!/No such container/i.test(e.message)) throw e;
         });

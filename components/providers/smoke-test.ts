@@ -2,6 +2,7 @@
 // i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
 // the step and queue named.
 import * as pulumi from "@pulumi/pulumi";
+import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 
 export interface SmokeTestInputs {
@@ -11,6 +12,8 @@ export interface SmokeTestInputs {
     queues: SmokeQueue[];
     /** Anything whose change should run the test again (broker id, topology digest). */
     trigger: string;
+    /** A cluster: consume through another node, and check every node is running and joined. */
+    cluster: null | { consumeUrl: string; api: ManagementApi; nodes: string[] };
 }
 
 export interface SmokeTestOutputs extends SmokeTestInputs {
@@ -21,7 +24,15 @@ export interface SmokeTestOutputs extends SmokeTestInputs {
 }
 
 async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
-    const r = await runSmoke({ url: inputs.amqpUrl, queues: inputs.queues, ca: inputs.ca || undefined });
+    if (inputs.cluster) {
+        const listed = (await get<Array<{ name: string; running: boolean }>>(inputs.cluster.api, "/api/nodes?columns=name,running")) ?? [];
+        for (const n of inputs.cluster.nodes) {
+            const found = listed.find((x) => x.name === n);
+            if (!found) throw new Error(`smoke test failed: node ${n} is not in the cluster (the cluster has ${listed.map((x) => x.name).join(", ") || "no nodes"})`);
+            if (!found.running) throw new Error(`smoke test failed: node ${n} is in the cluster but not running`);
+        }
+    }
+    const r = await runSmoke({ url: inputs.amqpUrl, consumeUrl: inputs.cluster?.consumeUrl, queues: inputs.queues, ca: inputs.ca || undefined });
     if (!r.ok) throw new Error(r.error);
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
 }
@@ -31,7 +42,7 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
         return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
     },
     async diff(_id, olds, news) {
-        const changed = (["amqpUrl", "ca", "queues", "trigger"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: changed };
     },
     async update(_id, _olds, news) {
@@ -45,6 +56,6 @@ export class SmokeTest extends pulumi.dynamic.Resource {
     declare readonly steps: pulumi.Output<SmokeStep[]>;
     declare readonly checkedAt: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl"] }, "burrow", "SmokeTest");
+        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster"] }, "burrow", "SmokeTest");
     }
 }

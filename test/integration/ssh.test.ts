@@ -132,3 +132,39 @@ describe("SSH target", () => {
         expect(await onHost("test -d /var/lib/rabbitmq && echo kept || echo purged")).toBe("purged");
     });
 });
+
+describe("SSH target failures", () => {
+    // Each fails at the install step with the host named and what to do; nothing is left half-made.
+    const upError = async (role: string, ssh: Record<string, unknown>) => {
+        const bad = await createTestStack(role, { target: "ssh", ssh: { host: "127.0.0.1", user: "root", ...ssh } });
+        try {
+            const err = await bad.stack.up().then(() => undefined, (e: Error) => e);
+            const state = await bad.stack.exportStack();
+            const made = (state.deployment?.resources ?? []).filter((r: { type: string }) => /RemoteRabbitmq|AdminUser|ManagementObject/.test(r.type));
+            return { message: String(err), made };
+        } finally {
+            await bad.destroy();
+        }
+    };
+
+    it("refuses a host whose key does not match the pinned one", async () => {
+        const other = utils.generateKeyPairSync("ed25519").public; // "ssh-ed25519 AAAA..." of another key
+        const r = await upError("ssh-hostkey", { port: target.port, privateKey: target.privateKey, hostKey: other });
+        expect(r.message).toContain(`ssh root@127.0.0.1:${target.port}: the host key does not match burrow:ssh.hostKey`);
+        expect(r.made).toEqual([]);
+    });
+
+    it("says so when the key is refused", async () => {
+        const stranger = utils.generateKeyPairSync("ed25519").private;
+        const r = await upError("ssh-badkey", { port: target.port, privateKey: stranger, hostKey: target.hostKey });
+        expect(r.message).toContain(`ssh root@127.0.0.1:${target.port}: the key was refused for user "root" (burrow:ssh.privateKey)`);
+        expect(r.made).toEqual([]);
+    });
+
+    it("says so when the host cannot be reached", async () => {
+        const closed = await freePort();
+        const r = await upError("ssh-unreachable", { port: closed, privateKey: target.privateKey, insecureIgnoreHostKey: true });
+        expect(r.message).toContain(`ssh root@127.0.0.1:${closed}: cannot connect (burrow:ssh.host/port)`);
+        expect(r.made).toEqual([]);
+    });
+});

@@ -118,7 +118,25 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["policy empty definition", { policies: [{ name: "p", pattern: ".*", definition: {} }] }, "`burrow:policies[0].definition`"],
     ["policy apply-to", { policies: [{ name: "p", pattern: ".*", applyTo: "users", definition: { a: 1 } }] }, "`burrow:policies[0].applyTo`"],
     ["lists must be lists", { queues: "tasks" }, "`burrow:queues`"],
+    ["cluster of zero", { cluster: 0 }, "`burrow:cluster.nodes`"],
+    ["replication factor over cluster", { cluster: { nodes: 3, replicationFactor: 5 } }, "`burrow:cluster.replicationFactor`"],
+    ["cluster with ssh", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, cluster: 3 }, "`burrow:cluster` is not built for the SSH target"],
+    ["cluster port ranges overlap", { cluster: 3, amqpPort: 5000, managementPort: 5001 }, "`burrow:managementPort` range"],
+    ["tls ports clash", { tls: { amqpsPort: 5672 } }, "`burrow:tls` ports must differ"],
 ];
+
+describe("cluster settings", () => {
+    it("makes quorum queues the default with the replication factor, and warns on an even count", () => {
+        const s = parseSettings({ cluster: { nodes: 4, replicationFactor: 3 }, queues: ["jobs", { name: "logs", type: "classic" }] });
+        expect(s.cluster).toEqual({ nodes: 4, replicationFactor: 3 });
+        expect(s.queues.map((q) => [q.name, q.type, q.arguments])).toEqual([
+            ["jobs", "quorum", { "x-quorum-initial-group-size": 3 }],
+            ["logs", "classic", {}],
+        ]);
+        expect(s.warnings.join()).toContain("even number");
+        expect(parseSettings({ cluster: 3 }).warnings).toEqual([]);
+    });
+});
 
 describe("parseSettings rejects bad input, naming the key", () => {
     it.each(BAD)("%s", (_label, raw, expected) => {

@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { BrokerContainer, BrokerContainerArgs, clusterHostname } from "./broker-container";
+import { DockerNetwork } from "./providers/docker-network";
+
+export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNode" | "tls"> {
+    /** Number of nodes (default 3). Node i publishes amqpPort+i-1 and managementPort+i-1. */
+    readonly nodes: number;
+}
+
+/**
+ * A RabbitMQ cluster in Docker: a network the stack creates, one container and volume per
+ * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). Node i
+ * lists nodes 1..i as peers and starts after node i-1 is ready, so adding nodes never
+ * changes the existing ones.
+ */
+export class BrokerCluster extends pulumi.ComponentResource {
+    readonly nodes: BrokerContainer[];
+    readonly networkName: pulumi.Output<string>;
+
+    constructor(name: string, args: BrokerClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("burrow:index:BrokerCluster", name, {}, opts);
+        const network = new DockerNetwork(`${name}-network`, { name: `burrow-${args.stack}`, labels: { "burrow.stack": args.stack } }, { parent: this });
+        this.nodes = [];
+        for (let i = 1; i <= args.nodes; i++) {
+            // One after the other: node i boots once node i-1 is ready, so it always finds a
+            // running peer to join (started together, a node can give up and form its own cluster).
+            const previous = this.nodes[i - 2];
+            this.nodes.push(new BrokerContainer(`${name}-${i}`, {
+                ...args,
+                amqpPort: args.amqpPort + i - 1,
+                managementPort: args.managementPort + i - 1,
+                clusterNode: { index: i, network: network.name, peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`) },
+            }, { parent: this, dependsOn: previous ? [previous] : [] }));
+        }
+        this.networkName = network.name;
+        this.registerOutputs({ networkName: this.networkName });
+    }
+}

@@ -1,0 +1,38 @@
+// Dynamic provider: a Docker network the stack creates for its cluster's nodes, so they
+// find each other by name (node aliases) and nothing else is on it.
+import * as pulumi from "@pulumi/pulumi";
+import { docker } from "../../lib/exec";
+
+export interface DockerNetworkInputs {
+    name: string;
+    labels: Record<string, string>;
+}
+
+export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetworkInputs, DockerNetworkInputs> = {
+    async create(inputs) {
+        const exists = await docker(["network", "inspect", inputs.name]).then(() => true, () => false);
+        if (!exists) {
+            await docker(["network", "create", ...Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]), inputs.name]);
+        }
+        return { id: inputs.name, outs: inputs };
+    },
+    async diff(_id, olds, news) {
+        const replaces = olds.name !== news.name ? ["name"] : [];
+        return { changes: replaces.length > 0, replaces };
+    },
+    async read(id, props) {
+        return (await docker(["network", "inspect", id]).then(() => true, () => false)) ? { id, props } : { id: "", props };
+    },
+    async delete(id) {
+        await docker(["network", "rm", id]).catch((e) => {
+            if (!/not found|No such network/i.test(e.message)) throw e;
+        });
+    },
+};
+
+export class DockerNetwork extends pulumi.dynamic.Resource {
+    declare readonly name: pulumi.Output<string>;
+    constructor(name: string, args: { [K in keyof DockerNetworkInputs]: pulumi.Input<DockerNetworkInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+        super(dockerNetworkProvider, name, args, opts, "burrow", "DockerNetwork");
+    }
+}

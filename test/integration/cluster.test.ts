@@ -1,0 +1,143 @@
+// A 3-node cluster in Docker: 10,000 messages published with confirms into a quorum
+// queue; one node stopped; consuming goes on through the others; the node restarted and
+// rejoined; all 10,000 consumed: lost 0, duplicated 0.
+import * as amqp from "amqplib";
+import * as net from "net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker } from "../../lib/exec";
+import { get } from "../../lib/management-client";
+import { recordFigure } from "../figures";
+import { TestStack, createTestStack } from "./harness";
+
+const COUNT = 10_000;
+let ts: TestStack;
+let base: { amqp: number; mgmt: number };
+const PASSWORD = "cluster-Admin-pass-1";
+const url = (node: number) => `amqp://admin:${PASSWORD}@127.0.0.1:${base.amqp + node - 1}`;
+const api = () => ({ url: `http://127.0.0.1:${base.mgmt}`, username: "admin", password: PASSWORD });
+
+async function freeRange(n: number): Promise<number> {
+    for (;;) {
+        const start = 20000 + Math.floor(Math.random() * 30000);
+        const ok = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((resolve) => {
+            const s = net.createServer().once("error", () => resolve(false)).listen(start + i, "127.0.0.1", () => s.close(() => resolve(true)));
+        })));
+        if (ok.every(Boolean)) return start;
+    }
+}
+
+async function runningNodes(): Promise<string[]> {
+    const nodes = (await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [];
+    return nodes.filter((n) => n.running).map((n) => n.name).sort();
+}
+
+/** A node that was just restarted accepts TCP (docker-proxy) before its AMQP listener is up. */
+async function connectWhenReady(node: number): Promise<amqp.ChannelModel> {
+    for (let i = 0; ; i++) {
+        try {
+            return await amqp.connect(url(node));
+        } catch (e) {
+            if (i >= 60) throw e;
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+}
+
+async function consume(node: number, max: number, seen: Map<number, number>): Promise<number> {
+    const conn = await connectWhenReady(node);
+    const ch = await conn.createChannel();
+    await ch.prefetch(200);
+    let got = 0;
+    let tag = "";
+    await new Promise<void>((resolve, reject) => {
+        let idle: NodeJS.Timeout | undefined;
+        const arm = () => {
+            if (idle) clearTimeout(idle);
+            idle = setTimeout(resolve, 3000);
+        };
+        arm();
+        ch.consume("orders", (m) => {
+            if (!m) return;
+            if (got >= max) return ch.nack(m, false, true); // beyond this share: back to the queue
+            const n = Number(m.content.toString());
+            seen.set(n, (seen.get(n) ?? 0) + 1);
+            ch.ack(m);
+            got++;
+            if (got >= max) resolve();
+            else arm();
+        }).then((r) => (tag = r.consumerTag), reject);
+    });
+    // Stop deliveries, then let the last acks settle before the channel goes.
+    if (tag) await ch.cancel(tag);
+    await new Promise((r) => setTimeout(r, 1000));
+    await conn.close();
+    return got;
+}
+
+beforeAll(async () => {
+    base = { amqp: await freeRange(3), mgmt: 0 };
+    base.mgmt = await freeRange(3);
+    ts = await createTestStack("cluster", {
+        amqpPort: base.amqp, managementPort: base.mgmt, adminPassword: PASSWORD,
+        cluster: { nodes: 3, replicationFactor: 3 },
+        queues: ["orders"],
+    });
+});
+afterAll(async () => ts?.destroy());
+
+describe("a 3-node cluster", () => {
+    it("forms with RabbitMQ's peer discovery; the smoke test publishes on node 1 and consumes on node 2", async () => {
+        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.smoke.value.ok).toBe(true);
+        expect(await runningNodes()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
+        expect(await get(api(), "/api/queues/%2F/orders")).toMatchObject({ type: "quorum", arguments: { "x-quorum-initial-group-size": 3 } });
+    });
+
+    it("loses nothing when a node stops and comes back", async () => {
+        const conn = await amqp.connect(url(1));
+        const ch = await conn.createConfirmChannel();
+        for (let i = 0; i < COUNT; i++) {
+            ch.sendToQueue("orders", Buffer.from(String(i)), { persistent: true });
+            if (i % 1000 === 999) await ch.waitForConfirms();
+        }
+        await ch.waitForConfirms();
+        await conn.close();
+
+        await docker(["stop", `burrow-${ts.name}-3`]);
+        const seen = new Map<number, number>();
+        // With node 3 down, a majority (1, 2) still serves the queue.
+        const first = await consume(2, COUNT / 2, seen);
+        expect(first).toBe(COUNT / 2);
+        const c2 = await amqp.connect(url(2));
+        const ch2 = await c2.createConfirmChannel();
+        ch2.sendToQueue("orders", Buffer.from("published-while-node-3-down"), { persistent: true });
+        await ch2.waitForConfirms();
+        await c2.close();
+
+        await docker(["start", `burrow-${ts.name}-3`]);
+        for (let i = 0; i < 120 && (await runningNodes()).length < 3; i++) await new Promise((r) => setTimeout(r, 1000));
+        expect(await runningNodes()).toHaveLength(3);
+
+        const rest = await consume(3, COUNT, seen);
+        let lost = 0, duplicated = 0;
+        for (let i = 0; i < COUNT; i++) {
+            const c = seen.get(i) ?? 0;
+            if (c === 0) lost++;
+            if (c > 1) duplicated += c - 1;
+        }
+        recordFigure("cluster.published", COUNT);
+        recordFigure("cluster.lost", lost);
+        recordFigure("cluster.duplicated", duplicated);
+        recordFigure("faults.cluster-node-stopped.survived", lost === 0 ? 1 : 0);
+        expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
+        expect(first + rest).toBe(COUNT + 1); // and the message published while node 3 was down
+    });
+
+    it("changes nothing on a second up", async () => {
+        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const changes = { ...again.summary.resourceChanges };
+        delete changes.same;
+        expect(changes).toEqual({});
+    });
+});
