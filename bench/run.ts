@@ -10,7 +10,9 @@ import * as path from "path";
 import { waitReady } from "../components/providers/rabbitmq-container";
 import { docker } from "../lib/exec";
 import { request } from "../lib/management-client";
+import { execFileSync } from "child_process";
 import { freePort } from "../test/integration/harness";
+import { startSshHost } from "../test/integration/ssh-host";
 
 const ROOT = path.resolve(__dirname, "..");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -121,6 +123,40 @@ async function main() {
     } finally {
         await cleanup();
     }
+
+    // 6. SSH target: pulumi up on a fresh host (an sshd container) to smoke passed; apt
+    //    downloads Erlang and RabbitMQ from the mirror each time, as on a new server.
+    {
+        const ports = { amqpPort: await freePort(), managementPort: await freePort() };
+        const host = await startSshHost("bench", ports);
+        const ssh = await benchStack(`bench-ssh-${id}`, {
+            target: "ssh", adminPassword: PASSWORD,
+            ssh: { host: "127.0.0.1", port: host.sshPort, user: "root", privateKey: host.keys.private, hostKey: host.hostKey, accessHost: "127.0.0.1", accessAmqpPort: ports.amqpPort, accessManagementPort: ports.managementPort },
+        });
+        try {
+            record("6. SSH target: `pulumi up` fresh host -> smoke passed", [await timeIt(() => ssh.stack.up())], "includes apt download + install");
+            record("6. SSH target: `pulumi up` with nothing changed", [await timeIt(() => ssh.stack.up())]);
+        } finally {
+            await ssh.cleanup();
+            await host.remove();
+        }
+    }
+
+    // 7. Cluster of 3 against the single node above.
+    {
+        const base = 20000 + Math.floor(Math.random() * 20000);
+        const cl = await benchStack(`bench-cluster-${id}`, { amqpPort: base, managementPort: base + 10, adminPassword: PASSWORD, cluster: 3 });
+        try {
+            record("7. cluster of 3: `pulumi up` empty stack -> smoke passed", [await timeIt(() => cl.stack.up())], "nodes start one after the other");
+        } finally {
+            await cl.cleanup();
+        }
+    }
+
+    // 8. The bootstrap, warm (everything in place).
+    const warm: number[] = [];
+    for (let i = 0; i < REPEATS; i++) warm.push(await timeIt(async () => execFileSync("bash", [path.join(ROOT, "scripts/bootstrap"), "--quiet"], { stdio: "ignore" })));
+    record("8. bootstrap, warm re-run", warm);
     write();
 }
 

@@ -20,6 +20,8 @@ export interface BrokerHostArgs {
     readonly erlangCookie: pulumi.Input<string>;
     /** On destroy remove the packages but keep /var/lib/rabbitmq (default false: purge). */
     readonly keepData: boolean;
+    /** Listen on the host's loopback only; clients come through SSH tunnels (default false). */
+    readonly loopbackOnly?: boolean;
 }
 
 /** RabbitMQ installed on a Debian-like VM or server over SSH, configured, started and ready. */
@@ -40,6 +42,7 @@ export class BrokerHost extends pulumi.ComponentResource {
             memoryHighWatermark: args.memoryHighWatermark,
             erlangCookie: pulumi.secret(args.erlangCookie),
             keepData: args.keepData,
+            loopbackOnly: args.loopbackOnly ?? false,
         }, { parent: this });
         this.nodeId = node.nodeId;
         this.rabbitmqVersion = node.installedRabbitmqVersion;

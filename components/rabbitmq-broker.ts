@@ -75,6 +75,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         let scheme = { amqp: "amqp", http: "http" };
         let caCert: pulumi.Output<string> = pulumi.output("");
         let clusterNodes = 0;
+        let tunnels: { amqp: { ssh: SshTarget; port: number }; management: { ssh: SshTarget; port: number } } | undefined;
         let clusterIds: pulumi.Output<string> = pulumi.output("");
         if (s.target === "ssh" && s.ssh) {
             const ssh = s.ssh;
@@ -89,11 +90,19 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 memoryHighWatermark: s.memoryHighWatermark,
                 erlangCookie: cookie,
                 keepData: s.keepData,
+                loopbackOnly: ssh.tunnel,
             }, child);
             node = { nodeId: brokerHost.nodeId, transport: pulumi.secret({ kind: "ssh" as const, ssh: target }), rabbitmqVersion: brokerHost.rabbitmqVersion, erlangVersion: brokerHost.erlangVersion };
             host = clientHost(ssh.accessHost);
             amqpPort = ssh.accessAmqpPort;
             managementPort = ssh.accessManagementPort;
+            if (ssh.tunnel) {
+                // The broker is on the host's loopback: URLs as seen from the host, reached through tunnels.
+                host = "127.0.0.1";
+                amqpPort = s.amqpPort;
+                managementPort = s.managementPort;
+                tunnels = { amqp: { ssh: target, port: s.amqpPort }, management: { ssh: target, port: s.managementPort } };
+            }
         } else {
             const tls = s.tls;
             const certs = tls
@@ -135,7 +144,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             }
             node = {
                 nodeId: container.containerId,
-                transport: container.containerName.apply((c) => ({ kind: "docker" as const, container: c })),
+                transport: pulumi.secret(container.containerName.apply((c) => ({ kind: "docker" as const, container: c }))),
                 rabbitmqVersion: image.rabbitmqVersion,
                 erlangVersion: image.erlangVersion,
             };
@@ -169,7 +178,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const smokeQueue = smokeQueueSettings(s.smokeQueue, s.cluster);
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
-            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword, caCert]).apply(([url, username, password, ca]) => ({ url, username, password, ...(ca ? { ca } : {}) }))),
+            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword, caCert]).apply(([url, username, password, ca]) => ({ url, username, password, ...(ca ? { ca } : {}), ...(tunnels ? { tunnel: tunnels.management } : {}) }))),
             nodeId: node.nodeId,
             adminName: s.admin.name,
             adminPermissions: s.admin.permissions,
@@ -189,6 +198,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const smoke = new SmokeTest(`${name}-smoke`, {
             amqpUrl,
             ca: scheme.amqp === "amqps" ? caCert : "",
+            tunnel: tunnels ? pulumi.secret(tunnels.amqp) : null,
             queues: smokeQueues,
             trigger: pulumi.interpolate`${node.nodeId}/${clusterIds}/${topologyDigest}`,
             // In a cluster: publish through node 1, consume through node 2, and every node must be running and joined.

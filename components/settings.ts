@@ -93,6 +93,11 @@ export interface SshSettings {
     /** Pinned host key, "ssh-ed25519 AAAA..." as ssh-keyscan prints it. */
     hostKey?: string;
     insecureIgnoreHostKey: boolean;
+    /**
+     * The broker listens only on the host's own loopback, and burrow reaches its management
+     * API and AMQP port through SSH tunnels (access* are then ignored).
+     */
+    tunnel: boolean;
     /** Where clients (the management API, AMQP) reach the broker: default the SSH host and the broker's ports. */
     accessHost: string;
     accessAmqpPort: number;
@@ -679,7 +684,7 @@ function duplicates(p: Problems, key: string, items: Array<[string, string]>) {
 function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, managementPort: number | undefined): SshSettings | undefined {
     const x = parseJsonish(v);
     if (!isObject(x)) return p.add("ssh", `is required when \`${CONFIG_NAMESPACE}:target\` is ssh: {"host": "...", "privateKey": "...", "hostKey": "ssh-ed25519 AAAA..."}`);
-    unknownFields(p, "ssh", x, ["host", "port", "user", "privateKey", "hostKey", "insecureIgnoreHostKey", "accessHost", "accessAmqpPort", "accessManagementPort"]);
+    unknownFields(p, "ssh", x, ["host", "port", "user", "privateKey", "hostKey", "insecureIgnoreHostKey", "tunnel", "accessHost", "accessAmqpPort", "accessManagementPort"]);
     const host = typeof x.host === "string" && /^[A-Za-z0-9.:_-]+$/.test(x.host) ? x.host : p.add("ssh.host", `is ${show(x.host)}; use the host's name or IP address`);
     const sshPort = port(p, "ssh.port", x.port ?? 22);
     const user = typeof (x.user ?? "root") === "string" && /^[a-z_][a-z0-9_-]*$/.test((x.user ?? "root") as string) ? ((x.user ?? "root") as string) : p.add("ssh.user", `is ${show(x.user)}; a user name such as root (or a user with passwordless sudo)`);
@@ -687,6 +692,7 @@ function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, mana
         ? x.privateKey
         : p.add("ssh.privateKey", "must be a private key's text (-----BEGIN ... PRIVATE KEY-----); set it with `config set --secret --path burrow:ssh.privateKey \"$(cat KEY)\"`");
     const insecure = bool(p, "ssh.insecureIgnoreHostKey", x.insecureIgnoreHostKey ?? false);
+    const tunnel = bool(p, "ssh.tunnel", x.tunnel ?? false);
     let hostKey: string | undefined;
     if (x.hostKey !== undefined) {
         if (typeof x.hostKey === "string" && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+/.test(x.hostKey.trim())) hostKey = x.hostKey.trim();
@@ -697,8 +703,8 @@ function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, mana
     const accessHost = x.accessHost === undefined ? host : address(p, "ssh.accessHost", x.accessHost);
     const accessAmqpPort = x.accessAmqpPort === undefined ? amqpPort : port(p, "ssh.accessAmqpPort", x.accessAmqpPort);
     const accessManagementPort = x.accessManagementPort === undefined ? managementPort : port(p, "ssh.accessManagementPort", x.accessManagementPort);
-    if (host === undefined || sshPort === undefined || user === undefined || privateKey === undefined || insecure === undefined || accessHost === undefined || accessAmqpPort === undefined || accessManagementPort === undefined) return undefined;
-    return { host, port: sshPort, user, privateKey, hostKey, insecureIgnoreHostKey: insecure, accessHost, accessAmqpPort, accessManagementPort };
+    if (host === undefined || sshPort === undefined || user === undefined || privateKey === undefined || insecure === undefined || tunnel === undefined || accessHost === undefined || accessAmqpPort === undefined || accessManagementPort === undefined) return undefined;
+    return { host, port: sshPort, user, privateKey, hostKey, insecureIgnoreHostKey: insecure, tunnel, accessHost, accessAmqpPort, accessManagementPort };
 }
 
 function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | undefined {

@@ -1,5 +1,7 @@
 import * as http from "http";
 import * as https from "https";
+import { SshTarget } from "./ssh";
+import { withTunnel } from "./ssh-tunnel";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
@@ -9,6 +11,8 @@ export interface ManagementApi {
     password: string;
     /** PEM CA certificate that signed the broker's certificate (HTTPS only). */
     ca?: string;
+    /** Reach the API through an SSH tunnel to this port on the host's loopback. */
+    tunnel?: { ssh: SshTarget; port: number };
 }
 
 /** An HTTP error from the API: a plain Error (it crosses Pulumi's closure serialization) with the status attached. */
@@ -28,9 +32,20 @@ export const isManagementError = (e: unknown): e is ManagementError => e instanc
 /** Encodes one path segment; vhost "/" becomes %2F as the API expects. */
 export const seg = (s: string) => encodeURIComponent(s);
 
-export async function request(
-    api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = [],
-): Promise<{ status: number; json: unknown; headers: Record<string, string | string[] | undefined> }> {
+type Reply = { status: number; json: unknown; headers: Record<string, string | string[] | undefined> };
+
+export async function request(api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Reply> {
+    const tunnel = api.tunnel;
+    if (!tunnel) return direct(api, method, path, body, okStatuses);
+    return withTunnel(tunnel.ssh, tunnel.port, (localPort) => {
+        const u = new URL(api.url);
+        u.hostname = "127.0.0.1";
+        u.port = String(localPort);
+        return direct({ ...api, url: u.origin, tunnel: undefined }, method, path, body, okStatuses);
+    });
+}
+
+async function direct(api: ManagementApi, method: string, path: string, body: unknown, okStatuses: number[]): Promise<Reply> {
     const auth = Buffer.from(`${api.username}:${api.password}`).toString("base64");
     const url = new URL(`${api.url}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);

@@ -4,6 +4,7 @@
 // change to them is a replacement (delete first: the name is the identity).
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
+import { unwrapSecrets } from "../../lib/secrets";
 
 export type ObjectKind = "vhost" | "user" | "permission" | "topic-permission" | "queue" | "exchange" | "binding" | "policy";
 
@@ -72,7 +73,8 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<Managemen
         const outs = await put(inputs);
         return { id: `${inputs.kind}:${inputs.vhost}:${inputs.name}`, outs };
     },
-    async diff(_id, olds, news) {
+    async diff(_id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
         const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
         const replaces = REPLACE_ON_CHANGE.includes(news.kind) ? changed.filter((k) => k !== "generation") : identity;

@@ -7,6 +7,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { docker } from "../../lib/exec";
+import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
     name: string;
@@ -154,7 +155,8 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
     },
-    async diff(id, olds, news) {
+    async diff(id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
         const keys = Object.keys(news) as (keyof RabbitmqContainerInputs)[];
         const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         // A container that was killed or removed behind burrow's back is made again.

@@ -7,6 +7,7 @@
 // granted afterwards through the management API (they may name vhosts the topology creates).
 import * as pulumi from "@pulumi/pulumi";
 import { docker } from "../../lib/exec";
+import { unwrapSecrets } from "../../lib/secrets";
 import { SshTarget, sshExec } from "../../lib/ssh";
 
 export type NodeTransport = { kind: "docker"; container: string } | { kind: "ssh"; ssh: SshTarget };
@@ -34,7 +35,9 @@ async function ctl(t: NodeTransport, args: string[], input?: string): Promise<vo
     if (r.code !== 0) throw new Error(`rabbitmqctl ${args[0]} on ${t.ssh.host} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-4).join("\n")}`);
 }
 
-const where = (t: NodeTransport) => (t.kind === "docker" ? t.container : `${t.ssh.host}:${t.ssh.port}`);
+// During a preview the transport may still be unknown (its container is being replaced).
+const where = (t: NodeTransport | undefined) =>
+    t?.kind === "docker" ? t.container : t?.kind === "ssh" ? `${t.ssh.host}:${t.ssh.port}` : "(not known yet)";
 
 async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promise<void> {
     const { transport: t, username, password } = inputs;
@@ -64,14 +67,15 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         await apply(inputs);
         return { id: `${where(inputs.transport)}/${inputs.username}`, outs: inputs };
     },
-    async diff(_id, olds, news) {
+    async diff(_id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
         const changed = (Object.keys(news) as (keyof AdminUserInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         // A new node gets the user again; a new name is an update (the old user is removed then).
         const replaces = changed.filter((k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)));
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
-        await apply(news, olds);
+        await apply(news, unwrapSecrets(olds));
         return { outs: news };
     },
     async delete() {

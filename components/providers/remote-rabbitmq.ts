@@ -7,6 +7,7 @@
 // packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import { unwrapSecrets } from "../../lib/secrets";
 import { SshTarget, sshRun } from "../../lib/ssh";
 
 export interface AptSource {
@@ -30,6 +31,8 @@ export interface RemoteRabbitmqInputs {
     memoryHighWatermark: number;
     erlangCookie: string;
     keepData: boolean;
+    /** Listen on the host's loopback only (clients come through SSH tunnels). */
+    loopbackOnly: boolean;
 }
 
 export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
@@ -45,8 +48,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The install script; sent on stdin (it holds the cookie), run with bash as root. */
 export function installScript(i: RemoteRabbitmqInputs): string {
     const conf = [
-        `listeners.tcp.default = ${i.amqpPort}`,
+        `listeners.tcp.default = ${i.loopbackOnly ? "127.0.0.1:" : ""}${i.amqpPort}`,
         `management.tcp.port = ${i.managementPort}`,
+        ...(i.loopbackOnly ? [`management.tcp.ip = 127.0.0.1`] : []),
         `loopback_users.guest = true`,
         `vm_memory_high_watermark.relative = ${i.memoryHighWatermark}`,
         ``,
@@ -99,7 +103,11 @@ else
 fi
 step "wait until the node is ready"
 for i in $(seq 1 120); do
-  rabbitmq-diagnostics -q check_running >/dev/null 2>&1 && rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 && break
+  # check_port_listener, not check_port_connectivity: the latter dials the host name, which
+  # a loopback-only listener (ssh.tunnel) does not answer.
+  rabbitmq-diagnostics -q check_running >/dev/null 2>&1 \
+    && rabbitmq-diagnostics -q check_port_listener ${i.amqpPort} >/dev/null 2>&1 \
+    && rabbitmq-diagnostics -q check_port_listener ${i.managementPort} >/dev/null 2>&1 && break
   [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
@@ -139,8 +147,9 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         const nodeId = crypto.randomUUID();
         return { id: `${inputs.ssh.host}:${inputs.ssh.port}`, outs: { ...inputs, nodeId, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
     },
-    async diff(_id, olds, news) {
-        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData"] as const;
+    async diff(_id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
+        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData", "loopbackOnly"] as const;
         const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         const replaces = changed.filter((k) => k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port));
         return { changes: changed.length > 0, replaces };

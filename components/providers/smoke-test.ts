@@ -4,6 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
+import { unwrapSecrets } from "../../lib/secrets";
+import { SshTarget } from "../../lib/ssh";
+import { withTunnel } from "../../lib/ssh-tunnel";
 
 export interface SmokeTestInputs {
     amqpUrl: string;
@@ -14,6 +17,8 @@ export interface SmokeTestInputs {
     trigger: string;
     /** A cluster: consume through another node, and check every node is running and joined. */
     cluster: null | { consumeUrl: string; api: ManagementApi; nodes: string[] };
+    /** Reach AMQP through an SSH tunnel to this port on the host's loopback. */
+    tunnel: null | { ssh: SshTarget; port: number };
 }
 
 export interface SmokeTestOutputs extends SmokeTestInputs {
@@ -32,7 +37,15 @@ async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
             if (!found.running) throw new Error(`smoke test failed: node ${n} is in the cluster but not running`);
         }
     }
-    const r = await runSmoke({ url: inputs.amqpUrl, consumeUrl: inputs.cluster?.consumeUrl, queues: inputs.queues, ca: inputs.ca || undefined });
+    const tunnel = inputs.tunnel;
+    const r = tunnel
+        ? await withTunnel(tunnel.ssh, tunnel.port, (localPort) => {
+            const u = new URL(inputs.amqpUrl);
+            u.hostname = "127.0.0.1";
+            u.port = String(localPort);
+            return runSmoke({ url: u.toString(), queues: inputs.queues, ca: inputs.ca || undefined });
+        })
+        : await runSmoke({ url: inputs.amqpUrl, consumeUrl: inputs.cluster?.consumeUrl, queues: inputs.queues, ca: inputs.ca || undefined });
     if (!r.ok) throw new Error(r.error);
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
 }
@@ -41,8 +54,9 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
     async create(inputs) {
         return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
     },
-    async diff(_id, olds, news) {
-        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    async diff(_id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
+        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster", "tunnel"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: changed };
     },
     async update(_id, _olds, news) {
@@ -56,6 +70,6 @@ export class SmokeTest extends pulumi.dynamic.Resource {
     declare readonly steps: pulumi.Output<SmokeStep[]>;
     declare readonly checkedAt: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster"] }, "burrow", "SmokeTest");
+        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] }, "burrow", "SmokeTest");
     }
 }

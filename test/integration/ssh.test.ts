@@ -12,33 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { SshTarget, sshExec } from "../../lib/ssh";
 import { TestStack, createTestStack, freePort } from "./harness";
-
-const SSHD_IMAGE = "burrow-test/sshd:trixie";
-const SSHD_DOCKERFILE = `FROM burrow/debian:trixie
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server \\
- && mkdir -p /run/sshd && rm -rf /var/lib/apt/lists/*
-COPY sshd-entrypoint /usr/local/bin/sshd-entrypoint
-ENTRYPOINT ["/usr/local/bin/sshd-entrypoint"]
-`;
-const SSHD_ENTRYPOINT = `#!/bin/sh
-set -e
-mkdir -p /root/.ssh && chmod 700 /root/.ssh
-printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
-exec /usr/sbin/sshd -D -e
-`;
+import { startSshHost } from "./ssh-host";
 
 let ts: TestStack;
 let container: string;
 let target: SshTarget;
 let amqpPort: number;
-
-async function buildSshdImage() {
-    const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
-    fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
-    fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
-    await docker(["build", "--quiet", "--tag", SSHD_IMAGE, dir], { timeoutMs: 10 * 60_000 });
-    fs.rmSync(dir, { recursive: true, force: true });
-}
 
 async function onHost(cmd: string): Promise<string> {
     const r = await sshExec(target, cmd);
@@ -46,22 +25,16 @@ async function onHost(cmd: string): Promise<string> {
 }
 
 beforeAll(async () => {
-    await buildSshdImage();
-    const keys = utils.generateKeyPairSync("ed25519");
-    const [sshPort, mgmtPort] = [await freePort(), await freePort()];
     amqpPort = await freePort();
-    const stackRole = "ssh";
-    container = `burrow-it-sshd-${Date.now().toString(36)}`;
-    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${stackRole}`, "--env", "AUTHORIZED_KEY",
-        "--publish", `127.0.0.1:${sshPort}:22`, "--publish", `127.0.0.1:${amqpPort}:5672`, "--publish", `127.0.0.1:${mgmtPort}:15672`, SSHD_IMAGE],
-        { env: { AUTHORIZED_KEY: keys.public } });
-    const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();
-    target = { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey };
-    for (let i = 0; i < 50 && (await sshExec(target, "true").then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
+    const mgmtPort = await freePort();
+    const host = await startSshHost("ssh", { amqpPort, managementPort: mgmtPort });
+    container = host.container;
+    target = host.target;
+    const { sshPort, keys, hostKey } = host;
 
     // An extra Debian suite served by the mirror, with its signing key: the seed's "add the repo and its key".
     const key = execFileSync("gpg", ["--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-trixie-automatic.gpg", "--export", "--armor"], { encoding: "utf8" });
-    ts = await createTestStack(stackRole, {
+    ts = await createTestStack("ssh", {
         target: "ssh",
         ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey, accessHost: "127.0.0.1", accessAmqpPort: amqpPort, accessManagementPort: mgmtPort },
         aptSources: [{ name: "trixie-updates", uri: "http://deb.debian.org/debian", suite: "trixie-updates", components: ["main"], key }],
@@ -130,6 +103,32 @@ describe("SSH target", () => {
         expect(await onHost("dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain("install ok installed");
         expect(await onHost("ls /etc/apt/sources.list.d/ | grep -c burrow || true")).toBe("0");
         expect(await onHost("test -d /var/lib/rabbitmq && echo kept || echo purged")).toBe("purged");
+    });
+});
+
+describe("SSH target through a tunnel", () => {
+    // The broker listens only on the host's loopback; burrow reaches it through SSH tunnels.
+    let tunnelStack: TestStack;
+    afterAll(async () => tunnelStack?.destroy());
+
+    it("installs, administers and smoke-tests a broker that listens only on the host's loopback", async () => {
+        tunnelStack = await createTestStack("ssh-tunnel", {
+            target: "ssh",
+            ssh: { host: "127.0.0.1", port: target.port, user: "root", privateKey: target.privateKey, hostKey: target.hostKey, tunnel: true },
+            queues: [{ name: "via-tunnel", smoke: true }],
+        });
+        const up = await tunnelStack.stack.up({ onOutput: (o) => tunnelStack.output.push(o) });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.smoke.value).toMatchObject({ ok: true, queues: ["burrow.smoke", "via-tunnel"] });
+        const listeners = await onHost("rabbitmq-diagnostics -q listeners");
+        expect(listeners).toMatch(/127\.0\.0\.1, port: 5672/);
+        expect(listeners).toMatch(/127\.0\.0\.1, port: 15672/);
+        // Not reachable from outside the host: the published port leads nowhere.
+        await expect(amqp.connect(`amqp://admin:x@127.0.0.1:${amqpPort}`)).rejects.toThrow();
+        const again = await tunnelStack.stack.up({ onOutput: (o) => tunnelStack.output.push(o) });
+        const changes = { ...again.summary.resourceChanges };
+        delete changes.same;
+        expect(changes).toEqual({});
     });
 });
 

@@ -1,0 +1,36 @@
+// A local TCP port on 127.0.0.1 that forwards, over SSH, to a port on the remote host's
+// own loopback: for brokers on hosts that listen only there. Opened for the duration of
+// one operation (a management API call, a smoke test) and closed after it.
+import * as net from "net";
+import { Client } from "ssh2";
+import { SshTarget, hostKeyMatches } from "./ssh";
+
+export async function withTunnel<T>(t: SshTarget, remotePort: number, fn: (localPort: number) => Promise<T>): Promise<T> {
+    const conn = new Client();
+    await new Promise<void>((resolve, reject) => {
+        conn.once("ready", () => resolve());
+        conn.once("error", (e) => reject(new Error(`ssh tunnel to ${t.host}:${t.port} for port ${remotePort}: ${e.message}`)));
+        conn.connect({
+            host: t.host, port: t.port, username: t.user, privateKey: t.privateKey, readyTimeout: 20_000,
+            hostVerifier: (key: Buffer) => t.insecureIgnoreHostKey === true || (t.hostKey !== undefined && hostKeyMatches(t.hostKey, key)),
+        });
+    });
+    const server = net.createServer((socket) => {
+        conn.forwardOut("127.0.0.1", socket.remotePort ?? 0, "127.0.0.1", remotePort, (err, stream) => {
+            if (err) {
+                socket.destroy(err);
+                return;
+            }
+            socket.pipe(stream).pipe(socket);
+            stream.on("error", () => socket.destroy());
+            socket.on("error", () => stream.destroy());
+        });
+    });
+    try {
+        await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", () => resolve()));
+        return await fn((server.address() as net.AddressInfo).port);
+    } finally {
+        server.close();
+        conn.end();
+    }
+}

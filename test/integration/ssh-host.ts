@@ -1,0 +1,45 @@
+// A real SSH host for tests and benchmarks: a container from the Debian base image
+// running sshd, reached on 127.0.0.1, with a key pair made for it.
+import * as fs from "fs";
+import * as path from "path";
+import { utils } from "ssh2";
+import { docker } from "../../lib/exec";
+import { SshTarget, sshExec } from "../../lib/ssh";
+import { freePort } from "./harness";
+
+const SSHD_IMAGE = "burrow-test/sshd:trixie";
+const SSHD_DOCKERFILE = `FROM burrow/debian:trixie
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openssh-server \\
+ && mkdir -p /run/sshd && rm -rf /var/lib/apt/lists/*
+COPY sshd-entrypoint /usr/local/bin/sshd-entrypoint
+ENTRYPOINT ["/usr/local/bin/sshd-entrypoint"]
+`;
+const SSHD_ENTRYPOINT = `#!/bin/sh
+set -e
+mkdir -p /root/.ssh && chmod 700 /root/.ssh
+printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
+exec /usr/sbin/sshd -D -e
+`;
+
+async function buildSshdImage() {
+    const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
+    fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
+    fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
+    await docker(["build", "--quiet", "--tag", SSHD_IMAGE, dir], { timeoutMs: 10 * 60_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
+export async function startSshHost(role: string, ports: { amqpPort: number; managementPort: number }) {
+    await buildSshdImage();
+    const keys = utils.generateKeyPairSync("ed25519");
+    const sshPort = await freePort();
+    const container = `burrow-${role}-sshd-${Date.now().toString(36)}`;
+    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${role}`, "--env", "AUTHORIZED_KEY",
+        "--publish", `127.0.0.1:${sshPort}:22`, "--publish", `127.0.0.1:${ports.amqpPort}:5672`, "--publish", `127.0.0.1:${ports.managementPort}:15672`, SSHD_IMAGE],
+        { env: { AUTHORIZED_KEY: keys.public } });
+    const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();
+    const target: SshTarget = { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey };
+    for (let i = 0; i < 50 && (await sshExec(target, "true").then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
+    return { container, sshPort, keys, hostKey, target, remove: () => docker(["rm", "--force", container]).then(() => undefined, () => undefined) };
+}
