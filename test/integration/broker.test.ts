@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker } from "../../lib/exec";
 import { get, request } from "../../lib/management-client";
 import { recordFigure } from "../figures";
 import { PROJECT_ROOT, TestStack, createTestStack, dockerLeftovers, freePort } from "./harness";
@@ -63,6 +64,14 @@ describe("pulumi up of a broker with a topology", () => {
         expect(up.outputs.rabbitmqVersion.value).toMatch(/^4\.0\.5/);
         expect(up.outputs.erlangVersion.value).toMatch(/27\./);
         expect(up.outputs.smoke.value).toMatchObject({ ok: true, queues: ["burrow.smoke", "tasks"] });
+    });
+
+    it("publishes its ports on 127.0.0.1 only", async () => {
+        const { stdout } = await docker(["port", up.outputs.containerName.value]);
+        const lines = stdout.trim().split("\n");
+        expect(lines).toHaveLength(2);
+        for (const l of lines) expect(l).toMatch(/-> 127\.0\.0\.1:\d+$/);
+        recordFigure("security.ports-published-beyond-127.0.0.1", lines.filter((l) => !/-> 127\.0\.0\.1:/.test(l)).length);
     });
 
     it("carries real AMQP traffic with the admin credentials (the seed's producer and consumer)", async () => {

@@ -85,5 +85,10 @@ describe("messages survive a container replacement", () => {
             recordFigure(`persistence.${q}.duplicated`, r.duplicated);
             expect(r).toEqual({ lost: 0, duplicated: 0, received: COUNT });
         }
+        // Idempotent after the replacement too.
+        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const changes = { ...again.summary.resourceChanges };
+        delete changes.same;
+        expect(changes).toEqual({});
     });
 });
