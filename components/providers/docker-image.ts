@@ -81,7 +81,11 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
         return (await imageExists(id)) ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
-        // Untag only the stack's tag; the content tag stays as a build cache.
+        // Untag only the stack's tag, and only while it still names this image: on a
+        // replacement the new image has taken the tag already. The content tag stays as a
+        // build cache.
+        const current = await docker(["image", "inspect", "--format", "{{.Id}}", props.tag]).then((r) => r.stdout.trim(), () => "");
+        if (current !== props.imageId) return;
         await docker(["image", "rm", props.tag]).catch((e) => {
             if (!/No such image/i.test(e.message)) throw e;
         });

@@ -1,7 +1,7 @@
 // Integration harness, after Pulumi's own automation-api tests: a unique stack per test
 // file on a temporary file:// backend, free ports on 127.0.0.1, and a teardown that
 // destroys and removes the stack even when a test failed.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -84,4 +84,11 @@ export async function forceRemove(stack: string): Promise<void> {
     const vols = await docker(["volume", "ls", "-q", "--filter", `label=burrow.stack=${stack}`]);
     for (const v of vols.stdout.split("\n").filter(Boolean)) await docker(["volume", "rm", "-f", v]).catch(() => undefined);
     await docker(["image", "rm", `burrow/rabbitmq:${stack}`]).catch(() => undefined);
+}
+
+/** What an up changed besides "same": empty when the up was a no-op. */
+export function changesOf(r: Pick<UpResult, "summary">): Record<string, number> {
+    const changes = { ...r.summary.resourceChanges };
+    delete changes.same;
+    return changes;
 }
