@@ -2,6 +2,7 @@
 // nothing is left half-made.
 import * as net from "net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordFigure } from "../figures";
 import { TestStack, createTestStack, dockerLeftovers, freePort } from "./harness";
 
 describe("bad configuration", () => {
@@ -49,5 +50,6 @@ describe("a port already taken on the host", () => {
         expect(Date.now() - t0).toBeLessThan(5 * 60_000); // an error, not a hang (the image may still build)
         const left = (await dockerLeftovers(ts.name)).filter((x) => !x.endsWith("-data") && !x.startsWith("burrow/rabbitmq:"));
         expect(left).toEqual([]);
+        recordFigure("faults.port-taken.clear-error", 1);
     });
 });
