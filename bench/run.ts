@@ -3,7 +3,7 @@
 // bench/results/latest.{json,md,svg}. Numbers only; nothing here asserts a target.
 //   BENCH_REPEATS=3          repeats of each timed step (min/median/max)
 //   BENCH_TOPOLOGY=10,100    queue counts for the topology scaling (add 1000 for the full run)
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -11,7 +11,7 @@ import { waitReady } from "../components/providers/rabbitmq-container";
 import { docker } from "../lib/exec";
 import { request } from "../lib/management-client";
 import { execFileSync } from "child_process";
-import { freePort } from "../test/integration/harness";
+import { createTestStack, freePort } from "../test/integration/harness";
 import { startSshHost } from "../test/integration/ssh-host";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -37,30 +37,17 @@ function record(name: string, runs: number[], note?: string) {
     console.log(`${name.padEnd(58)} min ${secs(s.min)} s  median ${secs(s.median)} s  max ${secs(s.max)} s${note ? `  (${note})` : ""}`);
 }
 
-async function benchStack(name: string, config: Record<string, unknown>): Promise<{ stack: Stack; cleanup: () => Promise<void> }> {
-    const backend = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-bench-"));
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: ROOT }, {
-        envVars: { PULUMI_BACKEND_URL: `file://${backend}`, PULUMI_CONFIG_PASSPHRASE: "bench", PULUMI_CONFIG_PASSPHRASE_FILE: "" },
-    });
-    const all: Record<string, { value: string; secret?: boolean }> = {};
-    for (const [k, v] of Object.entries(config)) all[`burrow:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "adminPassword" };
-    await stack.setAllConfig(all);
-    return {
-        stack,
-        cleanup: async () => {
-            await stack.destroy().catch(() => undefined);
-            await stack.workspace.removeStack(name).catch(() => undefined);
-            fs.rmSync(path.join(ROOT, `Pulumi.${name}.yaml`), { force: true });
-            fs.rmSync(backend, { recursive: true, force: true });
-        },
-    };
+/** A stack on its own temporary backend (the integration tests' harness), with a cleanup that never throws. */
+async function benchStack(role: string, config: Record<string, unknown>): Promise<{ stack: Stack; cleanup: () => Promise<void> }> {
+    const ts = await createTestStack(role, config);
+    return { stack: ts.stack, cleanup: () => ts.destroy().catch((e) => console.error(`bench: cleanup of ${ts.name}: ${e.message}`)) };
 }
 
 async function main() {
     const id = Date.now().toString(36);
     const amqpPort = await freePort();
     const managementPort = await freePort();
-    const { stack, cleanup } = await benchStack(`bench-${id}`, { amqpPort, managementPort, adminPassword: PASSWORD });
+    const { stack, cleanup } = await benchStack("bench", { amqpPort, managementPort, adminPassword: PASSWORD });
     try {
         // Warm the image cache (and check everything works) before timing anything.
         await stack.up();
@@ -129,7 +116,7 @@ async function main() {
     {
         const ports = { amqpPort: await freePort(), managementPort: await freePort() };
         const host = await startSshHost("bench", ports);
-        const ssh = await benchStack(`bench-ssh-${id}`, {
+        const ssh = await benchStack("bench-ssh", {
             target: "ssh", adminPassword: PASSWORD,
             ssh: { host: "127.0.0.1", port: host.sshPort, user: "root", privateKey: host.keys.private, hostKey: host.hostKey, accessHost: "127.0.0.1", accessAmqpPort: ports.amqpPort, accessManagementPort: ports.managementPort },
         });
@@ -145,7 +132,7 @@ async function main() {
     // 7. Cluster of 3 against the single node above.
     {
         const base = 20000 + Math.floor(Math.random() * 20000);
-        const cl = await benchStack(`bench-cluster-${id}`, { amqpPort: base, managementPort: base + 10, adminPassword: PASSWORD, cluster: 3 });
+        const cl = await benchStack("bench-cluster", { amqpPort: base, managementPort: base + 10, adminPassword: PASSWORD, cluster: 3 });
         try {
             record("7. cluster of 3: `pulumi up` empty stack -> smoke passed", [await timeIt(() => cl.stack.up())], "nodes start one after the other");
         } finally {
