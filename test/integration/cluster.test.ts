@@ -75,8 +75,8 @@ async function consume(node: number, max: number, seen: Map<number, number>): Pr
 }
 
 beforeAll(async () => {
-    base = { amqp: await freeRange(3), mgmt: 0 };
-    base.mgmt = await freeRange(3);
+    base = { amqp: await freeRange(4), mgmt: 0 };
+    base.mgmt = await freeRange(4);
     ts = await createTestStack("cluster", {
         amqpPort: base.amqp, managementPort: base.mgmt, adminPassword: PASSWORD,
         cluster: { nodes: 3, replicationFactor: 3 },
@@ -132,6 +132,22 @@ describe("a 3-node cluster", () => {
         recordFigure("faults.cluster-node-stopped.survived", lost === 0 ? 1 : 0);
         expect({ lost, duplicated }).toEqual({ lost: 0, duplicated: 0 });
         expect(first + rest).toBe(COUNT + 1); // and the message published while node 3 was down
+    });
+
+    it("joins a new node when scaled up, without touching the running ones, and forgets it when scaled down", async () => {
+        await ts.stack.setConfig("burrow:cluster", { value: JSON.stringify({ nodes: 4, replicationFactor: 3 }) });
+        const up4 = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up4.summary.resourceChanges?.replace ?? 0).toBe(0);
+        expect(up4.summary.resourceChanges?.create).toBeGreaterThanOrEqual(2); // node 4's volume and container
+        expect(await runningNodes()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3", "rabbit@rabbit-4"]);
+        expect(ts.output.join("\n")).toContain("an even number");
+
+        await ts.stack.setConfig("burrow:cluster", { value: JSON.stringify({ nodes: 3, replicationFactor: 3 }) });
+        const up3 = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up3.summary.resourceChanges?.delete).toBeGreaterThanOrEqual(2);
+        const nodes = (await get<Array<{ name: string }>>(api(), "/api/nodes?columns=name")) ?? [];
+        expect(nodes.map((n) => n.name).sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
+        expect(up3.outputs.smoke.value.ok).toBe(true);
     });
 
     it("changes nothing on a second up", async () => {
