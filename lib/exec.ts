@@ -64,6 +64,11 @@ export function execFile(file: string, args: string[], opts: ExecOptions = {}): 
     });
 }
 
+/** Whether a Docker object exists: `docker <kind> inspect <name>` succeeds. */
+export function dockerExists(kind: "image" | "volume" | "network" | "container", name: string): Promise<boolean> {
+    return docker([kind, "inspect", name]).then(() => true, () => false);
+}
+
 export function docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     // The classic builder builds FROM local images without asking a registry.
     return execFile("docker", args, { ...opts, env: { ...process.env, DOCKER_BUILDKIT: "0", ...opts.env } });

@@ -1,7 +1,7 @@
 import * as http from "http";
 import * as https from "https";
 import { SshTarget } from "./ssh";
-import { withTunnel } from "./ssh-tunnel";
+import { withTunnelTo } from "./ssh-tunnel";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
@@ -37,12 +37,8 @@ type Reply = { status: number; json: unknown; headers: Record<string, string | s
 export async function request(api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Reply> {
     const tunnel = api.tunnel;
     if (!tunnel) return direct(api, method, path, body, okStatuses);
-    return withTunnel(tunnel.ssh, tunnel.port, (localPort) => {
-        const u = new URL(api.url);
-        u.hostname = "127.0.0.1";
-        u.port = String(localPort);
-        return direct({ ...api, url: u.origin, tunnel: undefined }, method, path, body, okStatuses);
-    });
+    return withTunnelTo(tunnel.ssh, tunnel.port, api.url, (url) =>
+        direct({ ...api, url: new URL(url).origin, tunnel: undefined }, method, path, body, okStatuses));
 }
 
 async function direct(api: ManagementApi, method: string, path: string, body: unknown, okStatuses: number[]): Promise<Reply> {

@@ -5,6 +5,16 @@ import * as net from "net";
 import { Client } from "ssh2";
 import { SshTarget, hostKeyMatches } from "./ssh";
 
+/** withTunnel, handing `fn` the given URL pointed at the tunnel's local end. */
+export function withTunnelTo<T>(t: SshTarget, remotePort: number, url: string, fn: (localUrl: string) => Promise<T>): Promise<T> {
+    return withTunnel(t, remotePort, (localPort) => {
+        const u = new URL(url);
+        u.hostname = "127.0.0.1";
+        u.port = String(localPort);
+        return fn(u.toString());
+    });
+}
+
 export async function withTunnel<T>(t: SshTarget, remotePort: number, fn: (localPort: number) => Promise<T>): Promise<T> {
     const conn = new Client();
     await new Promise<void>((resolve, reject) => {

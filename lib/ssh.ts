@@ -20,6 +20,12 @@ export interface SshResult {
     code: number;
 }
 
+/** Quotes one word for the remote shell. */
+export const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Runs a command as root: directly for root, else with passwordless sudo. */
+export const asRoot = (t: SshTarget, cmd: string) => (t.user === "root" ? cmd : `sudo -n ${cmd}`);
+
 /** The pinned key's base64 blob must equal the key the server shows. */
 export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
     const blob = pinned.trim().split(/\s+/)[1];

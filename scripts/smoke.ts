@@ -6,6 +6,12 @@
 import { runSmoke, SmokeQueue, SmokeResult } from "../lib/smoke";
 import { defaultStack, parseArgs, stackOutputs } from "./stack-outputs";
 
+/** "name" (vhost /) or "vhost/name", as --queue takes and the stack's smoke output lists them. */
+function queueRef(q: string): SmokeQueue {
+    const i = q.lastIndexOf("/");
+    return i <= 0 ? { vhost: "/", name: q.slice(i + 1) } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
+}
+
 async function main(): Promise<number> {
     let json = false;
     let result: SmokeResult;
@@ -13,21 +19,11 @@ async function main(): Promise<number> {
         const { flags } = parseArgs(process.argv.slice(2), ["json"], ["stack", "queue", "timeout-ms"]);
         json = flags.json === true;
         const stack = (flags.stack as string) ?? defaultStack();
-        let url = process.env.BURROW_AMQP_URL;
-        let queues: SmokeQueue[] = [].concat((flags.queue as never) ?? []).map((q: string) => {
-            const i = q.lastIndexOf("/");
-            return i <= 0 ? { vhost: "/", name: q.slice(i + 1) } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
-        });
-        if (!url || queues.length === 0) {
-            const outs = url && queues.length > 0 ? undefined : await stackOutputs(stack);
-            url = url ?? outs!.amqpUrl;
-            if (queues.length === 0) {
-                queues = (outs?.smoke?.queues ?? ["burrow.smoke"]).map((q) => {
-                    const i = q.lastIndexOf("/");
-                    return i < 0 ? { vhost: "/", name: q } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
-                });
-            }
-        }
+        const given = ([] as string[]).concat((flags.queue as string | string[] | undefined) ?? []);
+        // The stack's outputs are read only for what the caller did not give.
+        const outs = process.env.BURROW_AMQP_URL && given.length > 0 ? undefined : await stackOutputs(stack);
+        const url = process.env.BURROW_AMQP_URL ?? outs!.amqpUrl;
+        const queues = (given.length > 0 ? given : outs?.smoke?.queues ?? ["burrow.smoke"]).map(queueRef);
         result = await runSmoke({ url, queues, timeoutMs: flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000 });
     } catch (e) {
         const error = (e as Error).message;

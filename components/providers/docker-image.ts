@@ -5,7 +5,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { docker } from "../../lib/exec";
+import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerImageInputs {
     /** The stack's own tag, removed on destroy. */
@@ -25,17 +25,8 @@ export interface DockerImageOutputs extends DockerImageInputs {
     erlangVersion: string;
 }
 
-async function imageExists(ref: string): Promise<boolean> {
-    try {
-        await docker(["image", "inspect", "--format", "{{.Id}}", ref]);
-        return true;
-    } catch {
-        return false;
-    }
-}
-
 async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
-    if (!(await imageExists(inputs.baseImage))) {
+    if (!(await dockerExists("image", inputs.baseImage))) {
         throw new Error(
             `base image ${inputs.baseImage} is not in the local Docker engine (burrow:baseImage). ` +
                 `Run \`npm run bootstrap\`: it makes burrow/debian:<release> from Debian packages with debootstrap.`,
@@ -74,11 +65,11 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
             (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
         );
         // An image removed behind burrow's back is built again.
-        if (replaces.length === 0 && !(await imageExists(olds.tag))) replaces.push("tag");
+        if (replaces.length === 0 && !(await dockerExists("image", olds.tag))) replaces.push("tag");
         return { changes: replaces.length > 0, replaces };
     },
     async read(id, props) {
-        return (await imageExists(id)) ? { id, props } : { id: "", props };
+        return (await dockerExists("image", id)) ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
         // Untag only the stack's tag, and only while it still names this image: on a

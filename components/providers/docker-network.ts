@@ -1,7 +1,7 @@
 // Dynamic provider: a Docker network the stack creates for its cluster's nodes, so they
 // find each other by name (node aliases) and nothing else is on it.
 import * as pulumi from "@pulumi/pulumi";
-import { docker } from "../../lib/exec";
+import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerNetworkInputs {
     name: string;
@@ -10,8 +10,7 @@ export interface DockerNetworkInputs {
 
 export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetworkInputs, DockerNetworkInputs> = {
     async create(inputs) {
-        const exists = await docker(["network", "inspect", inputs.name]).then(() => true, () => false);
-        if (!exists) {
+        if (!(await dockerExists("network", inputs.name))) {
             await docker(["network", "create", ...Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]), inputs.name]);
         }
         return { id: inputs.name, outs: inputs };
@@ -21,7 +20,7 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
         return { changes: replaces.length > 0, replaces };
     },
     async read(id, props) {
-        return (await docker(["network", "inspect", id]).then(() => true, () => false)) ? { id, props } : { id: "", props };
+        return (await dockerExists("network", id)) ? { id, props } : { id: "", props };
     },
     async delete(id) {
         await docker(["network", "rm", id]).catch((e) => {

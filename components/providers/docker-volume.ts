@@ -1,20 +1,11 @@
 // Dynamic provider: a named Docker volume for /var/lib/rabbitmq, so the broker's data
 // outlives the container. `retainOnDelete` (burrow:keepData) keeps it on destroy.
 import * as pulumi from "@pulumi/pulumi";
-import { docker } from "../../lib/exec";
+import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerVolumeInputs {
     name: string;
     labels: Record<string, string>;
-}
-
-async function volumeExists(name: string): Promise<boolean> {
-    try {
-        await docker(["volume", "inspect", name]);
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeInputs, DockerVolumeInputs> = {
@@ -32,7 +23,7 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
         return { outs: news }; // labels are informational; docker cannot relabel a volume
     },
     async read(id, props) {
-        return (await volumeExists(id)) ? { id, props } : { id: "", props };
+        return (await dockerExists("volume", id)) ? { id, props } : { id: "", props };
     },
     async delete(id) {
         await docker(["volume", "rm", "--force", id]);

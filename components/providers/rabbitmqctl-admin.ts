@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { docker } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
-import { SshTarget, sshExec } from "../../lib/ssh";
+import { SshTarget, asRoot, shellQuote, sshExec } from "../../lib/ssh";
 
 export type NodeTransport = { kind: "docker"; container: string } | { kind: "ssh"; ssh: SshTarget };
 
@@ -22,8 +22,6 @@ export interface AdminUserInputs {
     removeGuest: boolean;
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 async function ctl(t: NodeTransport, args: string[], input?: string): Promise<void> {
     // No --quiet: with it, rabbitmqctl 4.0 never reads the password from standard input.
     if (t.kind === "docker") {
@@ -31,7 +29,7 @@ async function ctl(t: NodeTransport, args: string[], input?: string): Promise<vo
         return;
     }
     const cmd = ["rabbitmqctl", ...args].map(shellQuote).join(" ");
-    const r = await sshExec(t.ssh, t.ssh.user === "root" ? cmd : `sudo -n ${cmd}`, { input, timeoutMs: 60_000 });
+    const r = await sshExec(t.ssh, asRoot(t.ssh, cmd), { input, timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`rabbitmqctl ${args[0]} on ${t.ssh.host} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-4).join("\n")}`);
 }
 

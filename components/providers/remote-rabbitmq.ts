@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
-import { SshTarget, sshRun } from "../../lib/ssh";
+import { SshTarget, asRoot, shellQuote, sshRun } from "../../lib/ssh";
 
 export interface AptSource {
     /** File names derive from it: /etc/apt/sources.list.d/burrow-<name>.list */
@@ -43,7 +43,7 @@ export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
     installedErlangVersion: string;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const q = shellQuote;
 
 /** The install script; sent on stdin (it holds the cookie), run with bash as root. */
 export function installScript(i: RemoteRabbitmqInputs): string {
@@ -127,8 +127,6 @@ rm -f /etc/apt/sources.list.d/burrow-*.list /etc/apt/keyrings/burrow-*.asc
 apt-get update -qq >/dev/null 2>&1 || true
 `;
 }
-
-const asRoot = (t: SshTarget, cmd: string) => (t.user === "root" ? cmd : `sudo -n ${cmd}`);
 
 async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; rabbitmq: string; erlang: string }> {
     const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), { input: installScript(i), timeoutMs: 20 * 60_000 }).catch((e: Error) => {

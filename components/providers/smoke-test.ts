@@ -6,7 +6,7 @@ import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 import { unwrapSecrets } from "../../lib/secrets";
 import { SshTarget } from "../../lib/ssh";
-import { withTunnel } from "../../lib/ssh-tunnel";
+import { withTunnelTo } from "../../lib/ssh-tunnel";
 
 export interface SmokeTestInputs {
     amqpUrl: string;
@@ -39,12 +39,7 @@ async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
     }
     const tunnel = inputs.tunnel;
     const r = tunnel
-        ? await withTunnel(tunnel.ssh, tunnel.port, (localPort) => {
-            const u = new URL(inputs.amqpUrl);
-            u.hostname = "127.0.0.1";
-            u.port = String(localPort);
-            return runSmoke({ url: u.toString(), queues: inputs.queues, ca: inputs.ca || undefined });
-        })
+        ? await withTunnelTo(tunnel.ssh, tunnel.port, inputs.amqpUrl, (url) => runSmoke({ url, queues: inputs.queues, ca: inputs.ca || undefined }))
         : await runSmoke({ url: inputs.amqpUrl, consumeUrl: inputs.cluster?.consumeUrl, queues: inputs.queues, ca: inputs.ca || undefined });
     if (!r.ok) throw new Error(r.error);
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
