@@ -102,6 +102,24 @@ export interface SshSettings {
     accessHost: string;
     accessAmqpPort: number;
     accessManagementPort: number;
+    /**
+     * Every host, in order: one for the single-host form (`ssh.host`, equal to the fields
+     * above), or the cluster's nodes from `ssh.hosts` (the fields above then describe host 1,
+     * where burrow administers the cluster).
+     */
+    hosts: SshHostSettings[];
+}
+
+/** One host of an SSH cluster (`burrow:ssh.hosts[i]`); user, key and host-key policy are shared. */
+export interface SshHostSettings {
+    host: string;
+    port: number;
+    hostKey?: string;
+    /** RabbitMQ node name, "rabbit@<short name>"; "" = rabbit@ the host's own `hostname -s`. */
+    nodeName: string;
+    accessHost: string;
+    accessAmqpPort: number;
+    accessManagementPort: number;
 }
 
 export interface AptSourceSettings {
@@ -132,7 +150,7 @@ export interface ClusterSettings {
 
 export interface BrokerSettings {
     target: Target;
-    /** Docker target: a cluster of N nodes (undefined: one node). */
+    /** A cluster of N nodes (undefined: one node): N containers, or one node per host of `ssh.hosts`. */
     cluster?: ClusterSettings;
     /** Not errors, but worth saying at preview (e.g. an even node count). */
     warnings: string[];
@@ -262,10 +280,14 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
 
     const warnings: string[] = [];
-    const cluster = raw.cluster === undefined ? undefined : clusterSettings(p, raw.cluster, warnings);
-    if (cluster && target === "ssh") p.add("cluster", "is not built for the SSH target yet; use the Docker target or remove it");
+    // On the SSH target a cluster's node count is the number of hosts in `ssh.hosts`.
+    const sshHostCount = target === "ssh" ? countOfHosts(raw.ssh) : undefined;
+    if (raw.cluster !== undefined && target === "ssh" && sshHostCount === undefined) {
+        p.add("cluster", `on the SSH target needs the hosts as a list in \`${CONFIG_NAMESPACE}:ssh.hosts\` ([{"host": "...", "hostKey": "..."}, ...]) instead of \`${CONFIG_NAMESPACE}:ssh.host\`; the node count is their number`);
+    }
+    const cluster = raw.cluster === undefined ? undefined : clusterSettings(p, raw.cluster, warnings, sshHostCount);
     if (cluster && raw.tls !== undefined) p.add("cluster", "cannot be combined with `burrow:tls` yet; remove one of them");
-    if (cluster && amqpPort !== undefined && managementPort !== undefined) {
+    if (cluster && target === "docker" && amqpPort !== undefined && managementPort !== undefined) {
         const a = [amqpPort, amqpPort + cluster.nodes - 1], m = [managementPort, managementPort + cluster.nodes - 1];
         if (a[1] > 65535 || m[1] > 65535) p.add("cluster.nodes", `needs ports up to ${Math.max(a[1], m[1])}; node i uses amqpPort+i-1 and managementPort+i-1`);
         if (a[0] <= m[1] && m[0] <= a[1]) p.add("managementPort", `range ${m[0]}-${m[1]} overlaps the AMQP range ${a[0]}-${a[1]} of the ${cluster.nodes} nodes; move one of them`);
@@ -339,7 +361,7 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     });
     duplicates(p, "policies", policies.map((x) => [`${x.vhost}/${x.name}`, `"${x.name}" in vhost "${x.vhost}"`]));
 
-    const ssh = target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort) : undefined;
+    const ssh = target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort, raw.cluster !== undefined) : undefined;
     if (target !== "ssh" && raw.ssh !== undefined) p.add("ssh", "is set but `burrow:target` is not ssh; set `burrow:target` to ssh or remove it");
     const aptSources = list(p, "aptSources", raw.aptSources).flatMap((x, i) => {
         const r = aptSource(p, `aptSources[${i}]`, x);
@@ -681,30 +703,85 @@ function duplicates(p: Problems, key: string, items: Array<[string, string]>) {
     }
 }
 
-function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, managementPort: number | undefined): SshSettings | undefined {
+const SSH_FIELDS = ["host", "hosts", "port", "user", "privateKey", "hostKey", "insecureIgnoreHostKey", "tunnel", "accessHost", "accessAmqpPort", "accessManagementPort"];
+const SSH_HOST_FIELDS = ["host", "port", "hostKey", "nodeName", "accessHost", "accessAmqpPort", "accessManagementPort"];
+/** Most nodes burrow builds a cluster of (Docker: `cluster.nodes`; SSH: `ssh.hosts`). */
+const MAX_CLUSTER_NODES = 9;
+
+/** `ssh.hosts`'s length when it is a list (the SSH cluster's node count), else undefined. */
+function countOfHosts(v: unknown): number | undefined {
+    const x = parseJsonish(v);
+    if (!isObject(x)) return undefined;
+    const hosts = parseJsonish(x.hosts);
+    return Array.isArray(hosts) ? hosts.length : undefined;
+}
+
+function sshSettings(p: Problems, v: unknown, amqpPort: number | undefined, managementPort: number | undefined, clusterSet: boolean): SshSettings | undefined {
     const x = parseJsonish(v);
     if (!isObject(x)) return p.add("ssh", `is required when \`${CONFIG_NAMESPACE}:target\` is ssh: {"host": "...", "privateKey": "...", "hostKey": "ssh-ed25519 AAAA..."}`);
-    unknownFields(p, "ssh", x, ["host", "port", "user", "privateKey", "hostKey", "insecureIgnoreHostKey", "tunnel", "accessHost", "accessAmqpPort", "accessManagementPort"]);
-    const host = typeof x.host === "string" && /^[A-Za-z0-9.:_-]+$/.test(x.host) ? x.host : p.add("ssh.host", `is ${show(x.host)}; use the host's name or IP address`);
-    const sshPort = port(p, "ssh.port", x.port ?? 22);
+    unknownFields(p, "ssh", x, SSH_FIELDS);
     const user = typeof (x.user ?? "root") === "string" && /^[a-z_][a-z0-9_-]*$/.test((x.user ?? "root") as string) ? ((x.user ?? "root") as string) : p.add("ssh.user", `is ${show(x.user)}; a user name such as root (or a user with passwordless sudo)`);
     const privateKey = typeof x.privateKey === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(x.privateKey)
         ? x.privateKey
         : p.add("ssh.privateKey", "must be a private key's text (-----BEGIN ... PRIVATE KEY-----); set it with `config set --secret --path burrow:ssh.privateKey \"$(cat KEY)\"`");
     const insecure = bool(p, "ssh.insecureIgnoreHostKey", x.insecureIgnoreHostKey ?? false);
     const tunnel = bool(p, "ssh.tunnel", x.tunnel ?? false);
+    const hostsRaw = parseJsonish(x.hosts);
+    let hosts: SshHostSettings[] | undefined;
+    if (hostsRaw === undefined) {
+        // The single-host form: `ssh.host` and its fields at the top level.
+        const h = sshHost(p, "ssh", x, x.port, insecure, amqpPort, managementPort);
+        hosts = h && [h];
+    } else {
+        // A cluster's hosts: user, key, host-key policy (and a default port) shared from `ssh`.
+        for (const f of ["host", "hostKey", "accessHost", "accessAmqpPort", "accessManagementPort"]) {
+            if (x[f] !== undefined) p.add(`ssh.${f}`, `is set together with \`${CONFIG_NAMESPACE}:ssh.hosts\`; give it per host in ssh.hosts[i] (or use ssh.host alone for one broker)`);
+        }
+        if (!Array.isArray(hostsRaw)) return p.add("ssh.hosts", `is ${show(x.hosts)}; use a list like [{"host": "10.0.0.1", "hostKey": "ssh-ed25519 AAAA..."}, ...]`);
+        if (hostsRaw.length === 0) p.add("ssh.hosts", `lists no hosts; give at least one {"host": "...", "hostKey": "..."}`);
+        if (hostsRaw.length > MAX_CLUSTER_NODES) p.add("ssh.hosts", `lists ${hostsRaw.length} hosts; burrow builds clusters of 1 to ${MAX_CLUSTER_NODES} nodes`);
+        if (!clusterSet) p.add("ssh.hosts", `makes a cluster, but \`${CONFIG_NAMESPACE}:cluster\` is not set; set it (e.g. \`config set ${CONFIG_NAMESPACE}:cluster true\`) or use \`${CONFIG_NAMESPACE}:ssh.host\` for one broker`);
+        if (tunnel) p.add("ssh.tunnel", `cannot be combined with \`${CONFIG_NAMESPACE}:ssh.hosts\` (a cluster): the nodes must reach each other and burrow must reach every node directly; set it to false`);
+        const port0 = x.port === undefined ? undefined : port(p, "ssh.port", x.port) ?? 22;
+        const parsed = hostsRaw.map((h, i) => {
+            const key = `ssh.hosts[${i}]`;
+            if (!isObject(h)) return p.add(key, `must be an object like {"host": "10.0.0.1", "port": 22, "hostKey": "ssh-ed25519 AAAA...", "nodeName": "rabbit@node1"}`);
+            unknownFields(p, key, h, SSH_HOST_FIELDS);
+            return sshHost(p, key, h, h.port ?? port0, insecure, amqpPort, managementPort);
+        });
+        duplicates(p, "ssh.hosts", parsed.flatMap((h) => (h ? [[`${h.host}:${h.port}`, `host ${h.host} port ${h.port}`] as [string, string]] : [])));
+        duplicates(p, "ssh.hosts", parsed.flatMap((h) => (h?.nodeName ? [[h.nodeName, `node name ${h.nodeName}`] as [string, string]] : [])));
+        hosts = parsed.every((h) => h !== undefined) && parsed.length > 0 ? (parsed as SshHostSettings[]) : undefined;
+    }
+    if (hosts === undefined || user === undefined || privateKey === undefined || insecure === undefined || tunnel === undefined) return undefined;
+    const { nodeName: _nodeName, ...first } = hosts[0];
+    return { ...first, user, privateKey, insecureIgnoreHostKey: insecure, tunnel, hosts };
+}
+
+/** One host's address, port, host key, node name and access address; `key` is `ssh` or `ssh.hosts[i]`. */
+function sshHost(
+    p: Problems, key: string, x: Record<string, unknown>, portValue: unknown, insecure: boolean | undefined, amqpPort: number | undefined, managementPort: number | undefined,
+): SshHostSettings | undefined {
+    const host = typeof x.host === "string" && /^[A-Za-z0-9.:_-]+$/.test(x.host) ? x.host : p.add(`${key}.host`, `is ${show(x.host)}; use the host's name or IP address`);
+    const sshPort = port(p, `${key}.port`, portValue ?? 22);
     let hostKey: string | undefined;
     if (x.hostKey !== undefined) {
         if (typeof x.hostKey === "string" && /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+/.test(x.hostKey.trim())) hostKey = x.hostKey.trim();
-        else p.add("ssh.hostKey", `is ${show(x.hostKey)}; use the key as ssh-keyscan prints it, e.g. "ssh-ed25519 AAAAC3..."`);
+        else p.add(`${key}.hostKey`, `is ${show(x.hostKey)}; use the key as ssh-keyscan prints it, e.g. "ssh-ed25519 AAAAC3..."`);
     } else if (insecure === false) {
-        p.add("ssh.hostKey", "is required: host-key checking is on; pin the key (ssh-keyscan -p PORT HOST) or set `burrow:ssh.insecureIgnoreHostKey` true");
+        p.add(`${key}.hostKey`, "is required: host-key checking is on; pin the key (ssh-keyscan -p PORT HOST) or set `burrow:ssh.insecureIgnoreHostKey` true");
     }
-    const accessHost = x.accessHost === undefined ? host : address(p, "ssh.accessHost", x.accessHost);
-    const accessAmqpPort = x.accessAmqpPort === undefined ? amqpPort : port(p, "ssh.accessAmqpPort", x.accessAmqpPort);
-    const accessManagementPort = x.accessManagementPort === undefined ? managementPort : port(p, "ssh.accessManagementPort", x.accessManagementPort);
-    if (host === undefined || sshPort === undefined || user === undefined || privateKey === undefined || insecure === undefined || tunnel === undefined || accessHost === undefined || accessAmqpPort === undefined || accessManagementPort === undefined) return undefined;
-    return { host, port: sshPort, user, privateKey, hostKey, insecureIgnoreHostKey: insecure, tunnel, accessHost, accessAmqpPort, accessManagementPort };
+    let nodeName = "";
+    if (x.nodeName !== undefined) {
+        // Short names only: RabbitMQ's default, and a cluster cannot mix short and long names.
+        if (typeof x.nodeName === "string" && /^[A-Za-z0-9_-]+@[A-Za-z0-9_-]+$/.test(x.nodeName)) nodeName = x.nodeName;
+        else p.add(`${key}.nodeName`, `is ${show(x.nodeName)}; use a short node name such as "rabbit@node1" (no dots; every host must resolve the part after @), or leave it out for rabbit@<the host's hostname -s>`);
+    }
+    const accessHost = x.accessHost === undefined ? host : address(p, `${key}.accessHost`, x.accessHost);
+    const accessAmqpPort = x.accessAmqpPort === undefined ? amqpPort : port(p, `${key}.accessAmqpPort`, x.accessAmqpPort);
+    const accessManagementPort = x.accessManagementPort === undefined ? managementPort : port(p, `${key}.accessManagementPort`, x.accessManagementPort);
+    if (host === undefined || sshPort === undefined || accessHost === undefined || accessAmqpPort === undefined || accessManagementPort === undefined) return undefined;
+    return { host, port: sshPort, hostKey, nodeName, accessHost, accessAmqpPort, accessManagementPort };
 }
 
 function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | undefined {
@@ -738,18 +815,29 @@ function tlsSettings(p: Problems, v: unknown, plainPorts: Array<number | undefin
     return { only, amqpsPort, managementPort, hostnames };
 }
 
-function clusterSettings(p: Problems, v: unknown, warnings: string[]): ClusterSettings | undefined {
-    const x = parseJsonish(typeof v === "string" && /^\s*\d+\s*$/.test(v) ? { nodes: Number(v) } : typeof v === "number" ? { nodes: v } : v);
-    if (!isObject(x)) return p.add("cluster", `is ${show(v)}; use a node count (3) or {"nodes": 3, "replicationFactor": 3}`);
+function clusterSettings(p: Problems, v: unknown, warnings: string[], sshHosts?: number): ClusterSettings | undefined {
+    const x = parseJsonish(typeof v === "string" && /^\s*\d+\s*$/.test(v) ? { nodes: Number(v) } : typeof v === "number" ? { nodes: v } : parseScalar(v) === true ? {} : v);
+    if (!isObject(x)) return p.add("cluster", `is ${show(v)}; use a node count (3), true, or {"nodes": 3, "replicationFactor": 3}`);
     unknownFields(p, "cluster", x, ["nodes", "replicationFactor"]);
-    const nodes = integer(p, "cluster.nodes", x.nodes ?? 3, 1, 9, "nodes");
+    let nodes: number | undefined;
+    if (sshHosts !== undefined) {
+        // SSH target: one node per host of `ssh.hosts`; a count given as well must agree.
+        if (x.nodes !== undefined && parseScalar(x.nodes) !== sshHosts) {
+            return p.add("cluster.nodes", `is ${show(x.nodes)}, but \`${CONFIG_NAMESPACE}:ssh.hosts\` lists ${sshHosts} host${sshHosts === 1 ? "" : "s"}; on the SSH target the node count is the number of hosts: remove cluster.nodes or make them agree`);
+        }
+        if (sshHosts < 1 || sshHosts > MAX_CLUSTER_NODES) return undefined; // reported at ssh.hosts
+        nodes = sshHosts;
+    } else {
+        nodes = integer(p, "cluster.nodes", x.nodes ?? 3, 1, MAX_CLUSTER_NODES, "nodes");
+    }
     if (nodes === undefined) return undefined;
     const rf = parseScalar(x.replicationFactor ?? Math.min(3, nodes));
     if (!Number.isInteger(rf) || (rf as number) < 1 || (rf as number) > nodes) {
-        return p.add("cluster.replicationFactor", `is ${show(x.replicationFactor)}; use a whole number from 1 to the node count (${nodes})`);
+        return p.add("cluster.replicationFactor", `is ${show(x.replicationFactor)}; use a whole number from 1 to the node count (${nodes}${sshHosts !== undefined ? `, the hosts in \`${CONFIG_NAMESPACE}:ssh.hosts\`` : ""})`);
     }
     if (nodes % 2 === 0) {
-        warnings.push(`\`${CONFIG_NAMESPACE}:cluster.nodes\` is ${nodes}, an even number: quorum queues need a majority, so ${nodes} nodes survive no more failures than ${nodes - 1} would; odd counts (3, 5) are safer.`);
+        const what = sshHosts !== undefined ? `\`${CONFIG_NAMESPACE}:ssh.hosts\` lists ${nodes} hosts` : `\`${CONFIG_NAMESPACE}:cluster.nodes\` is ${nodes}`;
+        warnings.push(`${what}, an even number: quorum queues need a majority, so ${nodes} nodes survive no more failures than ${nodes - 1} would; odd counts (3, 5) are safer.`);
     }
     return { nodes, replicationFactor: rf as number };
 }

@@ -60,6 +60,10 @@ describe("parseSettings defaults", () => {
     });
 });
 
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx";
+/** A valid two-host SSH cluster that the cases below break one way each. */
+const SSH_CLUSTER = { target: "ssh", cluster: true, ssh: { privateKey: KEY, insecureIgnoreHostKey: true, hosts: [{ host: "a" }, { host: "b" }] as unknown } };
+
 // One malformed configuration per option and kind of mistake; each must name its key.
 const BAD: Array<[string, RawConfig, string]> = [
     ["unknown key", { amqpPrt: 5672 }, "`burrow:amqpPrt` is not a burrow setting"],
@@ -120,7 +124,21 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["lists must be lists", { queues: "tasks" }, "`burrow:queues`"],
     ["cluster of zero", { cluster: 0 }, "`burrow:cluster.nodes`"],
     ["replication factor over cluster", { cluster: { nodes: 3, replicationFactor: 5 } }, "`burrow:cluster.replicationFactor`"],
-    ["cluster with ssh", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, cluster: 3 }, "`burrow:cluster` is not built for the SSH target"],
+    ["ssh cluster with one ssh.host", { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true }, cluster: 3 }, "`burrow:cluster` on the SSH target needs the hosts as a list in `burrow:ssh.hosts`"],
+    ["ssh cluster node count disagrees", { ...SSH_CLUSTER, cluster: { nodes: 3 } }, "`burrow:cluster.nodes` is 3, but `burrow:ssh.hosts` lists 2 hosts"],
+    ["ssh cluster without hosts", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [] } }, "`burrow:ssh.hosts` lists no hosts"],
+    ["ssh hosts not a list", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: "a,b" } }, "`burrow:ssh.hosts` is \"a,b\"; use a list"],
+    ["ssh hosts without cluster", { target: "ssh", ssh: SSH_CLUSTER.ssh }, "`burrow:ssh.hosts` makes a cluster, but `burrow:cluster` is not set"],
+    ["ssh duplicate host:port", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { host: "a", port: 22 }] } }, "`burrow:ssh.hosts` declares host a port 22 twice"],
+    ["ssh duplicate node names", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", nodeName: "rabbit@n" }, { host: "b", nodeName: "rabbit@n" }] } }, "`burrow:ssh.hosts` declares node name rabbit@n twice"],
+    ["ssh node name with dots", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", nodeName: "rabbit@a.example.com" }] } }, "`burrow:ssh.hosts[0].nodeName` is \"rabbit@a.example.com\"; use a short node name"],
+    ["ssh host entry without host", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { port: 2222 }] } }, "`burrow:ssh.hosts[1].host`"],
+    ["ssh host entry unknown field", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", user: "x" }] } }, "`burrow:ssh.hosts[0].user` is not a field here"],
+    ["ssh host entry needs host key", { ...SSH_CLUSTER, ssh: { privateKey: KEY, hosts: [{ host: "a" }] } }, "`burrow:ssh.hosts[0].hostKey` is required"],
+    ["ssh hosts with top-level host", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, host: "a" } }, "`burrow:ssh.host` is set together with `burrow:ssh.hosts`"],
+    ["ssh replication factor over hosts", { ...SSH_CLUSTER, cluster: { replicationFactor: 3 } }, "`burrow:cluster.replicationFactor` is 3; use a whole number from 1 to the node count (2, the hosts in `burrow:ssh.hosts`)"],
+    ["ssh cluster with tunnel", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, tunnel: true } }, "`burrow:ssh.tunnel` cannot be combined with `burrow:ssh.hosts`"],
+    ["ssh too many hosts", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: Array.from({ length: 10 }, (_, i) => ({ host: `h${i}` })) } }, "`burrow:ssh.hosts` lists 10 hosts; burrow builds clusters of 1 to 9"],
     ["cluster port ranges overlap", { cluster: 3, amqpPort: 5000, managementPort: 5001 }, "`burrow:managementPort` range"],
     ["tls ports clash", { tls: { amqpsPort: 5672 } }, "`burrow:tls` ports must differ"],
 ];
@@ -135,6 +153,42 @@ describe("cluster settings", () => {
         ]);
         expect(s.warnings.join()).toContain("even number");
         expect(parseSettings({ cluster: 3 }).warnings).toEqual([]);
+    });
+});
+
+describe("SSH cluster settings", () => {
+    const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG";
+    it("makes one node per host of ssh.hosts, sharing user and key, with per-host ports, names and access addresses", () => {
+        const s = parseSettings({
+            target: "ssh", cluster: { replicationFactor: 3 }, amqpPort: 5673,
+            ssh: { user: "deploy", privateKey: KEY, port: 2200, hosts: [
+                { host: "10.0.0.1", hostKey },
+                { host: "10.0.0.2", port: 22, hostKey, nodeName: "rabbit@two", accessHost: "127.0.0.1", accessAmqpPort: 30002, accessManagementPort: 31002 },
+                { host: "node3", hostKey },
+            ] },
+        });
+        expect(s.cluster).toEqual({ nodes: 3, replicationFactor: 3 });
+        expect(s.warnings).toEqual([]);
+        expect(s.ssh?.hosts).toEqual([
+            { host: "10.0.0.1", port: 2200, hostKey, nodeName: "", accessHost: "10.0.0.1", accessAmqpPort: 5673, accessManagementPort: 15672 },
+            { host: "10.0.0.2", port: 22, hostKey, nodeName: "rabbit@two", accessHost: "127.0.0.1", accessAmqpPort: 30002, accessManagementPort: 31002 },
+            { host: "node3", port: 2200, hostKey, nodeName: "", accessHost: "node3", accessAmqpPort: 5673, accessManagementPort: 15672 },
+        ]);
+        // The top-level fields describe host 1, where burrow administers the cluster.
+        expect(s.ssh).toMatchObject({ host: "10.0.0.1", port: 2200, user: "deploy", privateKey: KEY, tunnel: false, accessHost: "10.0.0.1" });
+    });
+
+    it("accepts a count that agrees with the hosts, and warns on an even number of hosts", () => {
+        const s = parseSettings({ ...SSH_CLUSTER, cluster: { nodes: 2 } });
+        expect(s.cluster).toEqual({ nodes: 2, replicationFactor: 2 });
+        expect(s.warnings.join()).toContain("`burrow:ssh.hosts` lists 2 hosts, an even number");
+    });
+
+    it("keeps the single-host form unchanged, as a one-host list", () => {
+        const s = parseSettings({ target: "ssh", ssh: { host: "h", privateKey: KEY, hostKey } });
+        expect(s.cluster).toBeUndefined();
+        expect(s.ssh).toMatchObject({ host: "h", port: 22, user: "root", hostKey, accessHost: "h", accessAmqpPort: 5672 });
+        expect(s.ssh?.hosts).toEqual([{ host: "h", port: 22, hostKey, nodeName: "", accessHost: "h", accessAmqpPort: 5672, accessManagementPort: 15672 }]);
     });
 });
 
