@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApi } from "../lib/management-client";
 import { GeneratedSecret } from "./providers/generated-secret";
+import { BrokerDefinitions, definitionsOf } from "./providers/broker-definitions";
 import { ManagementObject, ManagementObjectInputs } from "./providers/management-object";
 import { BindingSettings, ExchangeSettings, PolicySettings, Permission, QueueSettings, TopicPermission, UserSettings } from "./settings";
 
@@ -25,15 +26,16 @@ export interface BrokerTopologyArgs {
 const label = (vhost: string, name: string) => (vhost === "/" ? name : `${vhost}:${name}`);
 
 /** The management API body of a queue: type as x-queue-type, arguments as given. */
-export function queueBody(q: QueueSettings): Record<string, unknown> {
+export function queueBody(q: QueueSettings): { durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> } {
     return { durable: q.durable, auto_delete: q.autoDelete, arguments: { ...q.arguments, "x-queue-type": q.type } };
 }
 
 /**
- * Users, permissions, vhosts, queues, exchanges, bindings and policies, each one object
- * of the management API. Every object takes the node's id as its generation, and a binding
- * also its queue's and exchange's `appliedAt`: a new node, or a replaced queue (type or
- * arguments changed), gets the objects applied again, so bindings are re-created.
+ * The broker's topology through the management API. Vhosts, users and permissions (few,
+ * and users hold secrets) are one resource each; queues, exchanges, bindings and policies
+ * (possibly thousands) are one BrokerDefinitions resource applied with one definitions
+ * import, its diff still listing each object. Everything takes the node's id as its
+ * generation: a new node gets it all applied again.
  */
 export class BrokerTopology extends pulumi.ComponentResource {
     /** "vhost/name" of every queue, with its type. */
@@ -44,8 +46,8 @@ export class BrokerTopology extends pulumi.ComponentResource {
     constructor(name: string, args: BrokerTopologyArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerTopology", name, {}, opts);
         const api = pulumi.secret(args.api);
-        const object = (role: string, o: Omit<ManagementObjectInputs, "api" | "generation"> & { generation?: pulumi.Input<string> }, dependsOn: pulumi.Resource[] = []) =>
-            new ManagementObject(`${name}-${role}`, { api, ...o, generation: pulumi.interpolate`${args.nodeId}${o.generation ?? ""}` }, { parent: this, dependsOn, deleteBeforeReplace: true });
+        const object = (role: string, o: Omit<ManagementObjectInputs, "api" | "generation">, dependsOn: pulumi.Resource[] = []) =>
+            new ManagementObject(`${name}-${role}`, { api, ...o, generation: args.nodeId }, { parent: this, dependsOn, deleteBeforeReplace: true });
 
         const vhosts = new Map<string, pulumi.Resource>();
         for (const v of args.vhosts) vhosts.set(v, object(`vhost-${v}`, { kind: "vhost", vhost: v, name: v, body: {} }));
@@ -81,35 +83,18 @@ export class BrokerTopology extends pulumi.ComponentResource {
             for (const p of u.topicPermissions) topicPermission(u.name, p, [user]);
         }
 
-        const queues = new Map<string, ManagementObject>();
-        for (const q of args.queues) {
-            queues.set(`${q.vhost}\u0000${q.name}`, object(`queue-${label(q.vhost, q.name)}`, {
-                kind: "queue", vhost: q.vhost, name: q.name, body: queueBody(q),
-            }, declarable(q.vhost)));
-        }
-        const exchanges = new Map<string, ManagementObject>();
-        for (const x of args.exchanges) {
-            exchanges.set(`${x.vhost}\u0000${x.name}`, object(`exchange-${label(x.vhost, x.name)}`, {
-                kind: "exchange", vhost: x.vhost, name: x.name,
-                body: { type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.arguments },
-            }, declarable(x.vhost)));
-        }
-        for (const b of args.bindings) {
-            const src = exchanges.get(`${b.vhost}\u0000${b.source}`);
-            const dst = (b.destinationType === "queue" ? queues : exchanges).get(`${b.vhost}\u0000${b.destination}`);
-            const ends = [src, dst].filter((r): r is ManagementObject => r !== undefined);
-            object(`binding-${label(b.vhost, `${b.source}->${b.destinationType}:${b.destination}:${b.routingKey}`)}`, {
-                kind: "binding", vhost: b.vhost, name: `${b.source} -> ${b.destination} (${b.routingKey})`,
-                body: { source: b.source, destination: b.destination, destinationType: b.destinationType, routing_key: b.routingKey, arguments: b.arguments },
-                generation: pulumi.all(ends.map((r) => r.appliedAt)).apply((ts) => `/${ts.join(",")}`),
-            }, [...declarable(b.vhost), ...ends]);
-        }
-        for (const p of args.policies) {
-            object(`policy-${label(p.vhost, p.name)}`, {
-                kind: "policy", vhost: p.vhost, name: p.name,
-                body: { pattern: p.pattern, definition: p.definition, priority: p.priority, "apply-to": p.applyTo },
-            }, declarable(p.vhost));
-        }
+        // Queues, exchanges, bindings and policies: one resource, one definitions import.
+        const everyVhost = [...new Set([...args.queues, ...args.exchanges, ...args.bindings, ...args.policies].map((o) => o.vhost))];
+        new BrokerDefinitions(`${name}-definitions`, {
+            api,
+            generation: args.nodeId,
+            ...definitionsOf({
+                queues: args.queues.map((q) => ({ vhost: q.vhost, name: q.name, ...queueBody(q) })),
+                exchanges: args.exchanges.map((x) => ({ vhost: x.vhost, name: x.name, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.arguments })),
+                bindings: args.bindings.map((b) => ({ vhost: b.vhost, source: b.source, destination: b.destination, destination_type: b.destinationType, routing_key: b.routingKey, arguments: b.arguments })),
+                policies: args.policies.map((p) => ({ vhost: p.vhost, name: p.name, pattern: p.pattern, "apply-to": p.applyTo, definition: p.definition, priority: p.priority })),
+            }),
+        }, { parent: this, dependsOn: everyVhost.flatMap(declarable) });
 
         this.queues = pulumi.output(args.queues.map((q) => ({ vhost: q.vhost, name: q.name, type: q.type })));
         this.userPasswords = pulumi.secret(pulumi.all(passwords));

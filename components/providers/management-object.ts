@@ -1,38 +1,29 @@
-// Dynamic provider: one object of the broker's topology (vhost, user, permission,
-// topic permission, queue, exchange, binding, policy), applied through the management
-// HTTP API. Queues, exchanges and bindings cannot change in place on a broker, so any
-// change to them is a replacement (delete first: the name is the identity).
+// Dynamic provider: one vhost, user, permission or topic permission of the broker,
+// applied through the management HTTP API (PUT is idempotent; a changed name is a
+// replacement). Queues, exchanges, bindings and policies are BrokerDefinitions.
 import * as pulumi from "@pulumi/pulumi";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 
-export type ObjectKind = "vhost" | "user" | "permission" | "topic-permission" | "queue" | "exchange" | "binding" | "policy";
+export type ObjectKind = "vhost" | "user" | "permission" | "topic-permission";
 
 export interface ManagementObjectInputs {
     /** Where and as whom; not part of the object, so a new admin password changes nothing here. */
     api: ManagementApi;
     kind: ObjectKind;
     vhost: string;
-    /** Object name; for permissions the user, for bindings "source -> destination". */
+    /** Object name; for permissions the user. */
     name: string;
-    /** The API body (for bindings also source/destination/destinationType). */
+    /** The API body. */
     body: Record<string, unknown>;
-    /**
-     * Changes when something this object hangs on was replaced: the broker node (a new
-     * container), or a binding's queue or exchange. The object is then applied again
-     * (PUT/POST are idempotent), never replaced, so a queue keeps its messages.
-     */
+    /** The broker node's identity: on a new node (a new container) the object is applied again, not replaced. */
     generation: string;
 }
 
 export interface ManagementObjectOutputs extends ManagementObjectInputs {
-    /** The API path of the object (bindings: with their properties key). */
+    /** The API path of the object. */
     path: string;
-    /** When this object was last written; objects that hang on it take it as their `generation`. */
-    appliedAt: string;
 }
-
-const REPLACE_ON_CHANGE: ObjectKind[] = ["queue", "exchange", "binding"];
 
 function pathOf(i: ManagementObjectInputs): string {
     const v = seg(i.vhost);
@@ -41,13 +32,6 @@ function pathOf(i: ManagementObjectInputs): string {
         case "user": return `/api/users/${seg(i.name)}`;
         case "permission": return `/api/permissions/${v}/${seg(i.name)}`;
         case "topic-permission": return `/api/topic-permissions/${v}/${seg(i.name)}`;
-        case "queue": return `/api/queues/${v}/${seg(i.name)}`;
-        case "exchange": return `/api/exchanges/${v}/${seg(i.name)}`;
-        case "policy": return `/api/policies/${v}/${seg(i.name)}`;
-        case "binding": {
-            const b = i.body as { source: string; destination: string; destinationType: string };
-            return `/api/bindings/${v}/e/${seg(b.source)}/${b.destinationType === "exchange" ? "e" : "q"}/${seg(b.destination)}`;
-        }
     }
 }
 
@@ -57,15 +41,8 @@ async function put(i: ManagementObjectInputs): Promise<ManagementObjectOutputs> 
     const fail = (e: Error): never => {
         throw new Error(`${i.kind} "${i.name}" in vhost "${i.vhost}": ${e.message}`);
     };
-    if (i.kind !== "binding") {
-        await request(i.api, "PUT", path, i.body).catch(fail);
-        return { ...i, path, appliedAt: new Date().toISOString() };
-    }
-    const { routing_key, arguments: args } = i.body as { routing_key: string; arguments: Record<string, unknown> };
-    const res = await request(i.api, "POST", path, { routing_key, arguments: args }).catch(fail);
-    const location = String(res.headers.location ?? "");
-    const props = location.split("/").pop() || seg(routing_key || "~");
-    return { ...i, path: `${path}/${props}`, appliedAt: new Date().toISOString() };
+    await request(i.api, "PUT", path, i.body).catch(fail);
+    return { ...i, path };
 }
 
 export const managementObjectProvider: pulumi.dynamic.ResourceProvider<ManagementObjectInputs, ManagementObjectOutputs> = {
@@ -77,8 +54,7 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<Managemen
         const olds = unwrapSecrets(wrappedOlds);
         const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
-        const replaces = REPLACE_ON_CHANGE.includes(news.kind) ? changed.filter((k) => k !== "generation") : identity;
-        return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+        return { changes: changed.length > 0, replaces: identity, deleteBeforeReplace: true };
     },
     async update(_id, _olds, news) {
         return { outs: await put(news) };
@@ -102,8 +78,7 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<Managemen
 export class ManagementObject extends pulumi.dynamic.Resource {
     declare readonly path: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
-    declare readonly appliedAt: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof ManagementObjectInputs]: pulumi.Input<ManagementObjectInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(managementObjectProvider, name, { ...args, path: undefined, appliedAt: undefined }, { ...opts, additionalSecretOutputs: ["api"] }, "burrow", "ManagementObject");
+        super(managementObjectProvider, name, { ...args, path: undefined }, { ...opts, additionalSecretOutputs: ["api"] }, "burrow", "ManagementObject");
     }
 }

@@ -1,7 +1,7 @@
 // The product, end to end: one `pulumi up` through the real CLI stands up a broker in
 // real Docker; real amqplib traffic, the management API, the management UI in Chromium,
-// the smoke script; a second up changes nothing; refresh finds no drift; a queue type
-// change replaces the queue and re-creates its binding; destroy leaves nothing.
+// the smoke script; a second up changes nothing; refresh finds no drift; a queue deleted on
+// the broker comes back; a queue type change re-declares it with its binding; destroy leaves nothing.
 import { UpResult } from "@pulumi/pulumi/automation";
 import * as amqp from "amqplib";
 import { spawnSync } from "child_process";
@@ -179,13 +179,31 @@ describe("pulumi up of a broker with a topology", () => {
         expect(changesOf(refresh)).toEqual({});
     });
 
-    it("replaces a queue whose type changed and re-creates its binding", async () => {
-        await ts.stack.setConfig("burrow:queues", { value: JSON.stringify(topology("quorum").queues) });
+    it("re-creates on up what someone deleted on the broker (refresh sees it gone)", async () => {
+        await request(api, "DELETE", "/api/queues/shop/orders");
+        const refresh = await ts.stack.refresh({ onOutput: (o) => ts.output.push(o) });
+        expect(changesOf(refresh)).toEqual({ update: 1 }); // the definitions lost "shop/orders"
+        const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(changesOf(r)).toEqual({ update: 1 });
+        expect(await get(api, "/api/queues/shop/orders")).toMatchObject({ type: "quorum" });
+        const b = (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/shop/orders/bindings")) ?? [];
+        expect(b.map((x) => [x.source, x.routing_key])).toContainEqual(["events", "orders.#"]);
+    });
+
+    it("declares again a queue whose type changed, re-creates its binding, deletes a removed queue, and names each in the preview", async () => {
+        const next = topology("quorum");
+        next.queues = next.queues.filter((q) => q.name !== "events-log");
+        await ts.stack.setConfig("burrow:queues", { value: JSON.stringify(next.queues) });
+        const preview = await ts.stack.preview({ diff: true });
+        // One resource, but the diff names each object: the changed queue's type, the removed stream.
+        expect(preview.stdout).toMatch(/~ tasks\s*:/);
+        expect(preview.stdout).toMatch(/x-queue-type\s*: "classic" => "quorum"/);
+        expect(preview.stdout).toMatch(/- shop\/events-log\s*:/);
         const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         expect(r.summary.result).toBe("succeeded");
-        expect(r.summary.resourceChanges?.replace).toBeGreaterThanOrEqual(1); // the queue
-        expect(r.summary.resourceChanges?.update).toBeGreaterThanOrEqual(1); // its binding, applied again
+        expect(r.summary.resourceChanges?.replace ?? 0).toBe(0);
         expect(await get(api, "/api/queues/%2F/tasks")).toMatchObject({ type: "quorum" });
+        expect(await get(api, "/api/queues/shop/events-log")).toBeUndefined();
         const b = (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/%2F/tasks/bindings")) ?? [];
         expect(b.map((x) => [x.source, x.routing_key])).toContainEqual(["jobs", "task"]);
         expect(r.outputs.smoke.value.ok).toBe(true);

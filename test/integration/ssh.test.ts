@@ -135,7 +135,7 @@ describe("SSH target failures", () => {
         try {
             const err = await bad.stack.up().then(() => undefined, (e: Error) => e);
             const state = await bad.stack.exportStack();
-            const made = (state.deployment?.resources ?? []).filter((r: { type: string }) => /RemoteRabbitmq|AdminUser|ManagementObject/.test(r.type));
+            const made = (state.deployment?.resources ?? []).filter((r: { type: string }) => /RemoteRabbitmq|AdminUser|ManagementObject|BrokerDefinitions/.test(r.type));
             return { message: String(err), made };
         } finally {
             await bad.destroy();

@@ -61,17 +61,22 @@ describe("RabbitmqBroker", () => {
         expect(names).toEqual(expect.arrayContaining([
             "b", "b-image", "b-image-build", "b-container", "b-container-data", "b-container-node",
             "b-access", "b-access-admin", "b-topology", "b-admin-password", "b-erlang-cookie",
-            "b-topology-queue-burrow.smoke", "b-topology-queue-tasks", "b-topology-exchange-events",
-            "b-topology-permission-admin", "b-topology-user-app", "b-topology-permission-app",
+            "b-topology-definitions", "b-topology-permission-admin", "b-topology-user-app", "b-topology-permission-app",
             "b-smoke",
         ]));
-        expect(names.find((n) => n.startsWith("b-topology-binding-"))).toBeDefined();
         expect(smoke).toEqual({ ok: true, totalMs: 42, checkedAt: "now", queues: ["burrow.smoke", "tasks"] });
 
         const node = created.find((r) => r.name === "b-container-node")!;
         expect(node.inputs).toMatchObject({ name: "burrow-unit", bindAddress: "127.0.0.1", amqpPort: 5672, managementPort: 15672, volume: "burrow-unit-data", nodeName: "rabbit@burrow" });
-        const queue = created.find((r) => r.name === "b-topology-queue-tasks")!;
-        expect(queue.inputs).toMatchObject({ kind: "queue", vhost: "/", name: "tasks", body: { durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } } });
+        const defs = created.find((r) => r.name === "b-topology-definitions")!;
+        expect(defs.inputs.queues).toEqual({
+            "burrow.smoke": { vhost: "/", name: "burrow.smoke", durable: true, auto_delete: false, arguments: { "x-queue-type": "classic" } },
+            tasks: { vhost: "/", name: "tasks", durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } },
+        });
+        expect(Object.keys(defs.inputs.exchanges as object)).toEqual(["events"]);
+        expect(defs.inputs.bindings).toEqual({
+            "events -> queue:tasks (t.#)": { vhost: "/", source: "events", destination: "tasks", destination_type: "queue", routing_key: "t.#", arguments: {} },
+        });
         const image = created.find((r) => r.name === "b-image-build")!;
         expect(image.inputs.dockerfile).toContain("FROM burrow/debian:trixie");
         expect(image.inputs.dockerfile).toContain("rabbitmq-plugins enable --offline rabbitmq_management");
