@@ -2,6 +2,7 @@
 // file on a temporary file:// backend, free ports on 127.0.0.1, and a teardown that
 // destroys and removes the stack even when a test failed.
 import { LocalWorkspace, Stack, UpResult } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -31,7 +32,16 @@ export interface TestStack {
     destroy(): Promise<void>;
 }
 
+let built = false;
+/** Pulumi runs the compiled program (package.json "main"): compile it if its sources changed. */
+function buildProgram() {
+    if (built) return;
+    execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/build-program")], { stdio: ["ignore", "ignore", "inherit"] });
+    built = true;
+}
+
 export async function createTestStack(role: string, config: Record<string, unknown>): Promise<TestStack> {
+    buildProgram();
     const name = `it-${role}-${Date.now().toString(36)}`;
     const backendDir = fs.mkdtempSync(path.join(os.tmpdir(), `burrow-${role}-`));
     const env = {

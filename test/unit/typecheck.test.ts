@@ -1,4 +1,4 @@
-// Pulumi runs the program with ts-node in transpile-only mode (scripts/env.sh), so the
+// Pulumi runs the program compiled without type-checking (scripts/build-program), so the
 // type check happens here: `tsc --noEmit` over the whole project must pass.
 import { spawnSync } from "child_process";
 import * as path from "path";
