@@ -304,6 +304,8 @@ export function parseSettings(raw: RawConfig): BrokerSettings {
     const adminName = name(p, "adminUser", raw.adminUser ?? "admin", "user name");
     const adminPassword = password(p, "adminPassword", raw.adminPassword);
     const adminTags = tags(p, "adminTags", raw.adminTags ?? ["administrator"]);
+    // burrow declares vhosts, users and the topology as this user: that takes administrator.
+    if (adminTags && !adminTags.includes("administrator")) p.add("adminTags", `is ${show(adminTags)}; it must include "administrator": burrow declares vhosts, users and the topology as this user`);
     const adminPermission = permission(p, "adminPermissions", raw.adminPermissions ?? {}, knownVhosts);
     const admin: UserSettings = {
         name: adminName ?? "admin",

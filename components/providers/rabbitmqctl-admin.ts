@@ -1,10 +1,13 @@
-// Dynamic provider: the seed tutorial's administration steps, run with rabbitmqctl on
-// the broker's own node (the only way in before any user exists):
-//   rabbitmqctl add_user admin <password>      (password on stdin, never in argv)
+// Dynamic provider: the seed tutorial's administration steps on the broker's own node
+// (the only way in before any user exists):
+//   rabbitmqctl add_user admin <password>      (or change_password when it exists)
 //   rabbitmqctl set_user_tags admin administrator
 //   rabbitmqctl delete_user guest              (unless burrow:removeGuest is false)
-// reached with `docker exec` (Docker target) or over SSH (SSH target). Permissions are
-// granted afterwards through the management API (they may name vhosts the topology creates).
+// done by ONE `rabbitmqctl eval` of the same internal calls those commands make: each
+// rabbitmqctl run boots an Erlang VM (~1.3 s), so one run instead of three saves ~2.5 s
+// per up. The script comes on stdin with the password base64-encoded in it: never in
+// argv. Reached with `docker exec` (Docker target) or over SSH (SSH target). Permissions
+// are granted afterwards through the management API (they may name vhosts the topology creates).
 import * as pulumi from "@pulumi/pulumi";
 import { docker } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -37,27 +40,38 @@ async function ctl(t: NodeTransport, args: string[], input?: string): Promise<vo
 const where = (t: NodeTransport | undefined) =>
     t?.kind === "docker" ? t.container : t?.kind === "ssh" ? `${t.ssh.host}:${t.ssh.port}` : "(not known yet)";
 
+const b64 = (s: string) => `base64:decode(<<"${Buffer.from(s, "utf8").toString("base64")}">>)`;
+
+/**
+ * The Erlang expression for `rabbitmqctl eval` (read from stdin): add the user or set its
+ * password, set its tags, delete guest and a previous admin name. Names and password are
+ * base64 literals, tags atoms from burrow's fixed list. Prints "created" or "updated".
+ */
+export function adminScript(i: Pick<AdminUserInputs, "username" | "password" | "tags" | "removeGuest">, removeUsers: string[] = []): string {
+    const bad = i.tags.find((t) => !/^[a-z_]+$/.test(t));
+    if (bad !== undefined) throw new Error(`user tag ${JSON.stringify(bad)} is not a plain lower-case word`);
+    const remove = [...(i.removeGuest && i.username !== "guest" ? ["guest"] : []), ...removeUsers.filter((u) => u !== i.username)];
+    return [
+        `A = <<"burrow">>, U = ${b64(i.username)}, P = ${b64(i.password)},`,
+        `Made = try rabbit_auth_backend_internal:add_user(U, P, A) of`,
+        `  ok -> created;`,
+        `  {error, Why} -> exit({add_user, Why})`,
+        `catch throw:{error, {user_already_exists, _}} ->`,
+        `  ok = rabbit_auth_backend_internal:change_password(U, P, A), updated`,
+        `end,`,
+        `ok = rabbit_auth_backend_internal:set_tags(U, [${i.tags.join(", ")}], A),`,
+        ...remove.map((u) => `try rabbit_auth_backend_internal:delete_user(${b64(u)}, A) catch throw:{error, {no_such_user, _}} -> ok end,`),
+        `Made.`,
+        ``,
+    ].join("\n");
+}
+
 async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promise<void> {
-    const { transport: t, username, password } = inputs;
-    const step = (what: string) => (e: Error): never => {
-        throw new Error(`admin user "${username}" on ${where(t)}: ${what} failed: ${e.message}`);
-    };
-    try {
-        await ctl(t, ["add_user", username], password + "\n");
-    } catch (e) {
-        if (!/already exists/i.test((e as Error).message)) step("rabbitmqctl add_user")(e as Error);
-        // Data kept from an earlier broker: the user is there, make the password the configured one.
-        await ctl(t, ["change_password", username], password + "\n").catch(step("rabbitmqctl change_password"));
-    }
-    await ctl(t, ["set_user_tags", username, ...inputs.tags]).catch(step("rabbitmqctl set_user_tags"));
-    if (inputs.removeGuest && username !== "guest") {
-        await ctl(t, ["delete_user", "guest"]).catch((e) => {
-            if (!/does not exist|no_such_user/i.test(e.message)) step("rabbitmqctl delete_user guest")(e);
-        });
-    }
-    if (previous && previous.username !== username && previous.nodeId === inputs.nodeId) {
-        await ctl(t, ["delete_user", previous.username]).catch(() => undefined);
-    }
+    const { transport: t, username } = inputs;
+    const renamed = previous && previous.username !== username && previous.nodeId === inputs.nodeId ? [previous.username] : [];
+    await ctl(t, ["eval"], adminScript(inputs, renamed)).catch((e: Error) => {
+        throw new Error(`admin user "${username}" on ${where(t)}: rabbitmqctl eval (add_user, set_user_tags${inputs.removeGuest ? ", delete_user guest" : ""}) failed: ${e.message}`);
+    });
 }
 
 export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = {

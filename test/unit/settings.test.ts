@@ -91,6 +91,7 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["admin user empty", { adminUser: "" }, "`burrow:adminUser`"],
     ["admin password short", { adminPassword: "short" }, "`burrow:adminPassword`"],
     ["admin tag unknown", { adminTags: ["root"] }, "`burrow:adminTags` has unknown user tag \"root\""],
+    ["admin without administrator", { adminTags: ["monitoring"] }, "`burrow:adminTags` is [\"monitoring\"]; it must include \"administrator\""],
     ["admin permission regex", { adminPermissions: { configure: "(" } }, "`burrow:adminPermissions.configure`"],
     ["admin permission vhost", { adminPermissions: { vhost: "nope" } }, "`burrow:adminPermissions.vhost`"],
     ["vhost control char", { vhosts: ["a\u0007b"] }, "`burrow:vhosts[0]`"],
