@@ -22,17 +22,19 @@ const settings = parseSettings(readConfig());
 for (const warning of settings.warnings) pulumi.log.warn(warning);
 const broker = new RabbitmqBroker("burrow", { settings, stack: pulumi.getStack() });
 
-export const amqpUrl = broker.amqpUrl;
-export const managementUrl = broker.managementUrl;
-export const adminUser = broker.adminUser;
-export const adminPassword = broker.adminPassword;
-export const rabbitmqVersion = broker.rabbitmqVersion;
-export const erlangVersion = broker.erlangVersion;
-export const queues = broker.queues;
-export const userPasswords = broker.userPasswords;
-export const containerName = broker.containerName;
-export const smoke = broker.smoke;
-export const caCert = broker.caCert;
-export const clusterNodes = broker.clusterNodes;
-export const amqpsUrl = broker.amqpsUrl;
-export const managementTlsUrl = broker.managementTlsUrl;
+// Stack outputs; those of a feature that is off are left out rather than shown empty.
+const outputs: Record<string, pulumi.Output<unknown>> = {
+    amqpUrl: broker.amqpUrl,
+    managementUrl: broker.managementUrl,
+    adminUser: broker.adminUser,
+    adminPassword: broker.adminPassword,
+    rabbitmqVersion: broker.rabbitmqVersion,
+    erlangVersion: broker.erlangVersion,
+    queues: broker.queues,
+    userPasswords: broker.userPasswords,
+    smoke: broker.smoke,
+    clusterNodes: broker.clusterNodes,
+};
+if (settings.target === "docker") outputs.containerName = broker.containerName;
+if (settings.tls) Object.assign(outputs, { caCert: broker.caCert, amqpsUrl: broker.amqpsUrl, managementTlsUrl: broker.managementTlsUrl });
+export = outputs;

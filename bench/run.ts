@@ -2,7 +2,7 @@
 // ONE run on one machine so the figures are ratios of neighbours. Writes
 // bench/results/latest.{json,md,svg}. Numbers only; nothing here asserts a target.
 //   BENCH_REPEATS=3          repeats of each timed step (min/median/max)
-//   BENCH_TOPOLOGY=10,100    queue counts for the topology scaling (add 1000 for the full run)
+//   BENCH_TOPOLOGY=10,100,1000  queue counts for the topology scaling
 import { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
@@ -16,7 +16,7 @@ import { startSshHost } from "../test/integration/ssh-host";
 
 const ROOT = path.resolve(__dirname, "..");
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const SIZES = (process.env.BENCH_TOPOLOGY ?? "10,100").split(",").map(Number).filter((n) => n > 0);
+const SIZES = (process.env.BENCH_TOPOLOGY ?? "10,100,1000").split(",").map(Number).filter((n) => n > 0);
 const PASSWORD = "bench-Password-123";
 
 type Row = { name: string; runs: number[]; note?: string };
@@ -100,7 +100,7 @@ async function main() {
             };
             const importN = await timeIt(() => request(api, "POST", "/api/definitions", defs));
             await request(api, "DELETE", "/api/vhosts/defs");
-            record(`5. N=${n}: \`pulumi up\` declaring N queues + N bindings`, [upN]);
+            record(`5. N=${n}: \`pulumi up\` declaring N queues + N bindings`, [upN], `${(upN / n).toFixed(1)} ms per queue+binding`);
             record(`5. N=${n}: definitions import of the same (floor)`, [importN], `ratio ${(upN / importN).toFixed(1)}x`);
             record(`5. N=${n}: \`pulumi up\` with nothing changed`, [noopN]);
             await stack.setConfig("burrow:queues", { value: "[]" });
