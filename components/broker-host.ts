@@ -22,16 +22,29 @@ export interface BrokerHostArgs {
     readonly keepData: boolean;
     /** Listen on the host's loopback only; clients come through SSH tunnels (default false). */
     readonly loopbackOnly?: boolean;
+    /**
+     * Cluster mode: this host's node name ("" = rabbit@ its `hostname -s`), the names of the
+     * nodes before it (it may join any of them at first boot), and host 1, through which it is
+     * forgotten when removed (none for host 1). Default: a single broker.
+     */
+    readonly clusterNode?: {
+        readonly nodeName: string;
+        readonly peers: pulumi.Input<pulumi.Input<string>[]>;
+        readonly forgetVia?: pulumi.Input<SshTarget>;
+    };
 }
 
 /** RabbitMQ installed on a Debian-like VM or server over SSH, configured, started and ready. */
 export class BrokerHost extends pulumi.ComponentResource {
     readonly nodeId: pulumi.Output<string>;
+    /** Cluster mode: the RabbitMQ node name as the host resolved it ("" for a single broker). */
+    readonly node: pulumi.Output<string>;
     readonly rabbitmqVersion: pulumi.Output<string>;
     readonly erlangVersion: pulumi.Output<string>;
 
     constructor(name: string, args: BrokerHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerHost", name, {}, opts);
+        const c = args.clusterNode;
         const node = new RemoteRabbitmq(`${name}-rabbitmq`, {
             ssh: pulumi.secret(args.ssh),
             aptSources: args.aptSources,
@@ -43,8 +56,12 @@ export class BrokerHost extends pulumi.ComponentResource {
             erlangCookie: pulumi.secret(args.erlangCookie),
             keepData: args.keepData,
             loopbackOnly: args.loopbackOnly ?? false,
+            cluster: c
+                ? pulumi.secret(pulumi.all([c.peers, c.forgetVia ?? null]).apply(([peers, forgetVia]) => ({ nodeName: c.nodeName, peers, forgetVia })))
+                : null,
         }, { parent: this });
         this.nodeId = node.nodeId;
+        this.node = node.node;
         this.rabbitmqVersion = node.installedRabbitmqVersion;
         this.erlangVersion = node.installedErlangVersion;
         this.registerOutputs({ rabbitmqVersion: this.rabbitmqVersion, erlangVersion: this.erlangVersion });

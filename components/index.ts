@@ -6,3 +6,4 @@ export * from "./broker-topology";
 export * from "./rabbitmq-broker";
 export * from "./broker-host";
 export * from "./broker-cluster";
+export * from "./broker-host-cluster";

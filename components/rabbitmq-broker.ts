@@ -4,6 +4,7 @@ import { BrokerAccess } from "./broker-access";
 import { BrokerCluster } from "./broker-cluster";
 import { BrokerContainer, clusterHostname } from "./broker-container";
 import { BrokerHost } from "./broker-host";
+import { BrokerHostCluster } from "./broker-host-cluster";
 import { BrokerImage } from "./broker-image";
 import { NodeTransport } from "./providers/rabbitmqctl-admin";
 import { SshTarget } from "../lib/ssh";
@@ -25,6 +26,15 @@ export function clientHost(bindAddress: string): string {
     if (bindAddress === "0.0.0.0") return "127.0.0.1";
     if (bindAddress === "::") return "[::1]";
     return bindAddress.includes(":") ? `[${bindAddress}]` : bindAddress;
+}
+
+/**
+ * Node 1's id, known only once every node of the cluster is ready (`allIds` depends on
+ * them all): the admin user and the topology wait for the whole cluster, so a quorum
+ * queue gets its replicas on every node instead of on those that happened to be up.
+ */
+function onceAllReady(firstId: pulumi.Output<string>, allIds: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.all([firstId, allIds]).apply(([id]) => id);
 }
 
 /** The smoke queue burrow declares itself: a durable classic queue in vhost "/". */
@@ -49,8 +59,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly userPasswords: pulumi.Output<Record<string, string>>;
     /** Docker target: the container's name (undefined for the SSH target). */
     readonly containerName: pulumi.Output<string | undefined>;
-    /** With burrow:cluster: each node's name and host ports. */
-    clusterNodes: pulumi.Output<Array<{ node: string; amqpPort: number; managementPort: number }>> = pulumi.output([]);
+    /** With burrow:cluster: each node's name and where clients reach it. */
+    clusterNodes: pulumi.Output<Array<{ node: string; host: string; amqpPort: number; managementPort: number }>> = pulumi.output([]);
     /** With burrow:tls: the CA certificate that signed the broker's certificate (public). */
     readonly caCert: pulumi.Output<string>;
     /** With burrow:tls: AMQPS URL (secret) and HTTPS management URL. */
@@ -77,7 +87,37 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         let clusterNodes = 0;
         let tunnels: { amqp: { ssh: SshTarget; port: number }; management: { ssh: SshTarget; port: number } } | undefined;
         let clusterIds: pulumi.Output<string> = pulumi.output("");
-        if (s.target === "ssh" && s.ssh) {
+        // With a cluster: every node's name, and where the smoke test consumes (node 2).
+        let clusterNames: pulumi.Output<string[]> = pulumi.output([]);
+        let consumeAt = { host: "", amqpPort: 0 };
+        if (s.target === "ssh" && s.ssh && s.cluster) {
+            // A cluster on SSH hosts, administered through host 1.
+            const ssh = s.ssh;
+            const targets = ssh.hosts.map((h): SshTarget => ({ host: h.host, port: h.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: h.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey }));
+            const cluster = new BrokerHostCluster(`${name}-hosts`, {
+                hosts: ssh.hosts.map((h, i) => ({ ssh: pulumi.secret(targets[i]), nodeName: h.nodeName })),
+                aptSources: s.aptSources,
+                rabbitmqVersion: s.rabbitmqVersion,
+                plugins: s.plugins,
+                amqpPort: s.amqpPort,
+                managementPort: s.managementPort,
+                memoryHighWatermark: s.memoryHighWatermark,
+                erlangCookie: cookie,
+                keepData: s.keepData,
+            }, child);
+            const first = cluster.nodes[0];
+            clusterIds = pulumi.all(cluster.nodes.map((n) => n.nodeId)).apply((ids) => ids.join(","));
+            node = { nodeId: onceAllReady(first.nodeId, clusterIds), transport: pulumi.secret({ kind: "ssh" as const, ssh: targets[0] }), rabbitmqVersion: first.rabbitmqVersion, erlangVersion: first.erlangVersion };
+            host = clientHost(ssh.accessHost);
+            amqpPort = ssh.accessAmqpPort;
+            managementPort = ssh.accessManagementPort;
+            clusterNodes = ssh.hosts.length;
+            clusterNames = cluster.nodeNames;
+            if (ssh.hosts.length > 1) consumeAt = { host: clientHost(ssh.hosts[1].accessHost), amqpPort: ssh.hosts[1].accessAmqpPort };
+            this.clusterNodes = cluster.nodeNames.apply((names) => names.map((n, i) => ({
+                node: n, host: ssh.hosts[i].accessHost, amqpPort: ssh.hosts[i].accessAmqpPort, managementPort: ssh.hosts[i].accessManagementPort,
+            })));
+        } else if (s.target === "ssh" && s.ssh) {
             const ssh = s.ssh;
             const target: SshTarget = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: ssh.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey };
             const brokerHost = new BrokerHost(`${name}-host`, {
@@ -136,14 +176,16 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             }, child);
             if (cluster && s.cluster) {
                 this.clusterNodes = pulumi.output(Array.from({ length: s.cluster.nodes }, (_, i) => ({
-                    node: `rabbit@${clusterHostname(i + 1)}`, amqpPort: s.amqpPort + i, managementPort: s.managementPort + i,
+                    node: `rabbit@${clusterHostname(i + 1)}`, host: clientHost(s.bindAddress), amqpPort: s.amqpPort + i, managementPort: s.managementPort + i,
                 })));
                 clusterNodes = s.cluster.nodes;
+                clusterNames = pulumi.output(Array.from({ length: s.cluster.nodes }, (_, i) => `rabbit@${clusterHostname(i + 1)}`));
+                consumeAt = { host: clientHost(s.bindAddress), amqpPort: s.amqpPort + 1 };
                 // Every node's id: any node replaced means the smoke test runs again.
                 clusterIds = pulumi.all(cluster.nodes.map((n) => n.containerId)).apply((ids) => ids.join(","));
             }
             node = {
-                nodeId: container.containerId,
+                nodeId: cluster ? onceAllReady(container.containerId, clusterIds) : container.containerId,
                 transport: pulumi.secret(container.containerName.apply((c) => ({ kind: "docker" as const, container: c }))),
                 rabbitmqVersion: image.rabbitmqVersion,
                 erlangVersion: image.erlangVersion,
@@ -203,10 +245,10 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             trigger: pulumi.interpolate`${node.nodeId}/${clusterIds}/${topologyDigest}`,
             // In a cluster: publish through node 1, consume through node 2, and every node must be running and joined.
             cluster: clusterNodes > 1
-                ? pulumi.secret(pulumi.all([adminPassword]).apply(([password]) => ({
-                    consumeUrl: `amqp://${encodeURIComponent(s.admin.name)}:${encodeURIComponent(password)}@${host}:${amqpPort + 1}`,
+                ? pulumi.secret(pulumi.all([adminPassword, clusterNames]).apply(([password, nodes]) => ({
+                    consumeUrl: `amqp://${encodeURIComponent(s.admin.name)}:${encodeURIComponent(password)}@${consumeAt.host}:${consumeAt.amqpPort}`,
                     api: { url: `http://${host}:${managementPort}`, username: s.admin.name, password },
-                    nodes: Array.from({ length: clusterNodes }, (_, i) => `rabbit@${clusterHostname(i + 1)}`),
+                    nodes,
                 })))
                 : null,
         }, { parent: this, dependsOn: [topology] });

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
-import { SshTarget, asRoot, shellQuote, sshRun } from "../../lib/ssh";
+import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
 
 export interface AptSource {
     /** File names derive from it: /etc/apt/sources.list.d/burrow-<name>.list */
@@ -33,11 +33,24 @@ export interface RemoteRabbitmqInputs {
     keepData: boolean;
     /** Listen on the host's loopback only (clients come through SSH tunnels). */
     loopbackOnly: boolean;
+    /**
+     * A node of a cluster on SSH hosts (null: a single broker). At first boot the node joins
+     * one of `peers` (the nodes before it, by RabbitMQ's classic-config peer discovery); on
+     * delete it is forgotten through `forgetVia` (host 1; null for host 1 itself).
+     */
+    cluster: null | {
+        /** "rabbit@<short name>"; "" = rabbit@ the host's `hostname -s`. */
+        nodeName: string;
+        peers: string[];
+        forgetVia: SshTarget | null;
+    };
 }
 
 export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
     /** Changes when the node is (re)installed or restarted with new settings. */
     nodeId: string;
+    /** The RabbitMQ node name in a cluster ("" for a single broker). */
+    node: string;
     rabbitmqVersion: string;
     installedRabbitmqVersion: string;
     installedErlangVersion: string;
@@ -64,11 +77,40 @@ export function installScript(i: RemoteRabbitmqInputs): string {
         ].join("\n");
     });
     const pkg = i.rabbitmqVersion ? `rabbitmq-server=${i.rabbitmqVersion}` : "rabbitmq-server";
+    const c = i.cluster;
+    // Cluster: a fixed node name, and peer discovery by classic config listing the earlier
+    // nodes and this one (written once the name is known on the host).
+    const clusterName = c ? `node=${q(c.nodeName)}
+[ -n "$node" ] || node="rabbit@$(hostname -s)"
+for peer in ${c.peers.map(q).join(" ")}; do
+  [ "$peer" = "$node" ] && { echo "node name $node is already taken by an earlier host of burrow:ssh.hosts; give each host its own hostname or set ssh.hosts[i].nodeName" >&2; exit 12; }
+done
+` : "";
+    const clusterConf = c ? `cluster_formation.peer_discovery_backend = classic_config
+cluster_formation.discovery_retry_limit = 60
+cluster_formation.discovery_retry_interval = 1000
+${c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}` : "";
+    const confWrite = c
+        ? `{ cat <<'CONF'
+${conf}${clusterConf}CONF
+printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${c.peers.length + 1} "$node"
+} | write /etc/rabbitmq/rabbitmq.conf 0644
+printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
+        : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
+${conf}CONF`;
+    // A node that could not reach its peers at first boot forms a cluster of its own: say so.
+    const clusterWait = c && c.peers.length > 0 ? `step "wait until the node is in the cluster of ${c.peers[0]}"
+for i in $(seq 1 60); do
+  rabbitmqctl -q cluster_status --formatter json 2>/dev/null | grep -qF ${q(`"${c.peers[0]}"`)} && break
+  [ "$i" = 60 ] && { echo "node $node is running but not in the cluster of ${c.peers[0]}: the hosts must resolve each other's names and reach ports 4369 and 25672; see /var/log/rabbitmq/" >&2; exit 13; }
+  sleep 1
+done
+` : "";
     return `set -euo pipefail
 step() { echo "burrow-step: $*" >&2; }
 step "check the host is Debian-like"
 [ -f /etc/debian_version ] || { echo "not a Debian-like host (no /etc/debian_version): burrow installs with apt" >&2; exit 10; }
-export DEBIAN_FRONTEND=noninteractive
+${clusterName}export DEBIAN_FRONTEND=noninteractive
 step "apt repositories"
 for f in /etc/apt/sources.list.d/burrow-*.list; do [ -e "$f" ] && rm -f "$f"; done
 ${sources.join("\n")}
@@ -89,8 +131,7 @@ write() { # write FILE MODE: stdin to FILE if different
   if ! cmp -s "$tmp" "$1"; then install -m "$2" -o rabbitmq -g rabbitmq "$tmp" "$1"; changed=1; fi
   rm -f "$tmp"
 }
-write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
-${conf}CONF
+${confWrite}
 printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
 printf '%s' ${q(i.erlangCookie)} | write /var/lib/rabbitmq/.erlang.cookie 0400
 step "start the service"
@@ -111,8 +152,9 @@ for i in $(seq 1 120); do
   [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
-echo "changed=$changed"
-dpkg-query -W -f='\${Package}=\${Version}\\n' rabbitmq-server erlang-base
+${clusterWait}echo "changed=$changed"
+${c ? `echo "node=$node"
+` : ""}dpkg-query -W -f='\${Package}=\${Version}\\n' rabbitmq-server erlang-base
 `;
 }
 
@@ -128,7 +170,7 @@ apt-get update -qq >/dev/null 2>&1 || true
 `;
 }
 
-async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; rabbitmq: string; erlang: string }> {
+async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string }> {
     const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), { input: installScript(i), timeoutMs: 20 * 60_000 }).catch((e: Error) => {
         const step = /burrow-step: (.*)/g;
         const steps = [...e.message.matchAll(step)].map((m) => m[1]);
@@ -136,37 +178,49 @@ async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; rab
     });
     const lines = r.stdout.trim().split("\n");
     const v = Object.fromEntries(lines.filter((l) => l.includes("=") && !l.startsWith("changed=")).map((l) => l.split("=") as [string, string]));
-    return { changed: lines.includes("changed=1"), rabbitmq: v["rabbitmq-server"] ?? "", erlang: v["erlang-base"] ?? "" };
+    return { changed: lines.includes("changed=1"), node: v["node"] ?? "", rabbitmq: v["rabbitmq-server"] ?? "", erlang: v["erlang-base"] ?? "" };
 }
 
 export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> = {
     async create(inputs) {
         const r = await install(inputs);
         const nodeId = crypto.randomUUID();
-        return { id: `${inputs.ssh.host}:${inputs.ssh.port}`, outs: { ...inputs, nodeId, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+        return { id: `${inputs.ssh.host}:${inputs.ssh.port}`, outs: { ...inputs, nodeId, node: r.node, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData", "loopbackOnly"] as const;
-        const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-        const replaces = changed.filter((k) => k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port));
+        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData", "loopbackOnly", "cluster"] as const;
+        // `?? null`: a state written before `cluster` existed holds no such key.
+        const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        // Another host, or a node that joins or leaves cluster mode or changes its name
+        // (its data belongs to the old name): a new node.
+        const replaces = changed.filter((k) =>
+            (k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port)) ||
+            (k === "cluster" && (!olds.cluster !== !news.cluster || olds.cluster?.nodeName !== news.cluster?.nodeName)));
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
         const r = await install(news);
-        return { outs: { ...news, nodeId: r.changed ? crypto.randomUUID() : olds.nodeId, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+        return { outs: { ...news, nodeId: r.changed ? crypto.randomUUID() : olds.nodeId, node: r.node, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
     },
     async delete(_id, props) {
         await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), { input: uninstallScript(props), timeoutMs: 10 * 60_000 });
+        // Scaling a cluster down: with this node stopped, the remaining nodes forget it
+        // (best effort, like the Docker cluster: on destroy host 1 goes too).
+        const via = props.cluster?.forgetVia;
+        if (via && props.node) {
+            await sshExec(via, asRoot(via, `rabbitmqctl -q forget_cluster_node ${q(props.node)}`), { timeoutMs: 120_000 }).catch(() => undefined);
+        }
     },
 };
 
 export class RemoteRabbitmq extends pulumi.dynamic.Resource {
     declare readonly nodeId: pulumi.Output<string>;
+    declare readonly node: pulumi.Output<string>;
     declare readonly installedRabbitmqVersion: pulumi.Output<string>;
     declare readonly installedErlangVersion: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(remoteRabbitmqProvider, name, { ...args, nodeId: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
-            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie"] }, "burrow", "RemoteRabbitmq");
+        super(remoteRabbitmqProvider, name, { ...args, nodeId: undefined, node: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
+            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] }, "burrow", "RemoteRabbitmq");
     }
 }
