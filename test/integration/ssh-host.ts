@@ -29,13 +29,29 @@ async function buildSshdImage() {
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
+export interface SshHostOptions {
+    /** A Docker network (made by the test) to attach the host to; default the bridge. */
+    network?: string;
+    /** The host's hostname, also its name on `network`, so hosts there resolve each other. */
+    hostname?: string;
+    /** More names the host answers to on `network`. */
+    aliases?: string[];
+    /** The key pair to authorize (default a new one): hosts of one cluster share a key. */
+    keys?: { public: string; private: string };
+}
+
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
-export async function startSshHost(role: string, ports: { amqpPort: number; managementPort: number }) {
+export async function startSshHost(role: string, ports: { amqpPort: number; managementPort: number }, opts: SshHostOptions = {}) {
     await buildSshdImage();
-    const keys = utils.generateKeyPairSync("ed25519");
+    const keys = opts.keys ?? utils.generateKeyPairSync("ed25519");
     const sshPort = await freePort();
-    const container = `burrow-${role}-sshd-${Date.now().toString(36)}`;
-    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${role}`, "--env", "AUTHORIZED_KEY",
+    const container = `burrow-${role}-sshd-${opts.hostname ? `${opts.hostname}-` : ""}${Date.now().toString(36)}`;
+    const naming = [
+        ...(opts.network ? ["--network", opts.network] : []),
+        ...(opts.hostname ? ["--hostname", opts.hostname] : []),
+        ...(opts.network ? [opts.hostname, ...(opts.aliases ?? [])].filter((a) => a !== undefined).flatMap((a) => ["--network-alias", a]) : []),
+    ];
+    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${role}`, "--env", "AUTHORIZED_KEY", ...naming,
         "--publish", `127.0.0.1:${sshPort}:22`, "--publish", `127.0.0.1:${ports.amqpPort}:5672`, "--publish", `127.0.0.1:${ports.managementPort}:15672`, SSHD_IMAGE],
         { env: { AUTHORIZED_KEY: keys.public } });
     const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();

@@ -1,0 +1,133 @@
+// A RabbitMQ cluster on three SSH hosts: containers running sshd on a Docker network the
+// test makes (so the hosts resolve each other's names), one pulumi up installs RabbitMQ on
+// each in turn and forms the cluster with RabbitMQ's own peer discovery. Real checks: the
+// management API lists three running nodes, a quorum queue has a member on each, a message
+// published through host 1 is consumed through host 3, a re-run changes nothing, removing
+// the last host purges it and the cluster forgets it, destroy purges every host.
+import * as amqp from "amqplib";
+import { utils } from "ssh2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker } from "../../lib/exec";
+import { get } from "../../lib/management-client";
+import { sshExec } from "../../lib/ssh";
+import { TestStack, changesOf, createTestStack, dockerLeftovers, freePort } from "./harness";
+import { startSshHost } from "./ssh-host";
+
+const PASSWORD = "ssh-cluster-Admin-1";
+const network = `burrow-test-ssh-cluster-${Date.now().toString(36)}`;
+// Host 3 is named by its nodeName on an extra alias, not by its hostname: both ways are used.
+const HOSTNAMES = ["burrow-h1", "burrow-h2", "burrow-h3"];
+const NODES = ["rabbit@burrow-h1", "rabbit@burrow-h2", "rabbit@third"];
+
+type Host = Awaited<ReturnType<typeof startSshHost>> & { amqpPort: number; managementPort: number };
+const hosts: Host[] = [];
+let ts: TestStack;
+
+const url = (i: number) => `amqp://admin:${PASSWORD}@127.0.0.1:${hosts[i].amqpPort}`;
+const api = () => ({ url: `http://127.0.0.1:${hosts[0].managementPort}`, username: "admin", password: PASSWORD });
+const hostEntry = (h: Host, nodeName?: string) => ({
+    host: "127.0.0.1", port: h.sshPort, hostKey: h.hostKey, accessHost: "127.0.0.1", accessAmqpPort: h.amqpPort, accessManagementPort: h.managementPort,
+    ...(nodeName ? { nodeName } : {}),
+});
+const sshConfig = (count: number) => ({
+    user: "root", privateKey: hosts[0].keys.private,
+    hosts: hosts.slice(0, count).map((h, i) => hostEntry(h, i === 2 ? NODES[2] : undefined)),
+});
+
+async function onHost(i: number, cmd: string): Promise<string> {
+    return (await sshExec(hosts[i].target, cmd)).stdout.trim();
+}
+
+async function clusterNodes(): Promise<Array<{ name: string; running: boolean }>> {
+    return ((await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [])
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+beforeAll(async () => {
+    await docker(["network", "create", "--label", "burrow.test=ssh-cluster", network]);
+    const keys = utils.generateKeyPairSync("ed25519");
+    for (const [i, hostname] of HOSTNAMES.entries()) {
+        const ports = { amqpPort: await freePort(), managementPort: await freePort() };
+        const h = await startSshHost("ssh-cluster", ports, { network, hostname, aliases: i === 2 ? ["third"] : [], keys });
+        hosts.push({ ...h, ...ports });
+    }
+    ts = await createTestStack("ssh-cluster", {
+        target: "ssh",
+        adminPassword: PASSWORD,
+        cluster: { replicationFactor: 3 },
+        ssh: sshConfig(3),
+        queues: [{ name: "orders", type: "quorum", smoke: true }],
+    });
+}, 120_000);
+
+afterAll(async () => {
+    await ts?.destroy().catch((e) => console.error(e));
+    for (const h of hosts) await h.remove();
+    await docker(["network", "rm", network]).catch(() => undefined);
+});
+
+describe("a cluster on three SSH hosts", () => {
+    it("installs the hosts one after another and forms a cluster with one pulumi up; the smoke test passes", async () => {
+        const t0 = Date.now();
+        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        console.log(`ssh-cluster: up of 3 hosts took ${Math.round((Date.now() - t0) / 1000)} s`);
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.smoke.value.ok).toBe(true);
+        expect(up.outputs.clusterNodes.value).toEqual(hosts.map((h, i) => ({ node: NODES[i], host: "127.0.0.1", amqpPort: h.amqpPort, managementPort: h.managementPort })));
+        expect(await clusterNodes()).toEqual(NODES.map((name) => ({ name, running: true })).sort((a, b) => a.name.localeCompare(b.name)));
+        // Each host's own view agrees: it runs the node it was given, in the same cluster.
+        expect(await onHost(2, "rabbitmqctl -q eval 'node().'")).toBe(NODES[2]);
+        const status = JSON.parse(await onHost(1, "rabbitmqctl -q cluster_status --formatter json")) as { running_nodes: string[] };
+        expect(status.running_nodes.sort()).toEqual([...NODES].sort());
+    });
+
+    it("places the replicas of a quorum queue declared in config on all three nodes", async () => {
+        const q = await get<{ type: string; arguments: Record<string, unknown>; members: string[]; online: string[] }>(api(), "/api/queues/%2F/orders");
+        expect(q?.type).toBe("quorum");
+        expect(q?.arguments).toMatchObject({ "x-quorum-initial-group-size": 3 });
+        expect([...(q?.members ?? [])].sort()).toEqual([...NODES].sort());
+        expect([...(q?.online ?? [])].sort()).toEqual([...NODES].sort());
+    });
+
+    it("carries a message published through host 1 to a consumer on host 3", async () => {
+        const producer = await amqp.connect(url(0));
+        const pch = await producer.createConfirmChannel();
+        pch.sendToQueue("orders", Buffer.from("from-host-1"), { persistent: true });
+        await pch.waitForConfirms();
+        await producer.close();
+        const consumer = await amqp.connect(url(2));
+        const cch = await consumer.createChannel();
+        const m = await cch.get("orders", { noAck: true });
+        await consumer.close();
+        expect(m && m.content.toString()).toBe("from-host-1");
+    });
+
+    it("changes nothing on a second up", async () => {
+        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(changesOf(again)).toEqual({});
+    });
+
+    it("purges the last host when it is removed, and the remaining cluster forgets its node", async () => {
+        await ts.stack.setConfig("burrow:ssh", { value: JSON.stringify(sshConfig(2)), secret: true });
+        await ts.stack.setConfig("burrow:cluster", { value: JSON.stringify({ replicationFactor: 2 }) });
+        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.summary.resourceChanges?.delete).toBeGreaterThanOrEqual(2); // host 3's component and its RemoteRabbitmq
+        expect(up.outputs.smoke.value.ok).toBe(true);
+        expect((await clusterNodes()).map((n) => n.name)).toEqual(NODES.slice(0, 2));
+        expect(await onHost(2, "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain("install ok installed");
+        expect(ts.output.join("\n")).toContain("an even number");
+    });
+
+    it("leaves no rabbitmq-server package, data or configuration on any host after destroy", async () => {
+        const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
+        expect(d.summary.result).toBe("succeeded");
+        for (let i = 0; i < hosts.length; i++) {
+            const status = (await docker(["exec", hosts[i].container, "sh", "-c", "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone"])).stdout;
+            expect(status, `host ${i + 1}`).not.toContain("install ok installed");
+            expect(await onHost(i, "ls -d /var/lib/rabbitmq /etc/rabbitmq 2>/dev/null | wc -l"), `host ${i + 1}`).toBe("0");
+            expect(await onHost(i, "pgrep -u rabbitmq | wc -l || true"), `host ${i + 1}`).toBe("0");
+        }
+        expect(await dockerLeftovers(ts.name)).toEqual([]);
+    });
+});
