@@ -179,6 +179,12 @@ describe("SSH cluster settings", () => {
         expect(s.ssh).toMatchObject({ host: "10.0.0.1", port: 2200, user: "deploy", privateKey: KEY, tunnel: false, accessHost: "10.0.0.1" });
     });
 
+    it("reads ssh.hosts from the JSON text that `config set --path burrow:ssh.hosts '[...]'` stores", () => {
+        const s = parseSettings({ target: "ssh", cluster: "true", ssh: { privateKey: KEY, hosts: JSON.stringify([{ host: "a", hostKey }, { host: "b", hostKey }, { host: "c", hostKey }]) } });
+        expect(s.cluster).toEqual({ nodes: 3, replicationFactor: 3 });
+        expect(s.ssh?.hosts.map((h) => h.host)).toEqual(["a", "b", "c"]);
+    });
+
     it("accepts a count that agrees with the hosts, and warns on an even number of hosts", () => {
         const s = parseSettings({ ...SSH_CLUSTER, cluster: { nodes: 2 } });
         expect(s.cluster).toEqual({ nodes: 2, replicationFactor: 2 });
