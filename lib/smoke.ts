@@ -2,7 +2,9 @@
 // A producer publishes one unique persistent message with publisher confirms; a consumer
 // receives it and acks it. Used by the SmokeTest resource (every `pulumi up` that changed
 // the broker or its topology), by `npm run smoke` and by the tests.
-import * as amqp from "amqplib";
+import type * as Amqp from "amqplib";
+// Loaded when a smoke test runs (in the provider plugin or a script), not on every program start.
+const amqp = (): typeof Amqp => require("amqplib");
 import { randomUUID } from "crypto";
 
 export interface SmokeQueue {
@@ -56,7 +58,7 @@ async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: stri
 }
 
 /** Round-trips one message through one queue on an open connection. */
-async function roundTrip(conn: amqp.ChannelModel, consumer: amqp.ChannelModel, steps: SmokeStep[], q: SmokeQueue, timeoutMs: number) {
+async function roundTrip(conn: Amqp.ChannelModel, consumer: Amqp.ChannelModel, steps: SmokeStep[], q: SmokeQueue, timeoutMs: number) {
     const ch = await conn.createConfirmChannel();
     const cch = consumer === conn ? ch : await consumer.createChannel();
     try {
@@ -113,7 +115,7 @@ export async function runSmoke(opts: {
     try {
         for (const [vhost, queues] of byVhost) {
             const connect = (url: string) => timed(steps, "connect", vhost, undefined, async () => {
-                const c = await amqp.connect(amqpUrlFor(url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) });
+                const c = await amqp().connect(amqpUrlFor(url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) });
                 c.on("error", () => undefined); // reported through the failing call instead
                 return c;
             });

@@ -2,7 +2,8 @@
 // own loopback: for brokers on hosts that listen only there. Opened for the duration of
 // one operation (a management API call, a smoke test) and closed after it.
 import * as net from "net";
-import { Client } from "ssh2";
+import type * as Ssh2 from "ssh2";
+const ssh2 = (): typeof Ssh2 => require("ssh2"); // loaded on first use, not on every program start
 import { SshTarget, hostKeyMatches } from "./ssh";
 
 /** withTunnel, handing `fn` the given URL pointed at the tunnel's local end. */
@@ -16,7 +17,7 @@ export function withTunnelTo<T>(t: SshTarget, remotePort: number, url: string, f
 }
 
 export async function withTunnel<T>(t: SshTarget, remotePort: number, fn: (localPort: number) => Promise<T>): Promise<T> {
-    const conn = new Client();
+    const conn = new (ssh2().Client)();
     await new Promise<void>((resolve, reject) => {
         conn.once("ready", () => resolve());
         conn.once("error", (e) => reject(new Error(`ssh tunnel to ${t.host}:${t.port} for port ${remotePort}: ${e.message}`)));

@@ -1,7 +1,10 @@
 // Runs commands on a host over SSH (the ssh2 library), with host-key checking on by
 // default: the host's key must equal the pinned `hostKey` ("ssh-ed25519 AAAA...", as
 // `ssh-keyscan` prints it). Secrets travel on standard input, never in the command line.
-import { Client, ConnectConfig } from "ssh2";
+import type * as Ssh2 from "ssh2";
+// Loaded when burrow connects (in the provider plugin), not on every program start.
+const ssh2 = (): typeof Ssh2 => require("ssh2");
+type ConnectConfig = Ssh2.ConnectConfig;
 
 export interface SshTarget {
     host: string;
@@ -35,7 +38,7 @@ export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
 export function sshExec(t: SshTarget, command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
     const where = `${t.user}@${t.host}:${t.port}`;
     return new Promise((resolve, reject) => {
-        const conn = new Client();
+        const conn = new (ssh2().Client)();
         let settled = false;
         let timer: NodeJS.Timeout | undefined = undefined;
         const fail = (msg: string) => {

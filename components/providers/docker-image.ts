@@ -1,6 +1,7 @@
 // Dynamic provider: builds the broker image with the Docker engine's classic builder,
 // FROM a local base image, never asking a registry.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -83,13 +84,13 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
     },
 };
 
-export class DockerImage extends pulumi.dynamic.Resource {
+export class DockerImage extends DynamicResource {
     declare readonly imageId: pulumi.Output<string>;
     declare readonly rabbitmqVersion: pulumi.Output<string>;
     declare readonly erlangVersion: pulumi.Output<string>;
     declare readonly tag: pulumi.Output<string>;
 
     constructor(name: string, args: { [K in keyof DockerImageInputs]: pulumi.Input<DockerImageInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(dockerImageProvider, name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts, "burrow", "DockerImage");
+        super({ file: __filename, exportName: "dockerImageProvider", provider: dockerImageProvider }, "DockerImage", name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts);
     }
 }

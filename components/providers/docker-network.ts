@@ -1,6 +1,7 @@
 // Dynamic provider: a Docker network the stack creates for its cluster's nodes, so they
 // find each other by name (node aliases) and nothing else is on it.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerNetworkInputs {
@@ -29,9 +30,9 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
     },
 };
 
-export class DockerNetwork extends pulumi.dynamic.Resource {
+export class DockerNetwork extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof DockerNetworkInputs]: pulumi.Input<DockerNetworkInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(dockerNetworkProvider, name, args, opts, "burrow", "DockerNetwork");
+        super({ file: __filename, exportName: "dockerNetworkProvider", provider: dockerNetworkProvider }, "DockerNetwork", name, args, opts);
     }
 }

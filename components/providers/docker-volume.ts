@@ -1,6 +1,7 @@
 // Dynamic provider: a named Docker volume for /var/lib/rabbitmq, so the broker's data
 // outlives the container. `retainOnDelete` (burrow:keepData) keeps it on destroy.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerVolumeInputs {
@@ -30,9 +31,9 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
     },
 };
 
-export class DockerVolume extends pulumi.dynamic.Resource {
+export class DockerVolume extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof DockerVolumeInputs]: pulumi.Input<DockerVolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(dockerVolumeProvider, name, args, opts, "burrow", "DockerVolume");
+        super({ file: __filename, exportName: "dockerVolumeProvider", provider: dockerVolumeProvider }, "DockerVolume", name, args, opts);
     }
 }

@@ -2,6 +2,7 @@
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
 // half-booted node.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -157,7 +158,8 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
     },
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const keys = Object.keys(news) as (keyof RabbitmqContainerInputs)[];
+        // Pulumi's own "__provider" is not an input: a new burrow version must not replace the broker.
+        const keys = Object.keys(news).filter((k) => !k.startsWith("__")) as (keyof RabbitmqContainerInputs)[];
         const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
@@ -180,11 +182,11 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
     },
 };
 
-export class RabbitmqContainer extends pulumi.dynamic.Resource {
+export class RabbitmqContainer extends DynamicResource {
     declare readonly containerId: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
     declare readonly readyMs: pulumi.Output<number>;
     constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(rabbitmqContainerProvider, name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls"] }, "burrow", "RabbitmqContainer");
+        super({ file: __filename, exportName: "rabbitmqContainerProvider", provider: rabbitmqContainerProvider }, "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls"] });
     }
 }

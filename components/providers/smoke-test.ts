@@ -2,6 +2,7 @@
 // i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
 // the step and queue named.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../../lib/dynamic-resource";
 import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -59,12 +60,12 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
     },
 };
 
-export class SmokeTest extends pulumi.dynamic.Resource {
+export class SmokeTest extends DynamicResource {
     declare readonly ok: pulumi.Output<boolean>;
     declare readonly totalMs: pulumi.Output<number>;
     declare readonly steps: pulumi.Output<SmokeStep[]>;
     declare readonly checkedAt: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(smokeTestProvider, name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] }, "burrow", "SmokeTest");
+        super({ file: __filename, exportName: "smokeTestProvider", provider: smokeTestProvider }, "SmokeTest", name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] });
     }
 }

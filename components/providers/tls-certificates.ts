@@ -2,7 +2,10 @@
 // broker's AMQPS (5671) and HTTPS management (15671) listeners. The CA's certificate is
 // an output clients use to verify the broker; private keys are secret outputs.
 import * as pulumi from "@pulumi/pulumi";
-import * as forge from "node-forge";
+import { DynamicResource } from "../../lib/dynamic-resource";
+import type * as Forge from "node-forge";
+// Loaded when certificates are made (in the provider plugin), not on every program start.
+const forge = (): typeof Forge => require("node-forge");
 
 export interface TlsCertificatesInputs {
     /** Names the server certificate is valid for (DNS names). */
@@ -18,10 +21,10 @@ export interface TlsCertificatesOutputs extends TlsCertificatesInputs {
     serverKey: string;
 }
 
-function certificate(subject: string, publicKey: forge.pki.PublicKey, days: number) {
-    const cert = forge.pki.createCertificate();
+function certificate(subject: string, publicKey: Forge.pki.PublicKey, days: number) {
+    const cert = forge().pki.createCertificate();
     cert.publicKey = publicKey;
-    cert.serialNumber = "01" + forge.util.bytesToHex(forge.random.getBytesSync(15));
+    cert.serialNumber = "01" + forge().util.bytesToHex(forge().random.getBytesSync(15));
     cert.validity.notBefore = new Date(Date.now() - 60_000);
     cert.validity.notAfter = new Date(Date.now() + days * 86_400_000);
     cert.setSubject([{ name: "commonName", value: subject }, { name: "organizationName", value: "burrow" }]);
@@ -29,13 +32,13 @@ function certificate(subject: string, publicKey: forge.pki.PublicKey, days: numb
 }
 
 function issue(inputs: TlsCertificatesInputs): TlsCertificatesOutputs {
-    const caKeys = forge.pki.rsa.generateKeyPair(2048);
+    const caKeys = forge().pki.rsa.generateKeyPair(2048);
     const ca = certificate("burrow stack CA", caKeys.publicKey, inputs.validityDays);
     ca.setIssuer(ca.subject.attributes);
     ca.setExtensions([{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }]);
-    ca.sign(caKeys.privateKey, forge.md.sha256.create());
+    ca.sign(caKeys.privateKey, forge().md.sha256.create());
 
-    const keys = forge.pki.rsa.generateKeyPair(2048);
+    const keys = forge().pki.rsa.generateKeyPair(2048);
     const server = certificate(inputs.hostnames[0] ?? "localhost", keys.publicKey, inputs.validityDays);
     server.setIssuer(ca.subject.attributes);
     server.setExtensions([
@@ -44,19 +47,19 @@ function issue(inputs: TlsCertificatesInputs): TlsCertificatesOutputs {
         { name: "extKeyUsage", serverAuth: true },
         { name: "subjectAltName", altNames: [...inputs.hostnames.map((value) => ({ type: 2, value })), ...inputs.ipAddresses.map((ip) => ({ type: 7, ip }))] },
     ]);
-    server.sign(caKeys.privateKey, forge.md.sha256.create());
+    server.sign(caKeys.privateKey, forge().md.sha256.create());
     return {
         ...inputs,
-        caCert: forge.pki.certificateToPem(ca),
-        serverCert: forge.pki.certificateToPem(server),
-        serverKey: forge.pki.privateKeyToPem(keys.privateKey),
+        caCert: forge().pki.certificateToPem(ca),
+        serverCert: forge().pki.certificateToPem(server),
+        serverKey: forge().pki.privateKeyToPem(keys.privateKey),
     };
 }
 
 export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider<TlsCertificatesInputs, TlsCertificatesOutputs> = {
     async create(inputs) {
         const outs = issue(inputs);
-        return { id: forge.util.bytesToHex(forge.random.getBytesSync(8)), outs };
+        return { id: forge().util.bytesToHex(forge().random.getBytesSync(8)), outs };
     },
     async diff(_id, olds, news) {
         const replaces = (["hostnames", "ipAddresses", "validityDays"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
@@ -64,12 +67,12 @@ export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider<TlsCertifi
     },
 };
 
-export class TlsCertificates extends pulumi.dynamic.Resource {
+export class TlsCertificates extends DynamicResource {
     declare readonly caCert: pulumi.Output<string>;
     declare readonly serverCert: pulumi.Output<string>;
     declare readonly serverKey: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof TlsCertificatesInputs]: pulumi.Input<TlsCertificatesInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(tlsCertificatesProvider, name, { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
-            { ...opts, additionalSecretOutputs: ["serverKey"] }, "burrow", "TlsCertificates");
+        super({ file: __filename, exportName: "tlsCertificatesProvider", provider: tlsCertificatesProvider }, "TlsCertificates", name, { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
+            { ...opts, additionalSecretOutputs: ["serverKey"] });
     }
 }

@@ -1,14 +1,7 @@
 // Component wiring with Pulumi's mocks: which resources the broker makes, their names,
 // parents and inputs, and that secrets stay secret. No Docker, no broker.
 import * as pulumi from "@pulumi/pulumi";
-import { createRequire } from "module";
 import { beforeAll, describe, expect, it } from "vitest";
-
-// Dynamic resources serialize their provider's code; vitest's module transform hides the
-// module boundaries Pulumi's closure serializer relies on, so unit tests skip that step.
-// The real serialization runs in every integration test (real CLI, real providers).
-const closure = createRequire(__filename)("@pulumi/pulumi/runtime/closure/serializeClosure");
-closure.serializeFunction = async () => ({ text: "exports.handler = () => ({});", containsSecrets: false });
 
 interface Recorded {
     type: string;
@@ -26,7 +19,7 @@ pulumi.runtime.setMocks(
             if (args.name.endsWith("-build")) Object.assign(outs, { imageId: "sha256:abc", rabbitmqVersion: "4.0.5-6", erlangVersion: "1:27.3.4" });
             if (args.name.endsWith("-node")) Object.assign(outs, { containerId: "c0ffee", readyMs: 4000 });
             if (args.name.endsWith("-smoke")) Object.assign(outs, { ok: true, totalMs: 42, checkedAt: "now", steps: [] });
-            if (args.name.includes("-topology-")) Object.assign(outs, { appliedAt: "t0", path: "/api/x" });
+            if (args.name.includes("-topology-")) Object.assign(outs, { path: "/api/x" });
             return { id: `${args.name}-id`, state: outs };
         },
         call(args) {

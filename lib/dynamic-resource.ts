@@ -1,0 +1,39 @@
+// burrow's dynamic resources, with their provider named instead of serialized.
+//
+// A Pulumi dynamic resource stores its provider in the "__provider" input as the text of a
+// module whose `handler()` returns the provider; the dynamic-provider plugin loads that
+// text. pulumi.dynamic.Resource makes the text by serializing the provider's closure
+// (walking every function and module it reaches with the V8 inspector and the TypeScript
+// parser): ~1.9 s of every `pulumi up` for burrow's providers, and any edit to a provider
+// changed the stored text of every resource. Here the text is one line that requires the
+// provider's compiled module by package path: the program is compiled to
+// node_modules/burrow-program (scripts/build-program) and the plugin runs from the project
+// root, so `require("burrow-program/components/providers/x.js")` finds it from any checkout.
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A provider and where it is exported: the file (its `__filename`) and the export's name. */
+export interface ProviderRef {
+    file: string;
+    exportName: string;
+    provider: pulumi.dynamic.ResourceProvider;
+}
+
+/** The "__provider" text for a provider: `exports.handler = () => require(<module>)[<export>]`. */
+export function providerText(ref: ProviderRef): string {
+    if (typeof ref.provider?.create !== "function") throw new Error(`${ref.exportName} in ${ref.file} is not a dynamic provider`);
+    // Under node_modules: the package path, resolvable from the project root of any checkout.
+    // Elsewhere (tests importing the TypeScript directly): the absolute file.
+    const parts = ref.file.split(path.sep);
+    const at = parts.lastIndexOf("node_modules");
+    const spec = at >= 0 ? parts.slice(at + 1).join("/") : ref.file;
+    return `exports.handler = function () { return require(${JSON.stringify(spec)})[${JSON.stringify(ref.exportName)}]; };\n`;
+}
+
+/** A dynamic resource of type `pulumi-nodejs:dynamic/burrow:<type>`, as pulumi.dynamic.Resource makes, without the closure serialization. */
+export class DynamicResource extends pulumi.CustomResource {
+    constructor(provider: ProviderRef, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
+        super(`pulumi-nodejs:dynamic/burrow:${type}`, name, { ...props, __provider: providerText(provider) }, opts);
+    }
+}
