@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ManagementApi } from "../lib/management-client";
 import { AdminUser, NodeTransport } from "./providers/rabbitmqctl-admin";
 
 export interface BrokerAccessArgs {
@@ -14,6 +15,8 @@ export interface BrokerAccessArgs {
     readonly tags: string[];
     /** Delete the `guest` user (default true). */
     readonly removeGuest: boolean;
+    /** The management API (secret): when the node made the user at its first boot, no rabbitmqctl run is needed. */
+    readonly api?: pulumi.Input<ManagementApi>;
 }
 
 /**
@@ -32,6 +35,7 @@ export class BrokerAccess extends pulumi.ComponentResource {
             password: pulumi.secret(args.password),
             tags: args.tags,
             removeGuest: args.removeGuest,
+            api: args.api ? pulumi.secret(args.api) : null,
         }, { parent: this });
         this.username = admin.username;
         this.registerOutputs({ username: this.username });

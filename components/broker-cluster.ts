@@ -27,6 +27,8 @@ export class BrokerCluster extends pulumi.ComponentResource {
             const previous = this.nodes[i - 2];
             this.nodes.push(new BrokerContainer(`${name}-${i}`, {
                 ...args,
+                // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
+                bootAdmin: i === 1 ? args.bootAdmin : undefined,
                 amqpPort: args.amqpPort + i - 1,
                 managementPort: args.managementPort + i - 1,
                 clusterNode: { index: i, network: network.name, peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`) },

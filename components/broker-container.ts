@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerVolume } from "./providers/docker-volume";
 import { RabbitmqContainer } from "./providers/rabbitmq-container";
+import { BootAdmin } from "../lib/boot-definitions";
 import { TlsSettings } from "./settings";
 
 export interface BrokerContainerArgs {
@@ -26,6 +27,8 @@ export interface BrokerContainerArgs {
      * join any of `peers` (the nodes before it) at first boot. Default: a single node.
      */
     readonly clusterNode?: { readonly index: number; readonly network: pulumi.Input<string>; readonly peers: string[] };
+    /** The admin user, made by the node itself at its first boot (secret); default none (guest as usual). */
+    readonly bootAdmin?: pulumi.Input<BootAdmin>;
     /** TLS listeners (AMQPS, HTTPS management) with these certificates; default none. */
     readonly tls?: {
         readonly settings: TlsSettings;
@@ -86,6 +89,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
                     only: args.tls!.settings.only, amqpsPort: args.tls!.settings.amqpsPort, managementPort: args.tls!.settings.managementPort, caCert, serverCert, serverKey,
                 })))
                 : null,
+            bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
         }, { parent: this, deleteBeforeReplace: true });
         this.containerName = container.name;
         this.containerId = container.containerId;

@@ -68,6 +68,17 @@ if [ -n "\${BURROW_CLUSTER_NODES:-}" ]; then
     i=$((i + 1))
   done
 fi
+# The admin user as definitions, imported at the first boot only (an empty database): later
+# boots keep what the running broker has (a password changed since, for one).
+boot=/etc/rabbitmq/burrow-boot/definitions.json
+if [ -f "$boot" ]; then
+  if [ -z "$(ls -A /var/lib/rabbitmq/mnesia 2>/dev/null)" ]; then
+    chown -R rabbitmq:rabbitmq "$(dirname "$boot")" && chmod 700 "$(dirname "$boot")" && chmod 400 "$boot"
+    echo "load_definitions = $boot" >> /etc/rabbitmq/rabbitmq.conf
+  else
+    rm -f "$boot"
+  fi
+fi
 chown rabbitmq:rabbitmq /var/lib/rabbitmq
 if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
   cookie=/var/lib/rabbitmq/.erlang.cookie

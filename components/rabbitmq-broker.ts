@@ -167,6 +167,10 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 memoryHighWatermark: s.memoryHighWatermark,
                 erlangCookie: cookie,
                 keepData: s.keepData,
+                // The node makes the admin user itself at its first boot (and no guest): no rabbitmqctl run after it is ready.
+                bootAdmin: s.removeGuest
+                    ? pulumi.secret(pulumi.output(adminPassword).apply((password) => ({ username: s.admin.name, password, tags: s.admin.tags })))
+                    : undefined,
             };
             // One container, or a cluster whose first node is where burrow administers it.
             const cluster = s.cluster ? new BrokerCluster(`${name}-cluster`, { ...nodeArgs, nodes: s.cluster.nodes }, child) : undefined;
@@ -207,6 +211,10 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             }
         }
 
+        const managementUrl = pulumi.interpolate`${scheme.http}://${host}:${managementPort}`;
+        const api = pulumi.secret(pulumi.all([managementUrl, adminPassword, caCert]).apply(([url, password, ca]) => ({
+            url, username: s.admin.name, password, ...(ca ? { ca } : {}), ...(tunnels ? { tunnel: tunnels.management } : {}),
+        })));
         const access = new BrokerAccess(`${name}-access`, {
             transport: node.transport,
             nodeId: node.nodeId,
@@ -214,13 +222,14 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             password: adminPassword,
             tags: s.admin.tags,
             removeGuest: s.removeGuest,
+            // Docker target: the node may have made the user at its first boot (see bootAdmin).
+            api: s.target === "docker" ? api : undefined,
         }, child);
 
-        const managementUrl = pulumi.interpolate`${scheme.http}://${host}:${managementPort}`;
         const smokeQueue = smokeQueueSettings(s.smokeQueue, s.cluster);
         const queues = [smokeQueue, ...s.queues];
         const topology = new BrokerTopology(`${name}-topology`, {
-            api: pulumi.secret(pulumi.all([managementUrl, access.username, adminPassword, caCert]).apply(([url, username, password, ca]) => ({ url, username, password, ...(ca ? { ca } : {}), ...(tunnels ? { tunnel: tunnels.management } : {}) }))),
+            api,
             nodeId: node.nodeId,
             adminName: s.admin.name,
             adminPermissions: s.admin.permissions,

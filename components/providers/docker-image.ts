@@ -35,25 +35,46 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
     }
     const hash = crypto.createHash("sha256").update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files])).digest("hex");
     const cacheTag = `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
+    // Built before (by any stack) from the same Dockerfile: tag it, read the versions from its labels.
+    const cached = await cachedImage(cacheTag);
+    if (cached) {
+        await docker(["tag", cacheTag, inputs.tag]);
+        return { ...inputs, imageId: cached.id, cacheTag, rabbitmqVersion: cached.rabbitmq, erlangVersion: cached.erlang };
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-image-"));
     try {
         fs.writeFileSync(path.join(dir, "Dockerfile"), inputs.dockerfile);
         for (const [name, content] of Object.entries(inputs.files)) {
             fs.writeFileSync(path.join(dir, name), content, { mode: 0o755 });
         }
-        await docker(["build", "--quiet", "--tag", cacheTag, "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
+        await docker(["build", "--quiet", "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
             throw new Error(`building the broker image ${inputs.tag} failed (apt-get reaches Debian's mirror from the build): ${e.message}`);
         });
+        const { stdout: versions } = await docker([
+            "run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", inputs.tag,
+            "-W", "-f", "${Package}=${Version}\\n", "rabbitmq-server", "erlang-base",
+        ]);
+        const v = Object.fromEntries(versions.trim().split("\n").map((l) => l.split("=") as [string, string]));
+        // The versions become labels, so the next stack that needs this image reads them without running a container.
+        fs.writeFileSync(path.join(dir, "Dockerfile"), `FROM ${inputs.tag}\nLABEL ${VERSION_LABELS.rabbitmq}="${v["rabbitmq-server"]}" ${VERSION_LABELS.erlang}="${v["erlang-base"]}"\n`);
+        await docker(["build", "--quiet", "--tag", cacheTag, "--tag", inputs.tag, dir], { timeoutMs: 5 * 60_000 });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
-    const { stdout: id } = await docker(["image", "inspect", "--format", "{{.Id}}", inputs.tag]);
-    const { stdout: versions } = await docker([
-        "run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", inputs.tag,
-        "-W", "-f", "${Package}=${Version}\\n", "rabbitmq-server", "erlang-base",
-    ]);
-    const v = Object.fromEntries(versions.trim().split("\n").map((l) => l.split("=") as [string, string]));
-    return { ...inputs, imageId: id.trim(), cacheTag, rabbitmqVersion: v["rabbitmq-server"], erlangVersion: v["erlang-base"] };
+    const built = await cachedImage(cacheTag);
+    if (!built) throw new Error(`the broker image ${cacheTag} was built but has no version labels`);
+    return { ...inputs, imageId: built.id, cacheTag, rabbitmqVersion: built.rabbitmq, erlangVersion: built.erlang };
+}
+
+const VERSION_LABELS = { rabbitmq: "burrow.rabbitmq-server", erlang: "burrow.erlang-base" };
+
+/** The cache image's id and the package versions in its labels, if it exists and has them. */
+async function cachedImage(tag: string): Promise<{ id: string; rabbitmq: string; erlang: string } | undefined> {
+    const r = await docker(["image", "inspect", "--format", "{{json .Id}} {{json .Config.Labels}}", tag]).catch(() => undefined);
+    if (!r) return undefined;
+    const [id, labels] = r.stdout.trim().split(" ", 2).map((x) => JSON.parse(x)) as [string, Record<string, string> | null];
+    const rabbitmq = labels?.[VERSION_LABELS.rabbitmq], erlang = labels?.[VERSION_LABELS.erlang];
+    return rabbitmq && erlang ? { id, rabbitmq, erlang } : undefined;
 }
 
 export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageOutputs> = {

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { docker } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -28,6 +29,12 @@ export interface RabbitmqContainerInputs {
     cluster: null | { network: string; alias: string; peers: string[]; forgetVia: string };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
     tls: null | { only: boolean; amqpsPort: number; managementPort: number; caCert: string; serverCert: string; serverKey: string };
+    /**
+     * The admin user, imported by the node at its first boot (lib/boot-definitions.ts); null:
+     * none (guest is created as usual). Only used when the container is made: a later change is
+     * the AdminUser's to apply, never a reason to replace the broker.
+     */
+    bootAdmin: null | BootAdmin;
 }
 
 export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
@@ -56,19 +63,57 @@ async function state(name: string): Promise<{ running: boolean; id: string } | u
     }
 }
 
+/**
+ * Waits for RabbitMQ's own readiness line in the container's log. The log is followed
+ * (one `docker logs --follow`), not polled: no docker CLI process every few hundred ms
+ * competing for the CPU with the booting broker, and the line is seen the moment it is
+ * written. Fails at once on "BOOT FAILED" or when the container stops.
+ */
 export async function waitReady(name: string, since: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const { stdout, stderr } = await docker(["logs", "--since", since, name]);
-        if (READY_LINE.test(stdout + stderr)) return;
-        const s = await state(name);
-        if (!s?.running) {
-            throw new Error(`the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${(stdout + stderr).trim().split("\n").slice(-15).join("\n")}`);
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``);
-        }
-        await new Promise((r) => setTimeout(r, 200));
+    const { spawn } = await import("child_process");
+    let log = "";
+    let done = false;
+    let child: import("child_process").ChildProcess | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let watcher: NodeJS.Timeout | undefined;
+    try {
+        await new Promise<void>((resolve, reject) => {
+            const last = (n: number) => log.trim().split("\n").slice(-n).join("\n");
+            const check = (chunk: Buffer) => {
+                log += chunk.toString("utf8");
+                if (READY_LINE.test(log)) return resolve();
+                // It restarts (restart policy) and fails the same way again: say so now, not at the timeout.
+                if (/BOOT FAILED/.test(log)) {
+                    const lines = log.split("\n");
+                    const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
+                    reject(new Error(`RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`));
+                }
+            };
+            const follow = () => {
+                log = "";
+                child = spawn("docker", ["logs", "--follow", "--since", since, name], { stdio: ["ignore", "pipe", "pipe"] });
+                child.stdout!.on("data", check);
+                child.stderr!.on("data", check);
+                child.on("error", (e) => reject(new Error(`could not follow the log of ${name}: ${e.message}`)));
+                // `docker logs --follow` ends when the container stops; a restarted one is followed again.
+                child.on("close", () => {
+                    if (!done) setTimeout(() => !done && follow(), 500);
+                });
+            };
+            follow();
+            // The container may stop for good without a BOOT FAILED line (killed, out of memory).
+            watcher = setInterval(() => {
+                state(name).then((s) => {
+                    if (!s?.running) reject(new Error(`the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`));
+                }, () => undefined);
+            }, 2000);
+            timer = setTimeout(() => reject(new Error(`RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``)), timeoutMs);
+        });
+    } finally {
+        done = true;
+        clearTimeout(timer);
+        clearInterval(watcher);
+        child?.kill();
     }
 }
 
@@ -84,6 +129,17 @@ async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
         throw new Error(`a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`);
     }
     await docker(["rm", "--force", inputs.name]);
+}
+
+/** Writes files to a private temporary directory and copies them into a created container. */
+async function copyIn(container: string, dest: string, files: Array<[string, string, number]>): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-files-"));
+    try {
+        for (const [name, content, mode] of files) fs.writeFileSync(path.join(dir, name), content, { mode });
+        await docker(["cp", `${dir}/.`, `${container}:${dest}`]);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOutputs> {
@@ -121,18 +177,13 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             "--volume", `${inputs.volume}:/var/lib/rabbitmq`,
             inputs.image,
         ], { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 });
+        // Key, certificates and the admin's definitions go in as files (docker cp), never through the environment.
         if (tls) {
-            // Key and certificates go in as files (docker cp), never through the environment.
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-tls-"));
-            try {
-                fs.writeFileSync(path.join(dir, "ca.pem"), tls.caCert, { mode: 0o644 });
-                fs.writeFileSync(path.join(dir, "cert.pem"), tls.serverCert, { mode: 0o644 });
-                fs.writeFileSync(path.join(dir, "key.pem"), tls.serverKey, { mode: 0o600 });
-                await docker(["cp", `${dir}/.`, `${inputs.name}:/etc/rabbitmq/tls`]);
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+            await copyIn(inputs.name, "/etc/rabbitmq/tls", [
+                ["ca.pem", tls.caCert, 0o644], ["cert.pem", tls.serverCert, 0o644], ["key.pem", tls.serverKey, 0o600],
+            ]);
         }
+        if (inputs.bootAdmin) await copyIn(inputs.name, "/etc/rabbitmq/burrow-boot", [["definitions.json", bootDefinitions(inputs.bootAdmin), 0o600]]);
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
@@ -160,7 +211,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
         const olds = unwrapSecrets(wrappedOlds);
         // Pulumi's own "__provider" is not an input: a new burrow version must not replace the broker.
         const keys = Object.keys(news).filter((k) => !k.startsWith("__")) as (keyof RabbitmqContainerInputs)[];
-        const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && k !== "bootAdmin" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
@@ -187,6 +238,6 @@ export class RabbitmqContainer extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly readyMs: pulumi.Output<number>;
     constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "rabbitmqContainerProvider", provider: rabbitmqContainerProvider }, "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls"] });
+        super({ file: __filename, exportName: "rabbitmqContainerProvider", provider: rabbitmqContainerProvider }, "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] });
     }
 }

@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource } from "../../lib/dynamic-resource";
 import { docker } from "../../lib/exec";
+import { ManagementApi, get } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 import { SshTarget, asRoot, shellQuote, sshExec } from "../../lib/ssh";
 
@@ -24,6 +25,26 @@ export interface AdminUserInputs {
     password: string;
     tags: string[];
     removeGuest: boolean;
+    /**
+     * The management API, to see whether the node already made the user at its first boot
+     * (boot definitions, Docker target): then creating it needs no rabbitmqctl run. null: always run it.
+     */
+    api: ManagementApi | null;
+}
+
+/** The user exists with this password and exactly these tags, and guest is gone if it should be. */
+export async function alreadyInPlace(i: AdminUserInputs): Promise<boolean> {
+    if (!i.api) return false;
+    const api: ManagementApi = { ...i.api, username: i.username, password: i.password };
+    try {
+        const me = await get<{ name: string; tags: string[] | string }>(api, "/api/whoami");
+        const tags = Array.isArray(me?.tags) ? me!.tags : String(me?.tags ?? "").split(",").filter(Boolean);
+        if (me?.name !== i.username || [...tags].sort().join(",") !== [...i.tags].sort().join(",")) return false;
+        if (i.removeGuest && i.username !== "guest" && (await get(api, "/api/users/guest")) !== undefined) return false;
+        return true;
+    } catch {
+        return false; // 401 (no such user, other password) or not reachable: rabbitmqctl decides
+    }
 }
 
 async function ctl(t: NodeTransport, args: string[], input?: string): Promise<void> {
@@ -77,12 +98,13 @@ async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promi
 
 export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = {
     async create(inputs) {
-        await apply(inputs);
+        if (!(await alreadyInPlace(inputs))) await apply(inputs);
         return { id: `${where(inputs.transport)}/${inputs.username}`, outs: inputs };
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const changed = (Object.keys(news).filter((k) => !k.startsWith("__")) as (keyof AdminUserInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        // How burrow reaches the API is not part of the user.
+        const changed = (Object.keys(news).filter((k) => !k.startsWith("__") && k !== "api") as (keyof AdminUserInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         // A new node gets the user again; a new name is an update (the old user is removed then).
         const replaces = changed.filter((k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)));
         return { changes: changed.length > 0, replaces };
@@ -102,6 +124,6 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
 export class AdminUser extends DynamicResource {
     declare readonly username: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof AdminUserInputs]: pulumi.Input<AdminUserInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "adminUserProvider", provider: adminUserProvider }, "AdminUser", name, args, { ...opts, additionalSecretOutputs: ["password", "transport"] });
+        super({ file: __filename, exportName: "adminUserProvider", provider: adminUserProvider }, "AdminUser", name, args, { ...opts, additionalSecretOutputs: ["password", "transport", "api"] });
     }
 }
