@@ -62,12 +62,13 @@ describe("RabbitmqBroker", () => {
         const node = created.find((r) => r.name === "b-container-node")!;
         expect(node.inputs).toMatchObject({ name: "burrow-unit", bindAddress: "127.0.0.1", amqpPort: 5672, managementPort: 15672, volume: "burrow-unit-data", nodeName: "rabbit@burrow" });
         const defs = created.find((r) => r.name === "b-topology-definitions")!;
-        expect(defs.inputs.queues).toEqual({
+        const parsed = (m: unknown) => Object.fromEntries(Object.entries(m as Record<string, string>).map(([k, v]) => [k, JSON.parse(v)]));
+        expect(parsed(defs.inputs.queues)).toEqual({
             "burrow.smoke": { vhost: "/", name: "burrow.smoke", durable: true, auto_delete: false, arguments: { "x-queue-type": "classic" } },
             tasks: { vhost: "/", name: "tasks", durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } },
         });
         expect(Object.keys(defs.inputs.exchanges as object)).toEqual(["events"]);
-        expect(defs.inputs.bindings).toEqual({
+        expect(parsed(defs.inputs.bindings)).toEqual({
             "events -> queue:tasks (t.#)": { vhost: "/", source: "events", destination: "tasks", destination_type: "queue", routing_key: "t.#", arguments: {} },
         });
         const image = created.find((r) => r.name === "b-image-build")!;
