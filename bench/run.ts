@@ -10,11 +10,13 @@ import * as path from "path";
 import { waitReady } from "../components/providers/rabbitmq-container";
 import { docker } from "../lib/exec";
 import { request } from "../lib/management-client";
-import { execFileSync } from "child_process";
+import { execFile, execFileSync } from "child_process";
+import { promisify } from "util";
 import { createTestStack, freePort } from "../test/integration/harness";
 import { startSshHost } from "../test/integration/ssh-host";
 
 const ROOT = path.resolve(__dirname, "..");
+const execFileAsync = promisify(execFile);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SIZES = (process.env.BENCH_TOPOLOGY ?? "10,100,1000").split(",").map(Number).filter((n) => n > 0);
 const PASSWORD = "bench-Password-123";
@@ -38,16 +40,21 @@ function record(name: string, runs: number[], note?: string) {
 }
 
 /** A stack on its own temporary backend (the integration tests' harness), with a cleanup that never throws. */
-async function benchStack(role: string, config: Record<string, unknown>): Promise<{ stack: Stack; cleanup: () => Promise<void> }> {
+async function benchStack(role: string, config: Record<string, unknown>): Promise<{ stack: Stack; cli: (...args: string[]) => Promise<void>; cleanup: () => Promise<void> }> {
     const ts = await createTestStack(role, config);
-    return { stack: ts.stack, cleanup: () => ts.destroy().catch((e) => console.error(`bench: cleanup of ${ts.name}: ${e.message}`)) };
+    // The same stack through the CLI itself, as a user types it: the Automation API adds a
+    // `stack select` before and a `stack output` after each operation (~0.5-1 s).
+    const cli = async (...args: string[]) => {
+        await execFileAsync("pulumi", [...args, "--stack", ts.name, "--non-interactive", "--suppress-progress"], { cwd: ROOT, env: { ...process.env, ...ts.env }, maxBuffer: 64 * 2 ** 20 });
+    };
+    return { stack: ts.stack, cli, cleanup: () => ts.destroy().catch((e) => console.error(`bench: cleanup of ${ts.name}: ${e.message}`)) };
 }
 
 async function main() {
     const id = Date.now().toString(36);
     const amqpPort = await freePort();
     const managementPort = await freePort();
-    const { stack, cleanup } = await benchStack("bench", { amqpPort, managementPort, adminPassword: PASSWORD });
+    const { stack, cli, cleanup } = await benchStack("bench", { amqpPort, managementPort, adminPassword: PASSWORD });
     try {
         // Warm the image cache (and check everything works) before timing anything.
         await stack.up();
@@ -71,18 +78,26 @@ async function main() {
 
         // 2-4. pulumi up from empty to smoke passed; no-change up; destroy.
         const ups: number[] = [], noops: number[] = [], destroys: number[] = [];
+        const cliUps: number[] = [], cliNoops: number[] = [], cliDestroys: number[] = [];
         for (let i = 0; i < REPEATS; i++) {
             ups.push(await timeIt(() => stack.up()));
             noops.push(await timeIt(() => stack.up()));
             destroys.push(await timeIt(() => stack.destroy()));
+            cliUps.push(await timeIt(() => cli("up", "--yes", "--skip-preview")));
+            cliNoops.push(await timeIt(() => cli("up", "--yes", "--skip-preview")));
+            cliDestroys.push(await timeIt(() => cli("destroy", "--yes")));
         }
-        record("2. `pulumi up` empty stack -> smoke test passed (warm cache)", ups);
-        record("3. `pulumi up` with nothing changed", noops);
-        record("4. `pulumi destroy`", destroys);
+        record("2. `pulumi up` empty stack -> smoke test passed (warm cache)", cliUps, `CLI; ratio ${(stats(cliUps).median / stats(floor).median).toFixed(2)}x the floor`);
+        record("2. the same through the Automation API", ups);
+        record("3. `pulumi up` with nothing changed", cliNoops, "CLI");
+        record("3. the same through the Automation API", noops);
+        record("4. `pulumi destroy`", cliDestroys, "CLI");
+        record("4. the same through the Automation API", destroys);
         await stack.up();
 
         // 5. Topology scaling: N queues each with a binding, by pulumi up vs one definitions import.
         const api = { url: `http://127.0.0.1:${managementPort}`, username: "admin", password: PASSWORD };
+        let prev: { n: number; upN: number; importN: number } | undefined;
         for (const n of SIZES) {
             const queues = Array.from({ length: n }, (_, i) => ({ name: `q${i}` }));
             const bindings = queues.map((q) => ({ source: "amq.direct", destination: q.name, routingKey: q.name }));
@@ -92,6 +107,7 @@ async function main() {
             const upN = await timeIt(async () => (changes = (await stack.up({ parallel: 16 })).summary.resourceChanges ?? {}));
             if (changes.replace) console.log(`warning: N=${n} replaced ${changes.replace} resources`);
             const noopN = await timeIt(() => stack.up({ parallel: 16 }));
+            const cliNoopN = await timeIt(() => cli("up", "--yes", "--skip-preview"));
             const defs = {
                 vhosts: [{ name: "defs" }],
                 permissions: [{ user: "admin", vhost: "defs", configure: ".*", write: ".*", read: ".*" }],
@@ -101,8 +117,12 @@ async function main() {
             const importN = await timeIt(() => request(api, "POST", "/api/definitions", defs));
             await request(api, "DELETE", "/api/vhosts/defs");
             record(`5. N=${n}: \`pulumi up\` declaring N queues + N bindings`, [upN], `${(upN / n).toFixed(1)} ms per queue+binding`);
-            record(`5. N=${n}: definitions import of the same (floor)`, [importN], `ratio ${(upN / importN).toFixed(1)}x`);
-            record(`5. N=${n}: \`pulumi up\` with nothing changed`, [noopN]);
+            // Beside the total, the growth from the previous N: what each extra queue+binding costs.
+            const growth = prev ? `; from N=${prev.n}: ${((upN - prev.upN) / (n - prev.n)).toFixed(1)} vs ${((importN - prev.importN) / (n - prev.n)).toFixed(1)} ms per extra object pair, ratio ${((upN - prev.upN) / Math.max(1, importN - prev.importN)).toFixed(1)}x` : "";
+            record(`5. N=${n}: definitions import of the same (floor)`, [importN], `ratio ${(upN / importN).toFixed(1)}x${growth}`);
+            prev = { n, upN, importN };
+            record(`5. N=${n}: \`pulumi up\` with nothing changed`, [cliNoopN], "CLI");
+            record(`5. N=${n}: the same through the Automation API`, [noopN]);
             await stack.setConfig("burrow:queues", { value: "[]" });
             await stack.setConfig("burrow:bindings", { value: "[]" });
             await stack.up({ parallel: 16 });
