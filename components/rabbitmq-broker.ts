@@ -90,20 +90,24 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         // With a cluster: every node's name, and where the smoke test consumes (node 2).
         let clusterNames: pulumi.Output<string[]> = pulumi.output([]);
         let consumeAt = { host: "", amqpPort: 0 };
+        // What every host of the SSH target gets, one host or a cluster of them.
+        const hostArgs = {
+            aptSources: s.aptSources,
+            rabbitmqVersion: s.rabbitmqVersion,
+            plugins: s.plugins,
+            amqpPort: s.amqpPort,
+            managementPort: s.managementPort,
+            memoryHighWatermark: s.memoryHighWatermark,
+            erlangCookie: cookie,
+            keepData: s.keepData,
+        };
         if (s.target === "ssh" && s.ssh && s.cluster) {
             // A cluster on SSH hosts, administered through host 1.
             const ssh = s.ssh;
             const targets = ssh.hosts.map((h): SshTarget => ({ host: h.host, port: h.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: h.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey }));
             const cluster = new BrokerHostCluster(`${name}-hosts`, {
                 hosts: ssh.hosts.map((h, i) => ({ ssh: pulumi.secret(targets[i]), nodeName: h.nodeName })),
-                aptSources: s.aptSources,
-                rabbitmqVersion: s.rabbitmqVersion,
-                plugins: s.plugins,
-                amqpPort: s.amqpPort,
-                managementPort: s.managementPort,
-                memoryHighWatermark: s.memoryHighWatermark,
-                erlangCookie: cookie,
-                keepData: s.keepData,
+                ...hostArgs,
             }, child);
             const first = cluster.nodes[0];
             clusterIds = pulumi.all(cluster.nodes.map((n) => n.nodeId)).apply((ids) => ids.join(","));
@@ -122,14 +126,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             const target: SshTarget = { host: ssh.host, port: ssh.port, user: ssh.user, privateKey: ssh.privateKey, hostKey: ssh.hostKey, insecureIgnoreHostKey: ssh.insecureIgnoreHostKey };
             const brokerHost = new BrokerHost(`${name}-host`, {
                 ssh: pulumi.secret(target),
-                aptSources: s.aptSources,
-                rabbitmqVersion: s.rabbitmqVersion,
-                plugins: s.plugins,
-                amqpPort: s.amqpPort,
-                managementPort: s.managementPort,
-                memoryHighWatermark: s.memoryHighWatermark,
-                erlangCookie: cookie,
-                keepData: s.keepData,
+                ...hostArgs,
                 loopbackOnly: ssh.tunnel,
             }, child);
             node = { nodeId: brokerHost.nodeId, transport: pulumi.secret({ kind: "ssh" as const, ssh: target }), rabbitmqVersion: brokerHost.rabbitmqVersion, erlangVersion: brokerHost.erlangVersion };
