@@ -87,8 +87,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         let clusterNodes = 0;
         let tunnels: { amqp: { ssh: SshTarget; port: number }; management: { ssh: SshTarget; port: number } } | undefined;
         let clusterIds: pulumi.Output<string> = pulumi.output("");
-        // With a cluster: every node's name, and where the smoke test consumes (node 2).
-        let clusterNames: pulumi.Output<string[]> = pulumi.output([]);
+        // With a cluster: where the smoke test consumes (node 2).
         let consumeAt = { host: "", amqpPort: 0 };
         // What every host of the SSH target gets, one host or a cluster of them.
         const hostArgs = {
@@ -116,7 +115,6 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             amqpPort = ssh.accessAmqpPort;
             managementPort = ssh.accessManagementPort;
             clusterNodes = ssh.hosts.length;
-            clusterNames = cluster.nodeNames;
             if (ssh.hosts.length > 1) consumeAt = { host: clientHost(ssh.hosts[1].accessHost), amqpPort: ssh.hosts[1].accessAmqpPort };
             this.clusterNodes = cluster.nodeNames.apply((names) => names.map((n, i) => ({
                 node: n, host: ssh.hosts[i].accessHost, amqpPort: ssh.hosts[i].accessAmqpPort, managementPort: ssh.hosts[i].accessManagementPort,
@@ -180,7 +178,6 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                     node: `rabbit@${clusterHostname(i + 1)}`, host: clientHost(s.bindAddress), amqpPort: s.amqpPort + i, managementPort: s.managementPort + i,
                 })));
                 clusterNodes = s.cluster.nodes;
-                clusterNames = pulumi.output(Array.from({ length: s.cluster.nodes }, (_, i) => `rabbit@${clusterHostname(i + 1)}`));
                 consumeAt = { host: clientHost(s.bindAddress), amqpPort: s.amqpPort + 1 };
                 // Every node's id: any node replaced means the smoke test runs again.
                 clusterIds = pulumi.all(cluster.nodes.map((n) => n.containerId)).apply((ids) => ids.join(","));
@@ -251,10 +248,10 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             trigger: pulumi.interpolate`${node.nodeId}/${clusterIds}/${topologyDigest}`,
             // In a cluster: publish through node 1, consume through node 2, and every node must be running and joined.
             cluster: clusterNodes > 1
-                ? pulumi.secret(pulumi.all([adminPassword, clusterNames]).apply(([password, nodes]) => ({
+                ? pulumi.secret(pulumi.all([adminPassword, api, this.clusterNodes]).apply(([password, clusterApi, nodes]) => ({
                     consumeUrl: `amqp://${encodeURIComponent(s.admin.name)}:${encodeURIComponent(password)}@${consumeAt.host}:${consumeAt.amqpPort}`,
-                    api: { url: `http://${host}:${managementPort}`, username: s.admin.name, password },
-                    nodes,
+                    api: clusterApi,
+                    nodes: nodes.map((n) => n.node),
                 })))
                 : null,
         }, { parent: this, dependsOn: [topology] });

@@ -19,6 +19,24 @@ export interface ProviderRef {
     provider: pulumi.dynamic.ResourceProvider;
 }
 
+/** The provider a module exports, named by the export: `providerIn(__filename, { dockerImageProvider })`. */
+export function providerIn(file: string, named: Record<string, pulumi.dynamic.ResourceProvider>): ProviderRef {
+    const entries = Object.entries(named);
+    if (entries.length !== 1) throw new Error(`providerIn: name exactly one provider (got ${entries.length})`);
+    return { file, exportName: entries[0][0], provider: entries[0][1] };
+}
+
+/**
+ * The inputs that differ between the state and the program, by value. Pulumi's own
+ * "__provider" is not an input: a new burrow version changes it and must not look like a
+ * change to the resource. `ignore` names inputs that are "how", not "what".
+ */
+export function changedInputs<T extends object>(olds: T, news: T, ignore: string[] = []): Array<keyof T & string> {
+    return (Object.keys(news) as Array<keyof T & string>).filter(
+        (k) => !k.startsWith("__") && !ignore.includes(k) && JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+    );
+}
+
 /** The "__provider" text for a provider: `exports.handler = () => require(<module>)[<export>]`. */
 export function providerText(ref: ProviderRef): string {
     if (typeof ref.provider?.create !== "function") throw new Error(`${ref.exportName} in ${ref.file} is not a dynamic provider`);

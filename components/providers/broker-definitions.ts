@@ -9,7 +9,7 @@
 // the import that follows re-creates the bindings that went with it. Removed objects are
 // deleted one by one. A new broker node (`generation` changed) gets everything imported again.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, isManagementError, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -216,6 +216,6 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<BrokerDe
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;
     constructor(name: string, args: { [K in keyof BrokerDefinitionsInputs]: pulumi.Input<BrokerDefinitionsInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "brokerDefinitionsProvider", provider: brokerDefinitionsProvider }, "BrokerDefinitions", name, { ...args, counts: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
+        super(providerIn(__filename, { brokerDefinitionsProvider }), "BrokerDefinitions", name, { ...args, counts: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
     }
 }

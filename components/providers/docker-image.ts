@@ -1,7 +1,7 @@
 // Dynamic provider: builds the broker image with the Docker engine's classic builder,
 // FROM a local base image, never asking a registry.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -112,6 +112,6 @@ export class DockerImage extends DynamicResource {
     declare readonly tag: pulumi.Output<string>;
 
     constructor(name: string, args: { [K in keyof DockerImageInputs]: pulumi.Input<DockerImageInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "dockerImageProvider", provider: dockerImageProvider }, "DockerImage", name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts);
+        super(providerIn(__filename, { dockerImageProvider }), "DockerImage", name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts);
     }
 }

@@ -1,7 +1,7 @@
 // Dynamic provider: a Docker network the stack creates for its cluster's nodes, so they
 // find each other by name (node aliases) and nothing else is on it.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerNetworkInputs {
@@ -33,6 +33,6 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
 export class DockerNetwork extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof DockerNetworkInputs]: pulumi.Input<DockerNetworkInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "dockerNetworkProvider", provider: dockerNetworkProvider }, "DockerNetwork", name, args, opts);
+        super(providerIn(__filename, { dockerNetworkProvider }), "DockerNetwork", name, args, opts);
     }
 }

@@ -1,7 +1,7 @@
 // Dynamic provider: a named Docker volume for /var/lib/rabbitmq, so the broker's data
 // outlives the container. `retainOnDelete` (burrow:keepData) keeps it on destroy.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerVolumeInputs {
@@ -34,6 +34,6 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
 export class DockerVolume extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof DockerVolumeInputs]: pulumi.Input<DockerVolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "dockerVolumeProvider", provider: dockerVolumeProvider }, "DockerVolume", name, args, opts);
+        super(providerIn(__filename, { dockerVolumeProvider }), "DockerVolume", name, args, opts);
     }
 }

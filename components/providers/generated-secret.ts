@@ -1,7 +1,7 @@
 // Dynamic provider: a random secret made once and kept in the (encrypted) state, so a
 // generated admin password or Erlang cookie stays the same across updates.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 
 export interface GeneratedSecretInputs {
@@ -22,6 +22,6 @@ export const generatedSecretProvider: pulumi.dynamic.ResourceProvider<GeneratedS
 export class GeneratedSecret extends DynamicResource {
     declare readonly value: pulumi.Output<string>;
     constructor(name: string, args: { bytes: number }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "generatedSecretProvider", provider: generatedSecretProvider }, "GeneratedSecret", name, { ...args, value: undefined }, { ...opts, additionalSecretOutputs: ["value"] });
+        super(providerIn(__filename, { generatedSecretProvider }), "GeneratedSecret", name, { ...args, value: undefined }, { ...opts, additionalSecretOutputs: ["value"] });
     }
 }

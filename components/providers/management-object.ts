@@ -2,7 +2,7 @@
 // applied through the management HTTP API (PUT is idempotent; a changed name is a
 // replacement). Queues, exchanges, bindings and policies are BrokerDefinitions.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -80,6 +80,6 @@ export class ManagementObject extends DynamicResource {
     declare readonly path: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof ManagementObjectInputs]: pulumi.Input<ManagementObjectInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "managementObjectProvider", provider: managementObjectProvider }, "ManagementObject", name, { ...args, path: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
+        super(providerIn(__filename, { managementObjectProvider }), "ManagementObject", name, { ...args, path: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
     }
 }

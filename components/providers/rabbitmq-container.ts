@@ -2,7 +2,8 @@
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
 // half-booted node.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { ChildProcess, spawn } from "child_process";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -70,10 +71,9 @@ async function state(name: string): Promise<{ running: boolean; id: string } | u
  * written. Fails at once on "BOOT FAILED" or when the container stops.
  */
 export async function waitReady(name: string, since: string, timeoutMs: number): Promise<void> {
-    const { spawn } = await import("child_process");
     let log = "";
     let done = false;
-    let child: import("child_process").ChildProcess | undefined;
+    let child: ChildProcess | undefined;
     let timer: NodeJS.Timeout | undefined;
     let watcher: NodeJS.Timeout | undefined;
     try {
@@ -209,9 +209,8 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
     },
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        // Pulumi's own "__provider" is not an input: a new burrow version must not replace the broker.
-        const keys = Object.keys(news).filter((k) => !k.startsWith("__")) as (keyof RabbitmqContainerInputs)[];
-        const replaces: string[] = keys.filter((k) => k !== "readyTimeoutMs" && k !== "bootAdmin" && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        // bootAdmin only matters when the container is made; the readiness timeout is how long to wait, not what runs.
+        const replaces: string[] = changedInputs(olds, news, ["readyTimeoutMs", "bootAdmin"]);
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
@@ -238,6 +237,6 @@ export class RabbitmqContainer extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
     declare readonly readyMs: pulumi.Output<number>;
     constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "rabbitmqContainerProvider", provider: rabbitmqContainerProvider }, "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] });
+        super(providerIn(__filename, { rabbitmqContainerProvider }), "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] });
     }
 }

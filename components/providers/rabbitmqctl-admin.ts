@@ -9,7 +9,7 @@
 // argv. Reached with `docker exec` (Docker target) or over SSH (SSH target). Permissions
 // are granted afterwards through the management API (they may name vhosts the topology creates).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -104,7 +104,7 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
         // How burrow reaches the API is not part of the user.
-        const changed = (Object.keys(news).filter((k) => !k.startsWith("__") && k !== "api") as (keyof AdminUserInputs)[]).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changed = changedInputs(olds, news, ["api"]);
         // A new node gets the user again; a new name is an update (the old user is removed then).
         const replaces = changed.filter((k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)));
         return { changes: changed.length > 0, replaces };
@@ -124,6 +124,6 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
 export class AdminUser extends DynamicResource {
     declare readonly username: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof AdminUserInputs]: pulumi.Input<AdminUserInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "adminUserProvider", provider: adminUserProvider }, "AdminUser", name, args, { ...opts, additionalSecretOutputs: ["password", "transport", "api"] });
+        super(providerIn(__filename, { adminUserProvider }), "AdminUser", name, args, { ...opts, additionalSecretOutputs: ["password", "transport", "api"] });
     }
 }

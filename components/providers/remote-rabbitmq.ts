@@ -6,7 +6,7 @@
 // and restarts the node; nothing is reinstalled. Delete stops the node, purges the
 // packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
@@ -221,7 +221,7 @@ export class RemoteRabbitmq extends DynamicResource {
     declare readonly installedRabbitmqVersion: pulumi.Output<string>;
     declare readonly installedErlangVersion: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "remoteRabbitmqProvider", provider: remoteRabbitmqProvider }, "RemoteRabbitmq", name, { ...args, nodeId: undefined, node: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
+        super(providerIn(__filename, { remoteRabbitmqProvider }), "RemoteRabbitmq", name, { ...args, nodeId: undefined, node: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
             { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] });
     }
 }

@@ -2,7 +2,7 @@
 // i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
 // the step and queue named.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -66,6 +66,6 @@ export class SmokeTest extends DynamicResource {
     declare readonly steps: pulumi.Output<SmokeStep[]>;
     declare readonly checkedAt: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "smokeTestProvider", provider: smokeTestProvider }, "SmokeTest", name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] });
+        super(providerIn(__filename, { smokeTestProvider }), "SmokeTest", name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] });
     }
 }

@@ -2,7 +2,7 @@
 // broker's AMQPS (5671) and HTTPS management (15671) listeners. The CA's certificate is
 // an output clients use to verify the broker; private keys are secret outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource } from "../../lib/dynamic-resource";
+import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import type * as Forge from "node-forge";
 // Loaded when certificates are made (in the provider plugin), not on every program start.
 const forge = (): typeof Forge => require("node-forge");
@@ -72,7 +72,7 @@ export class TlsCertificates extends DynamicResource {
     declare readonly serverCert: pulumi.Output<string>;
     declare readonly serverKey: pulumi.Output<string>;
     constructor(name: string, args: { [K in keyof TlsCertificatesInputs]: pulumi.Input<TlsCertificatesInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super({ file: __filename, exportName: "tlsCertificatesProvider", provider: tlsCertificatesProvider }, "TlsCertificates", name, { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
+        super(providerIn(__filename, { tlsCertificatesProvider }), "TlsCertificates", name, { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
             { ...opts, additionalSecretOutputs: ["serverKey"] });
     }
 }
