@@ -466,7 +466,7 @@ function address(p: Problems, key: string, v: unknown): string | undefined {
 }
 
 function imageRef(p: Problems, key: string, v: unknown): string | undefined {
-    if (typeof v === "string" && /^[a-z0-9][a-z0-9._\/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(v)) return v;
+    if (typeof v === "string" && /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(v)) return v;
     return p.add(key, `is ${show(v)}; use a local image reference such as burrow/debian:trixie`);
 }
 
@@ -791,7 +791,7 @@ function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | un
     unknownFields(p, key, v, ["name", "uri", "suite", "components", "key"]);
     const n = typeof v.name === "string" && /^[a-z0-9][a-z0-9-]{0,40}$/.test(v.name) ? v.name : p.add(`${key}.name`, `is ${show(v.name)}; use lowercase letters, digits and dashes (it names the .list file)`);
     const uri = typeof v.uri === "string" && /^https?:\/\/[^\s]+$/.test(v.uri) ? v.uri : p.add(`${key}.uri`, `is ${show(v.uri)}; use an http:// or https:// repository address`);
-    const suite = typeof v.suite === "string" && /^[A-Za-z0-9._\/-]+$/.test(v.suite) ? v.suite : p.add(`${key}.suite`, `is ${show(v.suite)}; use a suite such as trixie-updates`);
+    const suite = typeof v.suite === "string" && /^[A-Za-z0-9._/-]+$/.test(v.suite) ? v.suite : p.add(`${key}.suite`, `is ${show(v.suite)}; use a suite such as trixie-updates`);
     const comps = v.components ?? ["main"];
     const components = Array.isArray(comps) && comps.length > 0 && comps.every((c) => typeof c === "string" && /^[a-z0-9-]+$/.test(c)) ? (comps as string[]) : p.add(`${key}.components`, `is ${show(comps)}; use a list such as ["main"]`);
     const k = v.key ?? "";

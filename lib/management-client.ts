@@ -66,7 +66,7 @@ async function direct(api: ManagementApi, method: string, path: string, body: un
     });
     const ok = res.status >= 200 && res.status < 300;
     if (!ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, res.text);
-    let json: unknown = undefined;
+    let json: unknown;
     try {
         json = res.text ? JSON.parse(res.text) : undefined;
     } catch {
@@ -90,7 +90,7 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
             return;
         } catch (e) {
             last = e as Error;
-            if (isManagementError(e) && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`);
+            if (isManagementError(e) && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`, { cause: e });
         }
         await new Promise((r) => setTimeout(r, 200));
     }

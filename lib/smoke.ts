@@ -50,7 +50,7 @@ async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: stri
         return await fn();
     } catch (e) {
         const where = `${step}${queue !== undefined ? ` on queue "${queue}"` : ""} in vhost "${vhost}"`;
-        throw new Error(`smoke test failed at ${where}: ${(e as Error).message}`);
+        throw new Error(`smoke test failed at ${where}: ${(e as Error).message}`, { cause: e });
     } finally {
         const ms = Math.round((performance.now() - t0) * 10) / 10;
         steps.push(queue === undefined ? { step, vhost, ms } : { step, vhost, queue, ms });

@@ -18,7 +18,7 @@ export async function stackOutputs(stack: string): Promise<BrokerOutputs> {
         if (!o.amqpUrl || !o.managementUrl) throw new Error(`stack "${stack}" has no broker outputs; run \`npm run up\` first`);
         return o as BrokerOutputs;
     } catch (e) {
-        throw new Error(`could not read the outputs of stack "${stack}": ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`could not read the outputs of stack "${stack}": ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
 }
 

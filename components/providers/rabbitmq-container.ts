@@ -190,7 +190,7 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`);
+            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`, { cause: e });
         }
         throw e;
     }
