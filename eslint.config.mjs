@@ -4,7 +4,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", ".toolchain/", ".pulumi-state/", "toolchain/", "bench/results/", "**/*.js", "**/*.mjs"] },
+    {
+        ignores: [
+            "node_modules/",
+            ".toolchain/",
+            ".pulumi-state/",
+            "toolchain/",
+            "bench/results/",
+            "**/*.js",
+            "**/*.mjs",
+        ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -12,7 +22,10 @@ export default tseslint.config(
             // Dynamic providers are loaded with require() by module path (lib/dynamic-resource.ts),
             // and heavy modules (amqplib, ssh2, node-forge) are required lazily on purpose.
             "@typescript-eslint/no-require-imports": "off",
-            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+            ],
         },
     },
 );

@@ -36,5 +36,10 @@ const outputs: Record<string, pulumi.Output<unknown>> = {
     clusterNodes: broker.clusterNodes,
 };
 if (settings.target === "docker") outputs.containerName = broker.containerName;
-if (settings.tls) Object.assign(outputs, { caCert: broker.caCert, amqpsUrl: broker.amqpsUrl, managementTlsUrl: broker.managementTlsUrl });
+if (settings.tls)
+    Object.assign(outputs, {
+        caCert: broker.caCert,
+        amqpsUrl: broker.amqpsUrl,
+        managementTlsUrl: broker.managementTlsUrl,
+    });
 export = outputs;

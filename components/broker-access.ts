@@ -28,15 +28,19 @@ export class BrokerAccess extends pulumi.ComponentResource {
 
     constructor(name: string, args: BrokerAccessArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerAccess", name, {}, opts);
-        const admin = new AdminUser(`${name}-admin`, {
-            transport: args.transport,
-            nodeId: args.nodeId,
-            username: args.username,
-            password: pulumi.secret(args.password),
-            tags: args.tags,
-            removeGuest: args.removeGuest,
-            api: args.api ? pulumi.secret(args.api) : null,
-        }, { parent: this });
+        const admin = new AdminUser(
+            `${name}-admin`,
+            {
+                transport: args.transport,
+                nodeId: args.nodeId,
+                username: args.username,
+                password: pulumi.secret(args.password),
+                tags: args.tags,
+                removeGuest: args.removeGuest,
+                api: args.api ? pulumi.secret(args.api) : null,
+            },
+            { parent: this },
+        );
         this.username = admin.username;
         this.registerOutputs({ username: this.username });
     }

@@ -19,20 +19,34 @@ export class BrokerCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: BrokerClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerCluster", name, {}, opts);
-        const network = new DockerNetwork(`${name}-network`, { name: `burrow-${args.stack}`, labels: { "burrow.stack": args.stack } }, { parent: this });
+        const network = new DockerNetwork(
+            `${name}-network`,
+            { name: `burrow-${args.stack}`, labels: { "burrow.stack": args.stack } },
+            { parent: this },
+        );
         this.nodes = [];
         for (let i = 1; i <= args.nodes; i++) {
             // One after the other: node i boots once node i-1 is ready, so it always finds a
             // running peer to join (started together, a node can give up and form its own cluster).
             const previous = this.nodes[i - 2];
-            this.nodes.push(new BrokerContainer(`${name}-${i}`, {
-                ...args,
-                // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
-                bootAdmin: i === 1 ? args.bootAdmin : undefined,
-                amqpPort: args.amqpPort + i - 1,
-                managementPort: args.managementPort + i - 1,
-                clusterNode: { index: i, network: network.name, peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`) },
-            }, { parent: this, dependsOn: previous ? [previous] : [] }));
+            this.nodes.push(
+                new BrokerContainer(
+                    `${name}-${i}`,
+                    {
+                        ...args,
+                        // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
+                        bootAdmin: i === 1 ? args.bootAdmin : undefined,
+                        amqpPort: args.amqpPort + i - 1,
+                        managementPort: args.managementPort + i - 1,
+                        clusterNode: {
+                            index: i,
+                            network: network.name,
+                            peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`),
+                        },
+                    },
+                    { parent: this, dependsOn: previous ? [previous] : [] },
+                ),
+            );
         }
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName });

@@ -61,40 +61,64 @@ export class BrokerContainer extends pulumi.ComponentResource {
         const c = args.clusterNode;
         const base = c ? `burrow-${args.stack}-${c.index}` : `burrow-${args.stack}`;
         const hostname = c ? clusterHostname(c.index) : NODE_HOSTNAME;
-        const volume = new DockerVolume(`${name}-data`, { name: `${base}-data`, labels }, {
-            parent: this,
-            retainOnDelete: args.keepData,
-        });
-        const container = new RabbitmqContainer(`${name}-node`, {
-            name: base,
-            image: args.image,
-            hostname,
-            nodeName: `rabbit@${hostname}`,
-            bindAddress: args.bindAddress,
-            amqpPort: args.amqpPort,
-            managementPort: args.managementPort,
-            volume: volume.name,
-            memoryLimitMb: args.memoryLimitMb,
-            memoryHighWatermark: args.memoryHighWatermark,
-            erlangCookie: pulumi.secret(args.erlangCookie),
-            labels,
-            readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
-            cluster: c
-                ? pulumi.output(c.network).apply((network) => ({
-                    network, alias: hostname, peers: c.peers, forgetVia: c.index > 1 ? `burrow-${args.stack}-1` : "",
-                }))
-                : null,
-            tls: args.tls
-                ? pulumi.secret(pulumi.all([args.tls.caCert, args.tls.serverCert, args.tls.serverKey]).apply(([caCert, serverCert, serverKey]) => ({
-                    only: args.tls!.settings.only, amqpsPort: args.tls!.settings.amqpsPort, managementPort: args.tls!.settings.managementPort, caCert, serverCert, serverKey,
-                })))
-                : null,
-            bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
-        }, { parent: this, deleteBeforeReplace: true });
+        const volume = new DockerVolume(
+            `${name}-data`,
+            { name: `${base}-data`, labels },
+            {
+                parent: this,
+                retainOnDelete: args.keepData,
+            },
+        );
+        const container = new RabbitmqContainer(
+            `${name}-node`,
+            {
+                name: base,
+                image: args.image,
+                hostname,
+                nodeName: `rabbit@${hostname}`,
+                bindAddress: args.bindAddress,
+                amqpPort: args.amqpPort,
+                managementPort: args.managementPort,
+                volume: volume.name,
+                memoryLimitMb: args.memoryLimitMb,
+                memoryHighWatermark: args.memoryHighWatermark,
+                erlangCookie: pulumi.secret(args.erlangCookie),
+                labels,
+                readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
+                cluster: c
+                    ? pulumi.output(c.network).apply((network) => ({
+                          network,
+                          alias: hostname,
+                          peers: c.peers,
+                          forgetVia: c.index > 1 ? `burrow-${args.stack}-1` : "",
+                      }))
+                    : null,
+                tls: args.tls
+                    ? pulumi.secret(
+                          pulumi
+                              .all([args.tls.caCert, args.tls.serverCert, args.tls.serverKey])
+                              .apply(([caCert, serverCert, serverKey]) => ({
+                                  only: args.tls!.settings.only,
+                                  amqpsPort: args.tls!.settings.amqpsPort,
+                                  managementPort: args.tls!.settings.managementPort,
+                                  caCert,
+                                  serverCert,
+                                  serverKey,
+                              })),
+                      )
+                    : null,
+                bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
         this.containerName = container.name;
         this.containerId = container.containerId;
         this.volumeName = volume.name;
         this.readyMs = container.readyMs;
-        this.registerOutputs({ containerName: this.containerName, containerId: this.containerId, volumeName: this.volumeName });
+        this.registerOutputs({
+            containerName: this.containerName,
+            containerId: this.containerId,
+            volumeName: this.volumeName,
+        });
     }
 }

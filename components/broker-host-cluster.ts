@@ -32,15 +32,21 @@ export class BrokerHostCluster extends pulumi.ComponentResource {
             // One after the other: started together, a node can give up on its peers and form
             // a cluster of its own.
             const previous = this.nodes[i - 2];
-            this.nodes.push(new BrokerHost(`${name}-${i}`, {
-                ...common,
-                ssh: hosts[i - 1].ssh,
-                clusterNode: {
-                    nodeName: hosts[i - 1].nodeName,
-                    peers: this.nodes.map((n) => n.node),
-                    forgetVia: i > 1 ? hosts[0].ssh : undefined,
-                },
-            }, { parent: this, dependsOn: previous ? [previous] : [] }));
+            this.nodes.push(
+                new BrokerHost(
+                    `${name}-${i}`,
+                    {
+                        ...common,
+                        ssh: hosts[i - 1].ssh,
+                        clusterNode: {
+                            nodeName: hosts[i - 1].nodeName,
+                            peers: this.nodes.map((n) => n.node),
+                            forgetVia: i > 1 ? hosts[0].ssh : undefined,
+                        },
+                    },
+                    { parent: this, dependsOn: previous ? [previous] : [] },
+                ),
+            );
         }
         this.nodeNames = pulumi.all(this.nodes.map((n) => n.node));
         this.registerOutputs({ nodeNames: this.nodeNames });

@@ -45,21 +45,29 @@ export class BrokerHost extends pulumi.ComponentResource {
     constructor(name: string, args: BrokerHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerHost", name, {}, opts);
         const c = args.clusterNode;
-        const node = new RemoteRabbitmq(`${name}-rabbitmq`, {
-            ssh: pulumi.secret(args.ssh),
-            aptSources: args.aptSources,
-            rabbitmqVersion: args.rabbitmqVersion,
-            plugins: args.plugins,
-            amqpPort: args.amqpPort,
-            managementPort: args.managementPort,
-            memoryHighWatermark: args.memoryHighWatermark,
-            erlangCookie: pulumi.secret(args.erlangCookie),
-            keepData: args.keepData,
-            loopbackOnly: args.loopbackOnly ?? false,
-            cluster: c
-                ? pulumi.secret(pulumi.all([c.peers, c.forgetVia ?? null]).apply(([peers, forgetVia]) => ({ nodeName: c.nodeName, peers, forgetVia })))
-                : null,
-        }, { parent: this });
+        const node = new RemoteRabbitmq(
+            `${name}-rabbitmq`,
+            {
+                ssh: pulumi.secret(args.ssh),
+                aptSources: args.aptSources,
+                rabbitmqVersion: args.rabbitmqVersion,
+                plugins: args.plugins,
+                amqpPort: args.amqpPort,
+                managementPort: args.managementPort,
+                memoryHighWatermark: args.memoryHighWatermark,
+                erlangCookie: pulumi.secret(args.erlangCookie),
+                keepData: args.keepData,
+                loopbackOnly: args.loopbackOnly ?? false,
+                cluster: c
+                    ? pulumi.secret(
+                          pulumi
+                              .all([c.peers, c.forgetVia ?? null])
+                              .apply(([peers, forgetVia]) => ({ nodeName: c.nodeName, peers, forgetVia })),
+                      )
+                    : null,
+            },
+            { parent: this },
+        );
         this.nodeId = node.nodeId;
         this.node = node.node;
         this.rabbitmqVersion = node.installedRabbitmqVersion;

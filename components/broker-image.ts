@@ -100,18 +100,28 @@ export class BrokerImage extends pulumi.ComponentResource {
     constructor(name: string, args: BrokerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerImage", name, {}, opts);
         if (!args.plugins.includes("rabbitmq_management")) {
-            throw new Error("`plugins` must include rabbitmq_management: burrow manages the broker through the management API.");
+            throw new Error(
+                "`plugins` must include rabbitmq_management: burrow manages the broker through the management API.",
+            );
         }
-        const image = new DockerImage(`${name}-build`, {
-            tag: args.tag,
-            baseImage: args.baseImage,
-            dockerfile: brokerDockerfile(args.baseImage, args.plugins),
-            files: { "burrow-entrypoint": ENTRYPOINT },
-        }, { parent: this });
+        const image = new DockerImage(
+            `${name}-build`,
+            {
+                tag: args.tag,
+                baseImage: args.baseImage,
+                dockerfile: brokerDockerfile(args.baseImage, args.plugins),
+                files: { "burrow-entrypoint": ENTRYPOINT },
+            },
+            { parent: this },
+        );
         this.imageId = image.imageId;
         this.tag = image.tag;
         this.rabbitmqVersion = image.rabbitmqVersion;
         this.erlangVersion = image.erlangVersion;
-        this.registerOutputs({ imageId: this.imageId, rabbitmqVersion: this.rabbitmqVersion, erlangVersion: this.erlangVersion });
+        this.registerOutputs({
+            imageId: this.imageId,
+            rabbitmqVersion: this.rabbitmqVersion,
+            erlangVersion: this.erlangVersion,
+        });
     }
 }

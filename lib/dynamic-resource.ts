@@ -39,7 +39,8 @@ export function changedInputs<T extends object>(olds: T, news: T, ignore: string
 
 /** The "__provider" text for a provider: `exports.handler = () => require(<module>)[<export>]`. */
 export function providerText(ref: ProviderRef): string {
-    if (typeof ref.provider?.create !== "function") throw new Error(`${ref.exportName} in ${ref.file} is not a dynamic provider`);
+    if (typeof ref.provider?.create !== "function")
+        throw new Error(`${ref.exportName} in ${ref.file} is not a dynamic provider`);
     // Under node_modules: the package path, resolvable from the project root of any checkout.
     // Elsewhere (tests importing the TypeScript directly): the absolute file.
     const parts = ref.file.split(path.sep);
@@ -50,7 +51,13 @@ export function providerText(ref: ProviderRef): string {
 
 /** A dynamic resource of type `pulumi-nodejs:dynamic/burrow:<type>`, as pulumi.dynamic.Resource makes, without the closure serialization. */
 export class DynamicResource extends pulumi.CustomResource {
-    constructor(provider: ProviderRef, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        provider: ProviderRef,
+        type: string,
+        name: string,
+        props: pulumi.Inputs,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
         if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
         super(`pulumi-nodejs:dynamic/burrow:${type}`, name, { ...props, __provider: providerText(provider) }, opts);
     }

@@ -23,7 +23,13 @@ export interface CommandError extends Error {
     stderr: string;
 }
 
-function commandError(command: string, exitCode: number | null, stdout: string, stderr: string, reason: string): CommandError {
+function commandError(
+    command: string,
+    exitCode: number | null,
+    stdout: string,
+    stderr: string,
+    reason: string,
+): CommandError {
     const err = new Error(`\`${command}\` ${reason}${stderr.trim() ? `: ${lastLines(stderr, 6)}` : ""}`);
     return Object.assign(err, { command, exitCode, stdout, stderr });
 }
@@ -36,7 +42,11 @@ function lastLines(s: string, n: number): string {
 export function execFile(file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const shown = [file, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
     return new Promise((resolve, reject) => {
-        const child = spawn(file, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(file, args, {
+            env: opts.env ?? process.env,
+            cwd: opts.cwd,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         let timedOut = false;
@@ -51,7 +61,17 @@ export function execFile(file: string, args: string[], opts: ExecOptions = {}): 
         child.on("error", (err) => {
             if (timer) clearTimeout(timer);
             const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-            reject(commandError(shown, null, stdout, stderr, missing ? `could not start: \`${file}\` is not on PATH (run scripts/bootstrap)` : `could not start: ${err.message}`));
+            reject(
+                commandError(
+                    shown,
+                    null,
+                    stdout,
+                    stderr,
+                    missing
+                        ? `could not start: \`${file}\` is not on PATH (run scripts/bootstrap)`
+                        : `could not start: ${err.message}`,
+                ),
+            );
         });
         child.on("close", (code) => {
             if (timer) clearTimeout(timer);
@@ -66,7 +86,10 @@ export function execFile(file: string, args: string[], opts: ExecOptions = {}): 
 
 /** Whether a Docker object exists: `docker <kind> inspect <name>` succeeds. */
 export function dockerExists(kind: "image" | "volume" | "network" | "container", name: string): Promise<boolean> {
-    return docker([kind, "inspect", name]).then(() => true, () => false);
+    return docker([kind, "inspect", name]).then(
+        () => true,
+        () => false,
+    );
 }
 
 export function docker(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {

@@ -23,47 +23,75 @@ export interface ManagementError extends Error {
 }
 
 export function managementError(method: string, path: string, status: number, body: string): ManagementError {
-    const err = new Error(`management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`);
+    const err = new Error(
+        `management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`,
+    );
     return Object.assign(err, { method, path, status });
 }
 
-export const isManagementError = (e: unknown): e is ManagementError => e instanceof Error && typeof (e as ManagementError).status === "number";
+export const isManagementError = (e: unknown): e is ManagementError =>
+    e instanceof Error && typeof (e as ManagementError).status === "number";
 
 /** Encodes one path segment; vhost "/" becomes %2F as the API expects. */
 export const seg = (s: string) => encodeURIComponent(s);
 
 type Reply = { status: number; json: unknown; headers: Record<string, string | string[] | undefined> };
 
-export async function request(api: ManagementApi, method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Reply> {
+export async function request(
+    api: ManagementApi,
+    method: string,
+    path: string,
+    body?: unknown,
+    okStatuses: number[] = [],
+): Promise<Reply> {
     const tunnel = api.tunnel;
     if (!tunnel) return direct(api, method, path, body, okStatuses);
     return withTunnelTo(tunnel.ssh, tunnel.port, api.url, (url) =>
-        direct({ ...api, url: new URL(url).origin, tunnel: undefined }, method, path, body, okStatuses));
+        direct({ ...api, url: new URL(url).origin, tunnel: undefined }, method, path, body, okStatuses),
+    );
 }
 
-async function direct(api: ManagementApi, method: string, path: string, body: unknown, okStatuses: number[]): Promise<Reply> {
+async function direct(
+    api: ManagementApi,
+    method: string,
+    path: string,
+    body: unknown,
+    okStatuses: number[],
+): Promise<Reply> {
     const auth = Buffer.from(`${api.username}:${api.password}`).toString("base64");
     const url = new URL(`${api.url}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     // node:http(s) rather than fetch: it takes the stack's own CA for HTTPS.
     const lib = url.protocol === "https:" ? https : http;
-    const res = await new Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
-        const req = lib.request(url, {
-            method,
-            headers: { authorization: `Basic ${auth}`, "content-type": "application/json", ...(payload ? { "content-length": Buffer.byteLength(payload) } : {}) },
-            ca: api.ca,
-            timeout: 30_000,
-        }, (r) => {
-            let text = "";
-            r.setEncoding("utf8");
-            r.on("data", (d) => (text += d));
-            r.on("end", () => resolve({ status: r.statusCode ?? 0, text, headers: r.headers }));
-            r.on("error", reject);
-        });
-        req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
-        req.on("error", (e) => reject(new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${e.message}`)));
-        req.end(payload);
-    });
+    const res = await new Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }>(
+        (resolve, reject) => {
+            const req = lib.request(
+                url,
+                {
+                    method,
+                    headers: {
+                        authorization: `Basic ${auth}`,
+                        "content-type": "application/json",
+                        ...(payload ? { "content-length": Buffer.byteLength(payload) } : {}),
+                    },
+                    ca: api.ca,
+                    timeout: 30_000,
+                },
+                (r) => {
+                    let text = "";
+                    r.setEncoding("utf8");
+                    r.on("data", (d) => (text += d));
+                    r.on("end", () => resolve({ status: r.statusCode ?? 0, text, headers: r.headers }));
+                    r.on("error", reject);
+                },
+            );
+            req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
+            req.on("error", (e) =>
+                reject(new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${e.message}`)),
+            );
+            req.end(payload);
+        },
+    );
     const ok = res.status >= 200 && res.status < 300;
     if (!ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, res.text);
     let json: unknown;
@@ -90,7 +118,10 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
             return;
         } catch (e) {
             last = e as Error;
-            if (isManagementError(e) && e.status === 401) throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`, { cause: e });
+            if (isManagementError(e) && e.status === 401)
+                throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`, {
+                    cause: e,
+                });
         }
         await new Promise((r) => setTimeout(r, 200));
     }

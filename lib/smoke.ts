@@ -44,7 +44,13 @@ export function redactUrl(url: string): string {
     }
 }
 
-async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: string, queue: string | undefined, fn: () => Promise<T>): Promise<T> {
+async function timed<T>(
+    steps: SmokeStep[],
+    step: SmokeStep["step"],
+    vhost: string,
+    queue: string | undefined,
+    fn: () => Promise<T>,
+): Promise<T> {
     const t0 = performance.now();
     try {
         return await fn();
@@ -58,7 +64,13 @@ async function timed<T>(steps: SmokeStep[], step: SmokeStep["step"], vhost: stri
 }
 
 /** Round-trips one message through one queue on an open connection. */
-async function roundTrip(conn: Amqp.ChannelModel, consumer: Amqp.ChannelModel, steps: SmokeStep[], q: SmokeQueue, timeoutMs: number) {
+async function roundTrip(
+    conn: Amqp.ChannelModel,
+    consumer: Amqp.ChannelModel,
+    steps: SmokeStep[],
+    q: SmokeQueue,
+    timeoutMs: number,
+) {
     const ch = await conn.createConfirmChannel();
     const cch = consumer === conn ? ch : await consumer.createChannel();
     try {
@@ -72,25 +84,33 @@ async function roundTrip(conn: Amqp.ChannelModel, consumer: Amqp.ChannelModel, s
             });
             await ch.waitForConfirms();
         });
-        await timed(steps, "consume", q.vhost, q.name, () =>
-            new Promise<void>((resolve, reject) => {
-                const timer = setTimeout(() => reject(new Error(`the message was not delivered within ${timeoutMs} ms`)), timeoutMs);
-                cch.prefetch(100)
-                    .then(() =>
-                        cch.consume(q.name, (msg) => {
-                            // Other messages stay unacked and go back to the queue when the channel closes.
-                            if (msg && msg.properties.messageId === id) {
-                                cch.ack(msg);
-                                clearTimeout(timer);
-                                resolve();
-                            }
-                        }),
-                    )
-                    .catch((e) => {
-                        clearTimeout(timer);
-                        reject(e);
-                    });
-            }),
+        await timed(
+            steps,
+            "consume",
+            q.vhost,
+            q.name,
+            () =>
+                new Promise<void>((resolve, reject) => {
+                    const timer = setTimeout(
+                        () => reject(new Error(`the message was not delivered within ${timeoutMs} ms`)),
+                        timeoutMs,
+                    );
+                    cch.prefetch(100)
+                        .then(() =>
+                            cch.consume(q.name, (msg) => {
+                                // Other messages stay unacked and go back to the queue when the channel closes.
+                                if (msg && msg.properties.messageId === id) {
+                                    cch.ack(msg);
+                                    clearTimeout(timer);
+                                    resolve();
+                                }
+                            }),
+                        )
+                        .catch((e) => {
+                            clearTimeout(timer);
+                            reject(e);
+                        });
+                }),
         );
     } finally {
         await ch.close().catch(() => undefined);
@@ -114,16 +134,22 @@ export async function runSmoke(opts: {
     for (const q of opts.queues) byVhost.set(q.vhost, [...(byVhost.get(q.vhost) ?? []), q]);
     try {
         for (const [vhost, queues] of byVhost) {
-            const connect = (url: string) => timed(steps, "connect", vhost, undefined, async () => {
-                const c = await amqp().connect(amqpUrlFor(url, vhost), { timeout: timeoutMs, ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}) });
-                c.on("error", () => undefined); // reported through the failing call instead
-                return c;
-            });
+            const connect = (url: string) =>
+                timed(steps, "connect", vhost, undefined, async () => {
+                    const c = await amqp().connect(amqpUrlFor(url, vhost), {
+                        timeout: timeoutMs,
+                        ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}),
+                    });
+                    c.on("error", () => undefined); // reported through the failing call instead
+                    return c;
+                });
             const conn = await connect(opts.url);
-            const consumer = opts.consumeUrl ? await connect(opts.consumeUrl).catch(async (e) => {
-                await conn.close().catch(() => undefined);
-                throw e;
-            }) : conn;
+            const consumer = opts.consumeUrl
+                ? await connect(opts.consumeUrl).catch(async (e) => {
+                      await conn.close().catch(() => undefined);
+                      throw e;
+                  })
+                : conn;
             try {
                 for (const q of queues) await roundTrip(conn, consumer, steps, q, timeoutMs);
             } finally {
@@ -133,6 +159,11 @@ export async function runSmoke(opts: {
         }
         return { ok: true, steps, totalMs: Math.round(performance.now() - t0) };
     } catch (e) {
-        return { ok: false, steps, totalMs: Math.round(performance.now() - t0), error: (e as Error).message.split(opts.url).join(redactUrl(opts.url)) };
+        return {
+            ok: false,
+            steps,
+            totalMs: Math.round(performance.now() - t0),
+            error: (e as Error).message.split(opts.url).join(redactUrl(opts.url)),
+        };
     }
 }

@@ -7,7 +7,12 @@ const ssh2 = (): typeof Ssh2 => require("ssh2"); // loaded on first use, not on 
 import { SshTarget, hostKeyMatches } from "./ssh";
 
 /** withTunnel, handing `fn` the given URL pointed at the tunnel's local end. */
-export function withTunnelTo<T>(t: SshTarget, remotePort: number, url: string, fn: (localUrl: string) => Promise<T>): Promise<T> {
+export function withTunnelTo<T>(
+    t: SshTarget,
+    remotePort: number,
+    url: string,
+    fn: (localUrl: string) => Promise<T>,
+): Promise<T> {
     return withTunnel(t, remotePort, (localPort) => {
         const u = new URL(url);
         u.hostname = "127.0.0.1";
@@ -16,14 +21,25 @@ export function withTunnelTo<T>(t: SshTarget, remotePort: number, url: string, f
     });
 }
 
-export async function withTunnel<T>(t: SshTarget, remotePort: number, fn: (localPort: number) => Promise<T>): Promise<T> {
+export async function withTunnel<T>(
+    t: SshTarget,
+    remotePort: number,
+    fn: (localPort: number) => Promise<T>,
+): Promise<T> {
     const conn = new (ssh2().Client)();
     await new Promise<void>((resolve, reject) => {
         conn.once("ready", () => resolve());
-        conn.once("error", (e) => reject(new Error(`ssh tunnel to ${t.host}:${t.port} for port ${remotePort}: ${e.message}`)));
+        conn.once("error", (e) =>
+            reject(new Error(`ssh tunnel to ${t.host}:${t.port} for port ${remotePort}: ${e.message}`)),
+        );
         conn.connect({
-            host: t.host, port: t.port, username: t.user, privateKey: t.privateKey, readyTimeout: 20_000,
-            hostVerifier: (key: Buffer) => t.insecureIgnoreHostKey === true || (t.hostKey !== undefined && hostKeyMatches(t.hostKey, key)),
+            host: t.host,
+            port: t.port,
+            username: t.user,
+            privateKey: t.privateKey,
+            readyTimeout: 20_000,
+            hostVerifier: (key: Buffer) =>
+                t.insecureIgnoreHostKey === true || (t.hostKey !== undefined && hostKeyMatches(t.hostKey, key)),
         });
     });
     const server = net.createServer((socket) => {
@@ -38,7 +54,9 @@ export async function withTunnel<T>(t: SshTarget, remotePort: number, fn: (local
         });
     });
     try {
-        await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", () => resolve()));
+        await new Promise<void>((resolve, reject) =>
+            server.once("error", reject).listen(0, "127.0.0.1", () => resolve()),
+        );
         return await fn((server.address() as net.AddressInfo).port);
     } finally {
         server.close();

@@ -35,7 +35,11 @@ export function hostKeyMatches(pinned: string, presented: Buffer): boolean {
     return blob !== undefined && Buffer.from(blob, "base64").equals(presented);
 }
 
-export function sshExec(t: SshTarget, command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+export function sshExec(
+    t: SshTarget,
+    command: string,
+    opts: { input?: string; timeoutMs?: number } = {},
+): Promise<SshResult> {
     const where = `${t.user}@${t.host}:${t.port}`;
     return new Promise((resolve, reject) => {
         const conn = new (ssh2().Client)();
@@ -48,7 +52,10 @@ export function sshExec(t: SshTarget, command: string, opts: { input?: string; t
             conn.end();
             reject(new Error(`ssh ${where}: ${msg}`));
         };
-        timer = setTimeout(() => fail(`no answer within ${(opts.timeoutMs ?? 600_000) / 1000} s`), opts.timeoutMs ?? 600_000);
+        timer = setTimeout(
+            () => fail(`no answer within ${(opts.timeoutMs ?? 600_000) / 1000} s`),
+            opts.timeoutMs ?? 600_000,
+        );
         let hostKeyRefused = false;
         const config: ConnectConfig = {
             host: t.host,
@@ -64,9 +71,11 @@ export function sshExec(t: SshTarget, command: string, opts: { input?: string; t
         };
         conn.on("error", (e) => {
             if (hostKeyRefused) {
-                fail(t.hostKey
-                    ? "the host key does not match burrow:ssh.hostKey (a different host, or the host was rebuilt); check it with ssh-keyscan and update the pin"
-                    : "host-key checking is on and burrow:ssh.hostKey is not set; pin it (ssh-keyscan -p PORT HOST) or set burrow:ssh.insecureIgnoreHostKey true");
+                fail(
+                    t.hostKey
+                        ? "the host key does not match burrow:ssh.hostKey (a different host, or the host was rebuilt); check it with ssh-keyscan and update the pin"
+                        : "host-key checking is on and burrow:ssh.hostKey is not set; pin it (ssh-keyscan -p PORT HOST) or set burrow:ssh.insecureIgnoreHostKey true",
+                );
             } else if (/authentication/i.test(e.message)) {
                 fail(`the key was refused for user "${t.user}" (burrow:ssh.privateKey): ${e.message}`);
             } else fail(`cannot connect (burrow:ssh.host/port): ${e.message}`);
@@ -74,7 +83,8 @@ export function sshExec(t: SshTarget, command: string, opts: { input?: string; t
         conn.on("ready", () => {
             conn.exec(command, (err, stream) => {
                 if (err) return fail(`exec failed: ${err.message}`);
-                let stdout = "", stderr = "";
+                let stdout = "",
+                    stderr = "";
                 stream.on("data", (d: Buffer) => (stdout += d));
                 stream.stderr.on("data", (d: Buffer) => (stderr += d));
                 stream.on("close", (code: number | null) => {
@@ -92,7 +102,12 @@ export function sshExec(t: SshTarget, command: string, opts: { input?: string; t
 }
 
 /** sshExec that rejects on a non-zero exit, naming the step and the host. */
-export async function sshRun(t: SshTarget, step: string, command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+export async function sshRun(
+    t: SshTarget,
+    step: string,
+    command: string,
+    opts: { input?: string; timeoutMs?: number } = {},
+): Promise<SshResult> {
     const r = await sshExec(t, command, opts);
     if (r.code !== 0) {
         const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-12).join("\n");

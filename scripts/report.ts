@@ -22,7 +22,11 @@ if (latest.size === 0) {
 const rows = [...latest.entries()].sort(([a], [b]) => a.localeCompare(b));
 const table = [
     START,
-    `Figures from the tests' own output (latest run, ${rows.map(([, v]) => v.at).sort().pop()!.slice(0, 10)}; \`npm run report\` rewrites this table):`,
+    `Figures from the tests' own output (latest run, ${rows
+        .map(([, v]) => v.at)
+        .sort()
+        .pop()!
+        .slice(0, 10)}; \`npm run report\` rewrites this table):`,
     "",
     "| figure | value |",
     "| --- | ---: |",
@@ -30,7 +34,8 @@ const table = [
     END,
 ].join("\n");
 const readme = fs.readFileSync(README, "utf8");
-const a = readme.indexOf(START), b = readme.indexOf(END);
+const a = readme.indexOf(START),
+    b = readme.indexOf(END);
 if (a < 0 || b < 0) {
     console.error(`report: README.md has no ${START} ... ${END} markers`);
     process.exit(2);

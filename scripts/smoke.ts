@@ -23,7 +23,7 @@ async function main(): Promise<number> {
         // The stack's outputs are read only for what the caller did not give.
         const outs = process.env.BURROW_AMQP_URL && given.length > 0 ? undefined : await stackOutputs(stack);
         const url = process.env.BURROW_AMQP_URL ?? outs!.amqpUrl;
-        const queues = (given.length > 0 ? given : outs?.smoke?.queues ?? ["burrow.smoke"]).map(queueRef);
+        const queues = (given.length > 0 ? given : (outs?.smoke?.queues ?? ["burrow.smoke"])).map(queueRef);
         result = await runSmoke({ url, queues, timeoutMs: flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000 });
     } catch (e) {
         const error = (e as Error).message;

@@ -13,12 +13,17 @@ export interface BrokerOutputs {
 
 export async function stackOutputs(stack: string): Promise<BrokerOutputs> {
     try {
-        const { stdout } = await execFile("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], { timeoutMs: 60_000 });
+        const { stdout } = await execFile("pulumi", ["stack", "output", "--json", "--show-secrets", "--stack", stack], {
+            timeoutMs: 60_000,
+        });
         const o = JSON.parse(stdout) as Partial<BrokerOutputs>;
-        if (!o.amqpUrl || !o.managementUrl) throw new Error(`stack "${stack}" has no broker outputs; run \`npm run up\` first`);
+        if (!o.amqpUrl || !o.managementUrl)
+            throw new Error(`stack "${stack}" has no broker outputs; run \`npm run up\` first`);
         return o as BrokerOutputs;
     } catch (e) {
-        throw new Error(`could not read the outputs of stack "${stack}": ${(e as Error).message.split("\n")[0]}`, { cause: e });
+        throw new Error(`could not read the outputs of stack "${stack}": ${(e as Error).message.split("\n")[0]}`, {
+            cause: e,
+        });
     }
 }
 
@@ -39,7 +44,10 @@ export function parseArgs(argv: string[], switches: string[], options: string[])
             if (v === undefined) throw new Error(`--${name} needs a value`);
             const prev = flags[name];
             flags[name] = prev === undefined ? v : ([] as string[]).concat(prev as string | string[], v);
-        } else throw new Error(`unknown option --${name} (known: ${[...switches, ...options].map((o) => `--${o}`).join(", ")})`);
+        } else
+            throw new Error(
+                `unknown option --${name} (known: ${[...switches, ...options].map((o) => `--${o}`).join(", ")})`,
+            );
     }
     return { flags, positional };
 }

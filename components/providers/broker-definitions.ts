@@ -13,10 +13,38 @@ import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, isManagementError, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 
-export interface QueueDefinition { vhost: string; name: string; durable: boolean; auto_delete: boolean; arguments: Record<string, unknown> }
-export interface ExchangeDefinition { vhost: string; name: string; type: string; durable: boolean; auto_delete: boolean; internal: boolean; arguments: Record<string, unknown> }
-export interface BindingDefinition { vhost: string; source: string; destination: string; destination_type: "queue" | "exchange"; routing_key: string; arguments: Record<string, unknown> }
-export interface PolicyDefinition { vhost: string; name: string; pattern: string; "apply-to": string; definition: Record<string, unknown>; priority: number }
+export interface QueueDefinition {
+    vhost: string;
+    name: string;
+    durable: boolean;
+    auto_delete: boolean;
+    arguments: Record<string, unknown>;
+}
+export interface ExchangeDefinition {
+    vhost: string;
+    name: string;
+    type: string;
+    durable: boolean;
+    auto_delete: boolean;
+    internal: boolean;
+    arguments: Record<string, unknown>;
+}
+export interface BindingDefinition {
+    vhost: string;
+    source: string;
+    destination: string;
+    destination_type: "queue" | "exchange";
+    routing_key: string;
+    arguments: Record<string, unknown>;
+}
+export interface PolicyDefinition {
+    vhost: string;
+    name: string;
+    pattern: string;
+    "apply-to": string;
+    definition: Record<string, unknown>;
+    priority: number;
+}
 
 /**
  * The objects, each kind a map from its label to the JSON text of its definition (RabbitMQ's
@@ -54,7 +82,12 @@ export function bindingLabel(b: BindingDefinition): string {
 }
 
 /** Builds the label maps; two objects with one label (a name reused in a vhost) is an error naming both. */
-export function definitionsOf(objects: { queues: QueueDefinition[]; exchanges: ExchangeDefinition[]; bindings: BindingDefinition[]; policies: PolicyDefinition[] }): Definitions {
+export function definitionsOf(objects: {
+    queues: QueueDefinition[];
+    exchanges: ExchangeDefinition[];
+    bindings: BindingDefinition[];
+    policies: PolicyDefinition[];
+}): Definitions {
     const keyed = <T>(kind: string, xs: T[], label: (x: T) => string): Record<string, string> => {
         const out: Record<string, string> = {};
         for (const x of xs) {
@@ -81,15 +114,27 @@ export function parseDefinition<T>(v: unknown): T {
 /** Key-order-independent text of a definition (Pulumi's state sorts object keys). */
 function canonical(v: unknown): string {
     const sorted = (x: unknown): unknown =>
-        Array.isArray(x) ? x.map(sorted) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted((x as Record<string, unknown>)[k])])) : x;
+        Array.isArray(x)
+            ? x.map(sorted)
+            : x && typeof x === "object"
+              ? Object.fromEntries(
+                    Object.keys(x)
+                        .sort()
+                        .map((k) => [k, sorted((x as Record<string, unknown>)[k])]),
+                )
+              : x;
     return JSON.stringify(sorted(parseDefinition(v)));
 }
 
 /** Per object: added, changed or removed, with the property path Pulumi shows for it. */
-export function changesBetween(olds: Definitions, news: Definitions): Array<{ kind: Kind; label: string; change: "add" | "update" | "delete" }> {
+export function changesBetween(
+    olds: Definitions,
+    news: Definitions,
+): Array<{ kind: Kind; label: string; change: "add" | "update" | "delete" }> {
     const out: Array<{ kind: Kind; label: string; change: "add" | "update" | "delete" }> = [];
     for (const kind of KINDS) {
-        const o = olds[kind] ?? {}, n = news[kind] ?? {};
+        const o = olds[kind] ?? {},
+            n = news[kind] ?? {};
         for (const label of Object.keys(n)) {
             if (!(label in o)) out.push({ kind, label, change: "add" });
             else if (canonical(o[label]) !== canonical(n[label])) out.push({ kind, label, change: "update" });
@@ -102,7 +147,9 @@ export function changesBetween(olds: Definitions, news: Definitions): Array<{ ki
 /** What an update deletes before the import: removed objects, and changed queues/exchanges/bindings (they cannot change in place). */
 export function deletionsFor(olds: Definitions, news: Definitions): Array<{ kind: Kind; label: string }> {
     // Policies are overwritten by the import; only removed ones are deleted.
-    return changesBetween(olds, news).filter((c) => c.change === "delete" || (c.change === "update" && c.kind !== "policies"));
+    return changesBetween(olds, news).filter(
+        (c) => c.change === "delete" || (c.change === "update" && c.kind !== "policies"),
+    );
 }
 
 /** The import document for the definitions API. */
@@ -118,7 +165,11 @@ export function importDocument(d: Definitions) {
 
 async function deleteBinding(api: ManagementApi, b: BindingDefinition): Promise<void> {
     const between = `/api/bindings/${seg(b.vhost)}/e/${seg(b.source)}/${b.destination_type === "exchange" ? "e" : "q"}/${seg(b.destination)}`;
-    const found = (await get<Array<{ routing_key: string; arguments: Record<string, unknown>; properties_key: string }>>(api, between)) ?? [];
+    const found =
+        (await get<Array<{ routing_key: string; arguments: Record<string, unknown>; properties_key: string }>>(
+            api,
+            between,
+        )) ?? [];
     for (const f of found.filter((f) => f.routing_key === b.routing_key && same(f.arguments ?? {}, b.arguments))) {
         await request(api, "DELETE", `${between}/${seg(f.properties_key)}`, undefined, [404]);
     }
@@ -128,7 +179,8 @@ async function deleteObject(api: ManagementApi, d: Definitions, kind: Kind, labe
     const fail = (e: Error): never => {
         throw new Error(`deleting ${kind.slice(0, -1)} "${label}": ${e.message}`);
     };
-    if (kind === "bindings") return deleteBinding(api, parseDefinition<BindingDefinition>(d.bindings[label])).catch(fail);
+    if (kind === "bindings")
+        return deleteBinding(api, parseDefinition<BindingDefinition>(d.bindings[label])).catch(fail);
     const o = parseDefinition<{ vhost: string; name: string }>(d[kind][label]);
     await request(api, "DELETE", `/api/${kind}/${seg(o.vhost)}/${seg(o.name)}`, undefined, [404]).catch(fail);
 }
@@ -145,9 +197,17 @@ async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<void>): 
 /** Bindings first (they hang on queues and exchanges), then policies, queues, exchanges. */
 const DELETE_ORDER: Kind[] = ["bindings", "policies", "queues", "exchanges"];
 
-async function deleteAll(api: ManagementApi, d: Definitions, which: Array<{ kind: Kind; label: string }>): Promise<void> {
+async function deleteAll(
+    api: ManagementApi,
+    d: Definitions,
+    which: Array<{ kind: Kind; label: string }>,
+): Promise<void> {
     for (const kind of DELETE_ORDER) {
-        await pool(which.filter((w) => w.kind === kind), 8, (w) => deleteObject(api, d, w.kind, w.label));
+        await pool(
+            which.filter((w) => w.kind === kind),
+            8,
+            (w) => deleteObject(api, d, w.kind, w.label),
+        );
     }
 }
 
@@ -156,14 +216,19 @@ async function importAll(i: BrokerDefinitionsInputs): Promise<BrokerDefinitionsO
     const doc = importDocument(i);
     if (doc.queues.length + doc.exchanges.length + doc.bindings.length + doc.policies.length > 0) {
         await request(i.api, "POST", "/api/definitions", doc).catch((e: Error) => {
-            throw new Error(`importing the topology (${doc.queues.length} queues, ${doc.exchanges.length} exchanges, ${doc.bindings.length} bindings, ${doc.policies.length} policies): ${e.message}`);
+            throw new Error(
+                `importing the topology (${doc.queues.length} queues, ${doc.exchanges.length} exchanges, ${doc.bindings.length} bindings, ${doc.policies.length} policies): ${e.message}`,
+            );
         });
     }
     const counts = Object.fromEntries(KINDS.map((k) => [k, Object.keys(i[k]).length])) as Record<Kind, number>;
     return { ...i, counts };
 }
 
-export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<BrokerDefinitionsInputs, BrokerDefinitionsOutputs> = {
+export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
+    BrokerDefinitionsInputs,
+    BrokerDefinitionsOutputs
+> = {
     async create(inputs) {
         return { id: "definitions", outs: await importAll(inputs) };
     },
@@ -187,13 +252,30 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<BrokerDe
         if (!props) return { id, props };
         // Refresh: objects someone deleted on the broker drop out of the state, so the next up declares them again.
         try {
-            const live = await get<{ queues?: QueueDefinition[]; exchanges?: ExchangeDefinition[]; bindings?: BindingDefinition[]; policies?: PolicyDefinition[] }>(props.api, "/api/definitions");
+            const live = await get<{
+                queues?: QueueDefinition[];
+                exchanges?: ExchangeDefinition[];
+                bindings?: BindingDefinition[];
+                policies?: PolicyDefinition[];
+            }>(props.api, "/api/definitions");
             if (!live) return { id, props };
-            const has = (kind: Kind) => new Set((live[kind] ?? []).map((o) => (kind === "bindings" ? bindingLabel({ ...(o as BindingDefinition), arguments: (o as BindingDefinition).arguments ?? {} }) : labelOf(o.vhost, (o as { name: string }).name))));
+            const has = (kind: Kind) =>
+                new Set(
+                    (live[kind] ?? []).map((o) =>
+                        kind === "bindings"
+                            ? bindingLabel({
+                                  ...(o as BindingDefinition),
+                                  arguments: (o as BindingDefinition).arguments ?? {},
+                              })
+                            : labelOf(o.vhost, (o as { name: string }).name),
+                    ),
+                );
             const kept = { ...props };
             for (const kind of KINDS) {
                 const present = has(kind);
-                kept[kind] = Object.fromEntries(Object.entries(props[kind]).filter(([label]) => present.has(label))) as never;
+                kept[kind] = Object.fromEntries(
+                    Object.entries(props[kind]).filter(([label]) => present.has(label)),
+                ) as never;
             }
             return { id, props: kept };
         } catch (e) {
@@ -215,7 +297,17 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<BrokerDe
 
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;
-    constructor(name: string, args: { [K in keyof BrokerDefinitionsInputs]: pulumi.Input<BrokerDefinitionsInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { brokerDefinitionsProvider }), "BrokerDefinitions", name, { ...args, counts: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
+    constructor(
+        name: string,
+        args: { [K in keyof BrokerDefinitionsInputs]: pulumi.Input<BrokerDefinitionsInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { brokerDefinitionsProvider }),
+            "BrokerDefinitions",
+            name,
+            { ...args, counts: undefined },
+            { ...opts, additionalSecretOutputs: ["api"] },
+        );
     }
 }

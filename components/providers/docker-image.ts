@@ -33,13 +33,22 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
                 `Run \`npm run bootstrap\`: it makes burrow/debian:<release> from Debian packages with debootstrap.`,
         );
     }
-    const hash = crypto.createHash("sha256").update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files])).digest("hex");
+    const hash = crypto
+        .createHash("sha256")
+        .update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files]))
+        .digest("hex");
     const cacheTag = `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
     // Built before (by any stack) from the same Dockerfile: tag it, read the versions from its labels.
     const cached = await cachedImage(cacheTag);
     if (cached) {
         await docker(["tag", cacheTag, inputs.tag]);
-        return { ...inputs, imageId: cached.id, cacheTag, rabbitmqVersion: cached.rabbitmq, erlangVersion: cached.erlang };
+        return {
+            ...inputs,
+            imageId: cached.id,
+            cacheTag,
+            rabbitmqVersion: cached.rabbitmq,
+            erlangVersion: cached.erlang,
+        };
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-image-"));
     try {
@@ -48,15 +57,35 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
             fs.writeFileSync(path.join(dir, name), content, { mode: 0o755 });
         }
         await docker(["build", "--quiet", "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
-            throw new Error(`building the broker image ${inputs.tag} failed (apt-get reaches Debian's mirror from the build): ${e.message}`);
+            throw new Error(
+                `building the broker image ${inputs.tag} failed (apt-get reaches Debian's mirror from the build): ${e.message}`,
+            );
         });
         const { stdout: versions } = await docker([
-            "run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", inputs.tag,
-            "-W", "-f", "${Package}=${Version}\\n", "rabbitmq-server", "erlang-base",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "dpkg-query",
+            inputs.tag,
+            "-W",
+            "-f",
+            "${Package}=${Version}\\n",
+            "rabbitmq-server",
+            "erlang-base",
         ]);
-        const v = Object.fromEntries(versions.trim().split("\n").map((l) => l.split("=") as [string, string]));
+        const v = Object.fromEntries(
+            versions
+                .trim()
+                .split("\n")
+                .map((l) => l.split("=") as [string, string]),
+        );
         // The versions become labels, so the next stack that needs this image reads them without running a container.
-        fs.writeFileSync(path.join(dir, "Dockerfile"), `FROM ${inputs.tag}\nLABEL ${VERSION_LABELS.rabbitmq}="${v["rabbitmq-server"]}" ${VERSION_LABELS.erlang}="${v["erlang-base"]}"\n`);
+        fs.writeFileSync(
+            path.join(dir, "Dockerfile"),
+            `FROM ${inputs.tag}\nLABEL ${VERSION_LABELS.rabbitmq}="${v["rabbitmq-server"]}" ${VERSION_LABELS.erlang}="${v["erlang-base"]}"\n`,
+        );
         await docker(["build", "--quiet", "--tag", cacheTag, "--tag", inputs.tag, dir], { timeoutMs: 5 * 60_000 });
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -70,10 +99,16 @@ const VERSION_LABELS = { rabbitmq: "burrow.rabbitmq-server", erlang: "burrow.erl
 
 /** The cache image's id and the package versions in its labels, if it exists and has them. */
 async function cachedImage(tag: string): Promise<{ id: string; rabbitmq: string; erlang: string } | undefined> {
-    const r = await docker(["image", "inspect", "--format", "{{json .Id}} {{json .Config.Labels}}", tag]).catch(() => undefined);
+    const r = await docker(["image", "inspect", "--format", "{{json .Id}} {{json .Config.Labels}}", tag]).catch(
+        () => undefined,
+    );
     if (!r) return undefined;
-    const [id, labels] = r.stdout.trim().split(" ", 2).map((x) => JSON.parse(x)) as [string, Record<string, string> | null];
-    const rabbitmq = labels?.[VERSION_LABELS.rabbitmq], erlang = labels?.[VERSION_LABELS.erlang];
+    const [id, labels] = r.stdout
+        .trim()
+        .split(" ", 2)
+        .map((x) => JSON.parse(x)) as [string, Record<string, string> | null];
+    const rabbitmq = labels?.[VERSION_LABELS.rabbitmq],
+        erlang = labels?.[VERSION_LABELS.erlang];
     return rabbitmq && erlang ? { id, rabbitmq, erlang } : undefined;
 }
 
@@ -97,7 +132,10 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
         // Untag only the stack's tag, and only while it still names this image: on a
         // replacement the new image has taken the tag already. The content tag stays as a
         // build cache.
-        const current = await docker(["image", "inspect", "--format", "{{.Id}}", props.tag]).then((r) => r.stdout.trim(), () => "");
+        const current = await docker(["image", "inspect", "--format", "{{.Id}}", props.tag]).then(
+            (r) => r.stdout.trim(),
+            () => "",
+        );
         if (current !== props.imageId) return;
         await docker(["image", "rm", props.tag]).catch((e) => {
             if (!/No such image/i.test(e.message)) throw e;
@@ -111,7 +149,17 @@ export class DockerImage extends DynamicResource {
     declare readonly erlangVersion: pulumi.Output<string>;
     declare readonly tag: pulumi.Output<string>;
 
-    constructor(name: string, args: { [K in keyof DockerImageInputs]: pulumi.Input<DockerImageInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { dockerImageProvider }), "DockerImage", name, { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined }, opts);
+    constructor(
+        name: string,
+        args: { [K in keyof DockerImageInputs]: pulumi.Input<DockerImageInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { dockerImageProvider }),
+            "DockerImage",
+            name,
+            { ...args, imageId: undefined, cacheTag: undefined, rabbitmqVersion: undefined, erlangVersion: undefined },
+            opts,
+        );
     }
 }

@@ -12,7 +12,12 @@ export interface DockerNetworkInputs {
 export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetworkInputs, DockerNetworkInputs> = {
     async create(inputs) {
         if (!(await dockerExists("network", inputs.name))) {
-            await docker(["network", "create", ...Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]), inputs.name]);
+            await docker([
+                "network",
+                "create",
+                ...Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
+                inputs.name,
+            ]);
         }
         return { id: inputs.name, outs: inputs };
     },
@@ -32,7 +37,11 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
 
 export class DockerNetwork extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof DockerNetworkInputs]: pulumi.Input<DockerNetworkInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        name: string,
+        args: { [K in keyof DockerNetworkInputs]: pulumi.Input<DockerNetworkInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
         super(providerIn(__filename, { dockerNetworkProvider }), "DockerNetwork", name, args, opts);
     }
 }

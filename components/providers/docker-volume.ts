@@ -18,7 +18,11 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
     },
     async diff(_id, olds, news) {
         const replaces = olds.name !== news.name ? ["name"] : [];
-        return { changes: replaces.length > 0 || JSON.stringify(olds.labels) !== JSON.stringify(news.labels), replaces, deleteBeforeReplace: false };
+        return {
+            changes: replaces.length > 0 || JSON.stringify(olds.labels) !== JSON.stringify(news.labels),
+            replaces,
+            deleteBeforeReplace: false,
+        };
     },
     async update(_id, _olds, news) {
         return { outs: news }; // labels are informational; docker cannot relabel a volume
@@ -33,7 +37,11 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
 
 export class DockerVolume extends DynamicResource {
     declare readonly name: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof DockerVolumeInputs]: pulumi.Input<DockerVolumeInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
+    constructor(
+        name: string,
+        args: { [K in keyof DockerVolumeInputs]: pulumi.Input<DockerVolumeInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
         super(providerIn(__filename, { dockerVolumeProvider }), "DockerVolume", name, args, opts);
     }
 }

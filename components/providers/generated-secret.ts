@@ -9,7 +9,10 @@ export interface GeneratedSecretInputs {
     bytes: number;
 }
 
-export const generatedSecretProvider: pulumi.dynamic.ResourceProvider<GeneratedSecretInputs, GeneratedSecretInputs & { value: string }> = {
+export const generatedSecretProvider: pulumi.dynamic.ResourceProvider<
+    GeneratedSecretInputs,
+    GeneratedSecretInputs & { value: string }
+> = {
     async create(inputs) {
         const value = crypto.randomBytes(inputs.bytes).toString("base64url");
         return { id: crypto.randomUUID(), outs: { ...inputs, value } };
@@ -22,6 +25,12 @@ export const generatedSecretProvider: pulumi.dynamic.ResourceProvider<GeneratedS
 export class GeneratedSecret extends DynamicResource {
     declare readonly value: pulumi.Output<string>;
     constructor(name: string, args: { bytes: number }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { generatedSecretProvider }), "GeneratedSecret", name, { ...args, value: undefined }, { ...opts, additionalSecretOutputs: ["value"] });
+        super(
+            providerIn(__filename, { generatedSecretProvider }),
+            "GeneratedSecret",
+            name,
+            { ...args, value: undefined },
+            { ...opts, additionalSecretOutputs: ["value"] },
+        );
     }
 }

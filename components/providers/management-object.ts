@@ -29,10 +29,14 @@ export interface ManagementObjectOutputs extends ManagementObjectInputs {
 function pathOf(i: ManagementObjectInputs): string {
     const v = seg(i.vhost);
     switch (i.kind) {
-        case "vhost": return `/api/vhosts/${v}`;
-        case "user": return `/api/users/${seg(i.name)}`;
-        case "permission": return `/api/permissions/${v}/${seg(i.name)}`;
-        case "topic-permission": return `/api/topic-permissions/${v}/${seg(i.name)}`;
+        case "vhost":
+            return `/api/vhosts/${v}`;
+        case "user":
+            return `/api/users/${seg(i.name)}`;
+        case "permission":
+            return `/api/permissions/${v}/${seg(i.name)}`;
+        case "topic-permission":
+            return `/api/topic-permissions/${v}/${seg(i.name)}`;
     }
 }
 
@@ -46,14 +50,19 @@ async function put(i: ManagementObjectInputs): Promise<ManagementObjectOutputs> 
     return { ...i, path };
 }
 
-export const managementObjectProvider: pulumi.dynamic.ResourceProvider<ManagementObjectInputs, ManagementObjectOutputs> = {
+export const managementObjectProvider: pulumi.dynamic.ResourceProvider<
+    ManagementObjectInputs,
+    ManagementObjectOutputs
+> = {
     async create(inputs) {
         const outs = await put(inputs);
         return { id: `${inputs.kind}:${inputs.vhost}:${inputs.name}`, outs };
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter(
+            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+        );
         const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
         return { changes: changed.length > 0, replaces: identity, deleteBeforeReplace: true };
     },
@@ -79,7 +88,17 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<Managemen
 export class ManagementObject extends DynamicResource {
     declare readonly path: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof ManagementObjectInputs]: pulumi.Input<ManagementObjectInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { managementObjectProvider }), "ManagementObject", name, { ...args, path: undefined }, { ...opts, additionalSecretOutputs: ["api"] });
+    constructor(
+        name: string,
+        args: { [K in keyof ManagementObjectInputs]: pulumi.Input<ManagementObjectInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { managementObjectProvider }),
+            "ManagementObject",
+            name,
+            { ...args, path: undefined },
+            { ...opts, additionalSecretOutputs: ["api"] },
+        );
     }
 }

@@ -29,7 +29,14 @@ export interface RabbitmqContainerInputs {
     /** Cluster mode: the stack's network, this node's alias on it, the peers it may join at first boot. */
     cluster: null | { network: string; alias: string; peers: string[]; forgetVia: string };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
-    tls: null | { only: boolean; amqpsPort: number; managementPort: number; caCert: string; serverCert: string; serverKey: string };
+    tls: null | {
+        only: boolean;
+        amqpsPort: number;
+        managementPort: number;
+        caCert: string;
+        serverCert: string;
+        serverKey: string;
+    };
     /**
      * The admin user, imported by the node at its first boot (lib/boot-definitions.ts); null:
      * none (guest is created as usual). Only used when the container is made: a later change is
@@ -86,12 +93,18 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                 if (/BOOT FAILED/.test(log)) {
                     const lines = log.split("\n");
                     const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
-                    reject(new Error(`RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`));
+                    reject(
+                        new Error(
+                            `RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
+                        ),
+                    );
                 }
             };
             const follow = () => {
                 log = "";
-                child = spawn("docker", ["logs", "--follow", "--since", since, name], { stdio: ["ignore", "pipe", "pipe"] });
+                child = spawn("docker", ["logs", "--follow", "--since", since, name], {
+                    stdio: ["ignore", "pipe", "pipe"],
+                });
                 child.stdout!.on("data", check);
                 child.stderr!.on("data", check);
                 child.on("error", (e) => reject(new Error(`could not follow the log of ${name}: ${e.message}`)));
@@ -103,11 +116,27 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
             follow();
             // The container may stop for good without a BOOT FAILED line (killed, out of memory).
             watcher = setInterval(() => {
-                state(name).then((s) => {
-                    if (!s?.running) reject(new Error(`the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`));
-                }, () => undefined);
+                state(name).then(
+                    (s) => {
+                        if (!s?.running)
+                            reject(
+                                new Error(
+                                    `the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`,
+                                ),
+                            );
+                    },
+                    () => undefined,
+                );
             }, 2000);
-            timer = setTimeout(() => reject(new Error(`RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``)), timeoutMs);
+            timer = setTimeout(
+                () =>
+                    reject(
+                        new Error(
+                            `RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
+                        ),
+                    ),
+                timeoutMs,
+            );
         });
     } finally {
         done = true;
@@ -121,12 +150,16 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
     let label: string;
     try {
-        label = (await docker(["container", "inspect", "--format", '{{index .Config.Labels "burrow.stack"}}', inputs.name])).stdout.trim();
+        label = (
+            await docker(["container", "inspect", "--format", '{{index .Config.Labels "burrow.stack"}}', inputs.name])
+        ).stdout.trim();
     } catch {
         return; // no such container
     }
     if (label !== inputs.labels["burrow.stack"]) {
-        throw new Error(`a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`);
+        throw new Error(
+            `a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`,
+        );
     }
     await docker(["rm", "--force", inputs.name]);
 }
@@ -146,8 +179,18 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     await removeLeftover(inputs);
     const tls = inputs.tls;
     const published: Array<[number, number, string]> = [
-        ...(tls?.only ? [] : [[inputs.amqpPort, 5672, "amqpPort"], [inputs.managementPort, 15672, "managementPort"]] as Array<[number, number, string]>),
-        ...(tls ? [[tls.amqpsPort, 5671, "tls.amqpsPort"], [tls.managementPort, 15671, "tls.managementPort"]] as Array<[number, number, string]> : []),
+        ...(tls?.only
+            ? []
+            : ([
+                  [inputs.amqpPort, 5672, "amqpPort"],
+                  [inputs.managementPort, 15672, "managementPort"],
+              ] as Array<[number, number, string]>)),
+        ...(tls
+            ? ([
+                  [tls.amqpsPort, 5671, "tls.amqpsPort"],
+                  [tls.managementPort, 15671, "tls.managementPort"],
+              ] as Array<[number, number, string]>)
+            : []),
     ];
     for (const [port, , key] of published) {
         if (!(await portFree(inputs.bindAddress, port))) {
@@ -163,34 +206,70 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     const host = inputs.bindAddress.includes(":") ? `[${inputs.bindAddress}]` : inputs.bindAddress;
     try {
-        await docker([
-            "create", "--name", inputs.name, "--hostname", inputs.hostname, ...labels,
-            "--env", `RABBITMQ_NODENAME=${inputs.nodeName}`,
-            "--env", `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
-            "--env", `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
-            "--env", `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
-            ...(inputs.cluster ? ["--network", inputs.cluster.network, "--network-alias", inputs.cluster.alias, "--env", `BURROW_CLUSTER_NODES=${inputs.cluster.peers.join(",")}`] : []),
-            "--env", "BURROW_ERLANG_COOKIE",
-            "--memory", `${inputs.memoryLimitMb}m`,
-            "--restart", "unless-stopped",
-            ...published.flatMap(([hostPort, containerPort]) => ["--publish", `${host}:${hostPort}:${containerPort}`]),
-            "--volume", `${inputs.volume}:/var/lib/rabbitmq`,
-            inputs.image,
-        ], { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 });
+        await docker(
+            [
+                "create",
+                "--name",
+                inputs.name,
+                "--hostname",
+                inputs.hostname,
+                ...labels,
+                "--env",
+                `RABBITMQ_NODENAME=${inputs.nodeName}`,
+                "--env",
+                `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
+                "--env",
+                `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
+                "--env",
+                `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
+                ...(inputs.cluster
+                    ? [
+                          "--network",
+                          inputs.cluster.network,
+                          "--network-alias",
+                          inputs.cluster.alias,
+                          "--env",
+                          `BURROW_CLUSTER_NODES=${inputs.cluster.peers.join(",")}`,
+                      ]
+                    : []),
+                "--env",
+                "BURROW_ERLANG_COOKIE",
+                "--memory",
+                `${inputs.memoryLimitMb}m`,
+                "--restart",
+                "unless-stopped",
+                ...published.flatMap(([hostPort, containerPort]) => [
+                    "--publish",
+                    `${host}:${hostPort}:${containerPort}`,
+                ]),
+                "--volume",
+                `${inputs.volume}:/var/lib/rabbitmq`,
+                inputs.image,
+            ],
+            { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 },
+        );
         // Key, certificates and the admin's definitions go in as files (docker cp), never through the environment.
         if (tls) {
             await copyIn(inputs.name, "/etc/rabbitmq/tls", [
-                ["ca.pem", tls.caCert, 0o644], ["cert.pem", tls.serverCert, 0o644], ["key.pem", tls.serverKey, 0o600],
+                ["ca.pem", tls.caCert, 0o644],
+                ["cert.pem", tls.serverCert, 0o644],
+                ["key.pem", tls.serverKey, 0o600],
             ]);
         }
-        if (inputs.bootAdmin) await copyIn(inputs.name, "/etc/rabbitmq/burrow-boot", [["definitions.json", bootDefinitions(inputs.bootAdmin), 0o600]]);
+        if (inputs.bootAdmin)
+            await copyIn(inputs.name, "/etc/rabbitmq/burrow-boot", [
+                ["definitions.json", bootDefinitions(inputs.bootAdmin), 0o600],
+            ]);
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(`a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`, { cause: e });
+            throw new Error(
+                `a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`,
+                { cause: e },
+            );
         }
         throw e;
     }
@@ -202,7 +281,10 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     return { ...inputs, containerId: s!.id, readyMs: Date.now() - t0 };
 }
 
-export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<RabbitmqContainerInputs, RabbitmqContainerOutputs> = {
+export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
+    RabbitmqContainerInputs,
+    RabbitmqContainerOutputs
+> = {
     async create(inputs) {
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
@@ -224,7 +306,9 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<Rabbitmq
         // Scaling a cluster down: the remaining nodes forget this one (best effort: on destroy they go too).
         if (props.cluster?.forgetVia) {
             await docker(["exec", props.name, "rabbitmqctl", "stop_app"], { timeoutMs: 60_000 }).catch(() => undefined);
-            await docker(["exec", props.cluster.forgetVia, "rabbitmqctl", "forget_cluster_node", props.nodeName], { timeoutMs: 60_000 }).catch(() => undefined);
+            await docker(["exec", props.cluster.forgetVia, "rabbitmqctl", "forget_cluster_node", props.nodeName], {
+                timeoutMs: 60_000,
+            }).catch(() => undefined);
         }
         await docker(["rm", "--force", "--volumes", props.name]).catch((e) => {
             if (!/No such container/i.test(e.message)) throw e;
@@ -236,7 +320,17 @@ export class RabbitmqContainer extends DynamicResource {
     declare readonly containerId: pulumi.Output<string>;
     declare readonly name: pulumi.Output<string>;
     declare readonly readyMs: pulumi.Output<number>;
-    constructor(name: string, args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { rabbitmqContainerProvider }), "RabbitmqContainer", name, { ...args, containerId: undefined, readyMs: undefined }, { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] });
+    constructor(
+        name: string,
+        args: { [K in keyof RabbitmqContainerInputs]: pulumi.Input<RabbitmqContainerInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { rabbitmqContainerProvider }),
+            "RabbitmqContainer",
+            name,
+            { ...args, containerId: undefined, readyMs: undefined },
+            { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] },
+        );
     }
 }

@@ -38,7 +38,11 @@ export async function alreadyInPlace(i: AdminUserInputs): Promise<boolean> {
     const api: ManagementApi = { ...i.api, username: i.username, password: i.password };
     try {
         const me = await get<{ name: string; tags: string[] | string }>(api, "/api/whoami");
-        const tags = Array.isArray(me?.tags) ? me!.tags : String(me?.tags ?? "").split(",").filter(Boolean);
+        const tags = Array.isArray(me?.tags)
+            ? me!.tags
+            : String(me?.tags ?? "")
+                  .split(",")
+                  .filter(Boolean);
         if (me?.name !== i.username || [...tags].sort().join(",") !== [...i.tags].sort().join(",")) return false;
         if (i.removeGuest && i.username !== "guest" && (await get(api, "/api/users/guest")) !== undefined) return false;
         return true;
@@ -55,7 +59,10 @@ async function ctl(t: NodeTransport, args: string[], input?: string): Promise<vo
     }
     const cmd = ["rabbitmqctl", ...args].map(shellQuote).join(" ");
     const r = await sshExec(t.ssh, asRoot(t.ssh, cmd), { input, timeoutMs: 60_000 });
-    if (r.code !== 0) throw new Error(`rabbitmqctl ${args[0]} on ${t.ssh.host} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-4).join("\n")}`);
+    if (r.code !== 0)
+        throw new Error(
+            `rabbitmqctl ${args[0]} on ${t.ssh.host} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-4).join("\n")}`,
+        );
 }
 
 // During a preview the transport may still be unknown (its container is being replaced).
@@ -69,10 +76,16 @@ const b64 = (s: string) => `base64:decode(<<"${Buffer.from(s, "utf8").toString("
  * password, set its tags, delete guest and a previous admin name. Names and password are
  * base64 literals, tags atoms from burrow's fixed list. Prints "created" or "updated".
  */
-export function adminScript(i: Pick<AdminUserInputs, "username" | "password" | "tags" | "removeGuest">, removeUsers: string[] = []): string {
+export function adminScript(
+    i: Pick<AdminUserInputs, "username" | "password" | "tags" | "removeGuest">,
+    removeUsers: string[] = [],
+): string {
     const bad = i.tags.find((t) => !/^[a-z_]+$/.test(t));
     if (bad !== undefined) throw new Error(`user tag ${JSON.stringify(bad)} is not a plain lower-case word`);
-    const remove = [...(i.removeGuest && i.username !== "guest" ? ["guest"] : []), ...removeUsers.filter((u) => u !== i.username)];
+    const remove = [
+        ...(i.removeGuest && i.username !== "guest" ? ["guest"] : []),
+        ...removeUsers.filter((u) => u !== i.username),
+    ];
     return [
         `A = <<"burrow">>, U = ${b64(i.username)}, P = ${b64(i.password)},`,
         `Made = try rabbit_auth_backend_internal:add_user(U, P, A) of`,
@@ -82,7 +95,10 @@ export function adminScript(i: Pick<AdminUserInputs, "username" | "password" | "
         `  ok = rabbit_auth_backend_internal:change_password(U, P, A), updated`,
         `end,`,
         `ok = rabbit_auth_backend_internal:set_tags(U, [${i.tags.join(", ")}], A),`,
-        ...remove.map((u) => `try rabbit_auth_backend_internal:delete_user(${b64(u)}, A) catch throw:{error, {no_such_user, _}} -> ok end,`),
+        ...remove.map(
+            (u) =>
+                `try rabbit_auth_backend_internal:delete_user(${b64(u)}, A) catch throw:{error, {no_such_user, _}} -> ok end,`,
+        ),
         `Made.`,
         ``,
     ].join("\n");
@@ -90,9 +106,12 @@ export function adminScript(i: Pick<AdminUserInputs, "username" | "password" | "
 
 async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promise<void> {
     const { transport: t, username } = inputs;
-    const renamed = previous && previous.username !== username && previous.nodeId === inputs.nodeId ? [previous.username] : [];
+    const renamed =
+        previous && previous.username !== username && previous.nodeId === inputs.nodeId ? [previous.username] : [];
     await ctl(t, ["eval"], adminScript(inputs, renamed)).catch((e: Error) => {
-        throw new Error(`admin user "${username}" on ${where(t)}: rabbitmqctl eval (add_user, set_user_tags${inputs.removeGuest ? ", delete_user guest" : ""}) failed: ${e.message}`);
+        throw new Error(
+            `admin user "${username}" on ${where(t)}: rabbitmqctl eval (add_user, set_user_tags${inputs.removeGuest ? ", delete_user guest" : ""}) failed: ${e.message}`,
+        );
     });
 }
 
@@ -106,7 +125,9 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         // How burrow reaches the API is not part of the user.
         const changed = changedInputs(olds, news, ["api"]);
         // A new node gets the user again; a new name is an update (the old user is removed then).
-        const replaces = changed.filter((k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)));
+        const replaces = changed.filter(
+            (k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)),
+        );
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
@@ -123,7 +144,14 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
 
 export class AdminUser extends DynamicResource {
     declare readonly username: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof AdminUserInputs]: pulumi.Input<AdminUserInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { adminUserProvider }), "AdminUser", name, args, { ...opts, additionalSecretOutputs: ["password", "transport", "api"] });
+    constructor(
+        name: string,
+        args: { [K in keyof AdminUserInputs]: pulumi.Input<AdminUserInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(providerIn(__filename, { adminUserProvider }), "AdminUser", name, args, {
+            ...opts,
+            additionalSecretOutputs: ["password", "transport", "api"],
+        });
     }
 }

@@ -81,16 +81,20 @@ export function installScript(i: RemoteRabbitmqInputs): string {
     const c = i.cluster;
     // Cluster: a fixed node name, and peer discovery by classic config listing the earlier
     // nodes and this one (written once the name is known on the host).
-    const clusterName = c ? `node=${q(c.nodeName)}
+    const clusterName = c
+        ? `node=${q(c.nodeName)}
 [ -n "$node" ] || node="rabbit@$(hostname -s)"
 for peer in ${c.peers.map(q).join(" ")}; do
   [ "$peer" = "$node" ] && { echo "node name $node is already taken by an earlier host of burrow:ssh.hosts; give each host its own hostname or set ssh.hosts[i].nodeName" >&2; exit 12; }
 done
-` : "";
-    const clusterConf = c ? `cluster_formation.peer_discovery_backend = classic_config
+`
+        : "";
+    const clusterConf = c
+        ? `cluster_formation.peer_discovery_backend = classic_config
 cluster_formation.discovery_retry_limit = 60
 cluster_formation.discovery_retry_interval = 1000
-${c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}` : "";
+${c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}`
+        : "";
     const confWrite = c
         ? `{ cat <<'CONF'
 ${conf}${clusterConf}CONF
@@ -100,13 +104,16 @@ printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
         : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
 ${conf}CONF`;
     // A node that could not reach its peers at first boot forms a cluster of its own: say so.
-    const clusterWait = c && c.peers.length > 0 ? `step "wait until the node is in the cluster of ${c.peers[0]}"
+    const clusterWait =
+        c && c.peers.length > 0
+            ? `step "wait until the node is in the cluster of ${c.peers[0]}"
 for i in $(seq 1 60); do
   rabbitmqctl -q cluster_status --formatter json 2>/dev/null | grep -qF ${q(`"${c.peers[0]}"`)} && break
   [ "$i" = 60 ] && { echo "node $node is running but not in the cluster of ${c.peers[0]}: the hosts must resolve each other's names and reach ports 4369 and 25672; see /var/log/rabbitmq/" >&2; exit 13; }
   sleep 1
 done
-` : "";
+`
+            : "";
     return `set -euo pipefail
 step() { echo "burrow-step: $*" >&2; }
 step "check the host is Debian-like"
@@ -154,8 +161,12 @@ for i in $(seq 1 120); do
   sleep 1
 done
 ${clusterWait}echo "changed=$changed"
-${c ? `echo "node=$node"
-` : ""}dpkg-query -W -f='\${Package}=\${Version}\\n' rabbitmq-server erlang-base
+${
+    c
+        ? `echo "node=$node"
+`
+        : ""
+}dpkg-query -W -f='\${Package}=\${Version}\\n' rabbitmq-server erlang-base
 `;
 }
 
@@ -171,46 +182,103 @@ apt-get update -qq >/dev/null 2>&1 || true
 `;
 }
 
-async function install(i: RemoteRabbitmqInputs): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string }> {
-    const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), { input: installScript(i), timeoutMs: 20 * 60_000 }).catch((e: Error) => {
+async function install(
+    i: RemoteRabbitmqInputs,
+): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string }> {
+    const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), {
+        input: installScript(i),
+        timeoutMs: 20 * 60_000,
+    }).catch((e: Error) => {
         const step = /burrow-step: (.*)/g;
         const steps = [...e.message.matchAll(step)].map((m) => m[1]);
-        throw new Error(steps.length ? `${e.message.split("\n")[0]} at step "${steps.pop()}":\n${e.message.split("\n").filter((l) => !l.startsWith("burrow-step:")).slice(1).join("\n")}` : e.message);
+        throw new Error(
+            steps.length
+                ? `${e.message.split("\n")[0]} at step "${steps.pop()}":\n${e.message
+                      .split("\n")
+                      .filter((l) => !l.startsWith("burrow-step:"))
+                      .slice(1)
+                      .join("\n")}`
+                : e.message,
+        );
     });
     const lines = r.stdout.trim().split("\n");
-    const v = Object.fromEntries(lines.filter((l) => l.includes("=") && !l.startsWith("changed=")).map((l) => l.split("=") as [string, string]));
-    return { changed: lines.includes("changed=1"), node: v["node"] ?? "", rabbitmq: v["rabbitmq-server"] ?? "", erlang: v["erlang-base"] ?? "" };
+    const v = Object.fromEntries(
+        lines.filter((l) => l.includes("=") && !l.startsWith("changed=")).map((l) => l.split("=") as [string, string]),
+    );
+    return {
+        changed: lines.includes("changed=1"),
+        node: v["node"] ?? "",
+        rabbitmq: v["rabbitmq-server"] ?? "",
+        erlang: v["erlang-base"] ?? "",
+    };
 }
 
 export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> = {
     async create(inputs) {
         const r = await install(inputs);
         const nodeId = crypto.randomUUID();
-        return { id: `${inputs.ssh.host}:${inputs.ssh.port}`, outs: { ...inputs, nodeId, node: r.node, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+        return {
+            id: `${inputs.ssh.host}:${inputs.ssh.port}`,
+            outs: {
+                ...inputs,
+                nodeId,
+                node: r.node,
+                installedRabbitmqVersion: r.rabbitmq,
+                installedErlangVersion: r.erlang,
+            },
+        };
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const keys = ["ssh", "aptSources", "rabbitmqVersion", "plugins", "amqpPort", "managementPort", "memoryHighWatermark", "erlangCookie", "keepData", "loopbackOnly", "cluster"] as const;
+        const keys = [
+            "ssh",
+            "aptSources",
+            "rabbitmqVersion",
+            "plugins",
+            "amqpPort",
+            "managementPort",
+            "memoryHighWatermark",
+            "erlangCookie",
+            "keepData",
+            "loopbackOnly",
+            "cluster",
+        ] as const;
         // `?? null`: a state written before `cluster` existed holds no such key.
         const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
         // Another host, or a node that joins or leaves cluster mode or changes its name
         // (its data belongs to the old name): a new node.
-        const replaces = changed.filter((k) =>
-            (k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port)) ||
-            (k === "cluster" && (!olds.cluster !== !news.cluster || olds.cluster?.nodeName !== news.cluster?.nodeName)));
+        const replaces = changed.filter(
+            (k) =>
+                (k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port)) ||
+                (k === "cluster" &&
+                    (!olds.cluster !== !news.cluster || olds.cluster?.nodeName !== news.cluster?.nodeName)),
+        );
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
         const r = await install(news);
-        return { outs: { ...news, nodeId: r.changed ? crypto.randomUUID() : olds.nodeId, node: r.node, installedRabbitmqVersion: r.rabbitmq, installedErlangVersion: r.erlang } };
+        return {
+            outs: {
+                ...news,
+                nodeId: r.changed ? crypto.randomUUID() : olds.nodeId,
+                node: r.node,
+                installedRabbitmqVersion: r.rabbitmq,
+                installedErlangVersion: r.erlang,
+            },
+        };
     },
     async delete(_id, props) {
-        await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), { input: uninstallScript(props), timeoutMs: 10 * 60_000 });
+        await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), {
+            input: uninstallScript(props),
+            timeoutMs: 10 * 60_000,
+        });
         // Scaling a cluster down: with this node stopped, the remaining nodes forget it
         // (best effort, like the Docker cluster: on destroy host 1 goes too).
         const via = props.cluster?.forgetVia;
         if (via && props.node) {
-            await sshExec(via, asRoot(via, `rabbitmqctl -q forget_cluster_node ${q(props.node)}`), { timeoutMs: 120_000 }).catch(() => undefined);
+            await sshExec(via, asRoot(via, `rabbitmqctl -q forget_cluster_node ${q(props.node)}`), {
+                timeoutMs: 120_000,
+            }).catch(() => undefined);
         }
     },
 };
@@ -220,8 +288,23 @@ export class RemoteRabbitmq extends DynamicResource {
     declare readonly node: pulumi.Output<string>;
     declare readonly installedRabbitmqVersion: pulumi.Output<string>;
     declare readonly installedErlangVersion: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { remoteRabbitmqProvider }), "RemoteRabbitmq", name, { ...args, nodeId: undefined, node: undefined, installedRabbitmqVersion: undefined, installedErlangVersion: undefined },
-            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] });
+    constructor(
+        name: string,
+        args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { remoteRabbitmqProvider }),
+            "RemoteRabbitmq",
+            name,
+            {
+                ...args,
+                nodeId: undefined,
+                node: undefined,
+                installedRabbitmqVersion: undefined,
+                installedErlangVersion: undefined,
+            },
+            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] },
+        );
     }
 }

@@ -31,17 +31,31 @@ export interface SmokeTestOutputs extends SmokeTestInputs {
 
 async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
     if (inputs.cluster) {
-        const listed = (await get<Array<{ name: string; running: boolean }>>(inputs.cluster.api, "/api/nodes?columns=name,running")) ?? [];
+        const listed =
+            (await get<Array<{ name: string; running: boolean }>>(
+                inputs.cluster.api,
+                "/api/nodes?columns=name,running",
+            )) ?? [];
         for (const n of inputs.cluster.nodes) {
             const found = listed.find((x) => x.name === n);
-            if (!found) throw new Error(`smoke test failed: node ${n} is not in the cluster (the cluster has ${listed.map((x) => x.name).join(", ") || "no nodes"})`);
+            if (!found)
+                throw new Error(
+                    `smoke test failed: node ${n} is not in the cluster (the cluster has ${listed.map((x) => x.name).join(", ") || "no nodes"})`,
+                );
             if (!found.running) throw new Error(`smoke test failed: node ${n} is in the cluster but not running`);
         }
     }
     const tunnel = inputs.tunnel;
     const r = tunnel
-        ? await withTunnelTo(tunnel.ssh, tunnel.port, inputs.amqpUrl, (url) => runSmoke({ url, queues: inputs.queues, ca: inputs.ca || undefined }))
-        : await runSmoke({ url: inputs.amqpUrl, consumeUrl: inputs.cluster?.consumeUrl, queues: inputs.queues, ca: inputs.ca || undefined });
+        ? await withTunnelTo(tunnel.ssh, tunnel.port, inputs.amqpUrl, (url) =>
+              runSmoke({ url, queues: inputs.queues, ca: inputs.ca || undefined }),
+          )
+        : await runSmoke({
+              url: inputs.amqpUrl,
+              consumeUrl: inputs.cluster?.consumeUrl,
+              queues: inputs.queues,
+              ca: inputs.ca || undefined,
+          });
     if (!r.ok) throw new Error(r.error);
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
 }
@@ -52,7 +66,9 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster", "tunnel"] as const).some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster", "tunnel"] as const).some(
+            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+        );
         return { changes: changed };
     },
     async update(_id, _olds, news) {
@@ -65,7 +81,17 @@ export class SmokeTest extends DynamicResource {
     declare readonly totalMs: pulumi.Output<number>;
     declare readonly steps: pulumi.Output<SmokeStep[]>;
     declare readonly checkedAt: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { smokeTestProvider }), "SmokeTest", name, { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined }, { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] });
+    constructor(
+        name: string,
+        args: { [K in keyof SmokeTestInputs]: pulumi.Input<SmokeTestInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { smokeTestProvider }),
+            "SmokeTest",
+            name,
+            { ...args, ok: undefined, totalMs: undefined, steps: undefined, checkedAt: undefined },
+            { ...opts, additionalSecretOutputs: ["amqpUrl", "cluster", "tunnel"] },
+        );
     }
 }

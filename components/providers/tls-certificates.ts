@@ -27,7 +27,10 @@ function certificate(subject: string, publicKey: Forge.pki.PublicKey, days: numb
     cert.serialNumber = "01" + forge().util.bytesToHex(forge().random.getBytesSync(15));
     cert.validity.notBefore = new Date(Date.now() - 60_000);
     cert.validity.notAfter = new Date(Date.now() + days * 86_400_000);
-    cert.setSubject([{ name: "commonName", value: subject }, { name: "organizationName", value: "burrow" }]);
+    cert.setSubject([
+        { name: "commonName", value: subject },
+        { name: "organizationName", value: "burrow" },
+    ]);
     return cert;
 }
 
@@ -35,7 +38,10 @@ function issue(inputs: TlsCertificatesInputs): TlsCertificatesOutputs {
     const caKeys = forge().pki.rsa.generateKeyPair(2048);
     const ca = certificate("burrow stack CA", caKeys.publicKey, inputs.validityDays);
     ca.setIssuer(ca.subject.attributes);
-    ca.setExtensions([{ name: "basicConstraints", cA: true, critical: true }, { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true }]);
+    ca.setExtensions([
+        { name: "basicConstraints", cA: true, critical: true },
+        { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
+    ]);
     ca.sign(caKeys.privateKey, forge().md.sha256.create());
 
     const keys = forge().pki.rsa.generateKeyPair(2048);
@@ -45,7 +51,13 @@ function issue(inputs: TlsCertificatesInputs): TlsCertificatesOutputs {
         { name: "basicConstraints", cA: false },
         { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
         { name: "extKeyUsage", serverAuth: true },
-        { name: "subjectAltName", altNames: [...inputs.hostnames.map((value) => ({ type: 2, value })), ...inputs.ipAddresses.map((ip) => ({ type: 7, ip }))] },
+        {
+            name: "subjectAltName",
+            altNames: [
+                ...inputs.hostnames.map((value) => ({ type: 2, value })),
+                ...inputs.ipAddresses.map((ip) => ({ type: 7, ip })),
+            ],
+        },
     ]);
     server.sign(caKeys.privateKey, forge().md.sha256.create());
     return {
@@ -62,7 +74,9 @@ export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider<TlsCertifi
         return { id: forge().util.bytesToHex(forge().random.getBytesSync(8)), outs };
     },
     async diff(_id, olds, news) {
-        const replaces = (["hostnames", "ipAddresses", "validityDays"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const replaces = (["hostnames", "ipAddresses", "validityDays"] as const).filter(
+            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+        );
         return { changes: replaces.length > 0, replaces };
     },
 };
@@ -71,8 +85,17 @@ export class TlsCertificates extends DynamicResource {
     declare readonly caCert: pulumi.Output<string>;
     declare readonly serverCert: pulumi.Output<string>;
     declare readonly serverKey: pulumi.Output<string>;
-    constructor(name: string, args: { [K in keyof TlsCertificatesInputs]: pulumi.Input<TlsCertificatesInputs[K]> }, opts?: pulumi.CustomResourceOptions) {
-        super(providerIn(__filename, { tlsCertificatesProvider }), "TlsCertificates", name, { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
-            { ...opts, additionalSecretOutputs: ["serverKey"] });
+    constructor(
+        name: string,
+        args: { [K in keyof TlsCertificatesInputs]: pulumi.Input<TlsCertificatesInputs[K]> },
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        super(
+            providerIn(__filename, { tlsCertificatesProvider }),
+            "TlsCertificates",
+            name,
+            { ...args, caCert: undefined, serverCert: undefined, serverKey: undefined },
+            { ...opts, additionalSecretOutputs: ["serverKey"] },
+        );
     }
 }

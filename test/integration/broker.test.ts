@@ -23,20 +23,32 @@ let api: { url: string; username: string; password: string };
 const topology = (tasksType: "classic" | "quorum") => ({
     vhosts: ["shop"],
     queues: [
-        { name: "tasks", type: tasksType, smoke: true, ...(tasksType === "classic" ? { arguments: { "x-message-ttl": 60000, "x-max-length": 1000 } } : {}) },
+        {
+            name: "tasks",
+            type: tasksType,
+            smoke: true,
+            ...(tasksType === "classic" ? { arguments: { "x-message-ttl": 60000, "x-max-length": 1000 } } : {}),
+        },
         { name: "orders", vhost: "shop", type: "quorum", arguments: { "x-delivery-limit": 3 } },
         { name: "events-log", vhost: "shop", type: "stream", arguments: { "x-max-age": "7D" } },
     ],
-    exchanges: [{ name: "jobs", type: "direct" }, { name: "events", vhost: "shop", type: "topic" }],
+    exchanges: [
+        { name: "jobs", type: "direct" },
+        { name: "events", vhost: "shop", type: "topic" },
+    ],
     bindings: [
         { source: "jobs", destination: "tasks", routingKey: "task" },
         { vhost: "shop", source: "events", destination: "orders", routingKey: "orders.#" },
     ],
     policies: [{ name: "tasks-cap", pattern: "^tasks$", definition: { "max-length-bytes": 10000000 } }],
-    users: [{
-        name: "reporter", password: "reporter-pass-123", tags: ["monitoring"],
-        permissions: [{ vhost: "shop", configure: "^$", write: "^$", read: "^orders$" }],
-    }],
+    users: [
+        {
+            name: "reporter",
+            password: "reporter-pass-123",
+            tags: ["monitoring"],
+            permissions: [{ vhost: "shop", configure: "^$", write: "^$", read: "^orders$" }],
+        },
+    ],
     adminPermissions: { vhost: "/" },
 });
 
@@ -44,7 +56,9 @@ beforeAll(async () => {
     amqpPort = await freePort();
     managementPort = await freePort();
     ts = await createTestStack("broker", {
-        amqpPort, managementPort, adminPassword: ADMIN_PASSWORD,
+        amqpPort,
+        managementPort,
+        adminPassword: ADMIN_PASSWORD,
         ...topology("classic"),
     });
     up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
@@ -71,7 +85,10 @@ describe("pulumi up of a broker with a topology", () => {
         const lines = stdout.trim().split("\n");
         expect(lines).toHaveLength(2);
         for (const l of lines) expect(l).toMatch(/-> 127\.0\.0\.1:\d+$/);
-        recordFigure("security.ports-published-beyond-127.0.0.1", lines.filter((l) => !/-> 127\.0\.0\.1:/.test(l)).length);
+        recordFigure(
+            "security.ports-published-beyond-127.0.0.1",
+            lines.filter((l) => !/-> 127\.0\.0\.1:/.test(l)).length,
+        );
     });
 
     it("carries real AMQP traffic with the admin credentials (the seed's producer and consumer)", async () => {
@@ -81,7 +98,9 @@ describe("pulumi up of a broker with a topology", () => {
             await ch.assertQueue("hello", { durable: true });
             ch.sendToQueue("hello", Buffer.from("Hello World!"), { persistent: true });
             await ch.waitForConfirms();
-            const msg = await new Promise<amqp.ConsumeMessage>((resolve) => ch.consume("hello", (m) => m && resolve(m)));
+            const msg = await new Promise<amqp.ConsumeMessage>((resolve) =>
+                ch.consume("hello", (m) => m && resolve(m)),
+            );
             expect(msg.content.toString()).toBe("Hello World!");
             ch.ack(msg);
             await ch.deleteQueue("hello");
@@ -105,23 +124,53 @@ describe("pulumi up of a broker with a topology", () => {
 
     it("gives the admin the seed's tags and permissions, and removes guest", async () => {
         expect(await get(api, "/api/users/admin")).toMatchObject({ name: "admin", tags: ["administrator"] });
-        expect(await get(api, "/api/permissions/%2F/admin")).toMatchObject({ configure: ".*", write: ".*", read: ".*" });
+        expect(await get(api, "/api/permissions/%2F/admin")).toMatchObject({
+            configure: ".*",
+            write: ".*",
+            read: ".*",
+        });
         expect(await get(api, "/api/users/guest")).toBeUndefined();
-        const guest = await request({ ...api, username: "guest", password: "guest" }, "GET", "/api/whoami", undefined, [401]);
+        const guest = await request(
+            { ...api, username: "guest", password: "guest" },
+            "GET",
+            "/api/whoami",
+            undefined,
+            [401],
+        );
         expect(guest.status).toBe(401);
         recordFigure("security.guest-login-refused", 1);
         await expect(amqp.connect(`amqp://guest:guest@127.0.0.1:${amqpPort}`)).rejects.toThrow(/ACCESS_REFUSED|403/);
     });
 
     it("declares every queue with its type and arguments, and the exchanges, bindings and policy", async () => {
-        const tasks = await get<{ type: string; durable: boolean; arguments: Record<string, unknown> }>(api, "/api/queues/%2F/tasks");
-        expect(tasks).toMatchObject({ type: "classic", durable: true, arguments: { "x-message-ttl": 60000, "x-max-length": 1000 } });
-        expect(await get(api, "/api/queues/shop/orders")).toMatchObject({ type: "quorum", arguments: { "x-delivery-limit": 3 } });
-        expect(await get(api, "/api/queues/shop/events-log")).toMatchObject({ type: "stream", arguments: { "x-max-age": "7D" } });
+        const tasks = await get<{ type: string; durable: boolean; arguments: Record<string, unknown> }>(
+            api,
+            "/api/queues/%2F/tasks",
+        );
+        expect(tasks).toMatchObject({
+            type: "classic",
+            durable: true,
+            arguments: { "x-message-ttl": 60000, "x-max-length": 1000 },
+        });
+        expect(await get(api, "/api/queues/shop/orders")).toMatchObject({
+            type: "quorum",
+            arguments: { "x-delivery-limit": 3 },
+        });
+        expect(await get(api, "/api/queues/shop/events-log")).toMatchObject({
+            type: "stream",
+            arguments: { "x-max-age": "7D" },
+        });
         expect(await get(api, "/api/exchanges/shop/events")).toMatchObject({ type: "topic", durable: true });
-        const bindings = (await get<Array<{ destination: string; routing_key: string }>>(api, "/api/exchanges/shop/events/bindings/source")) ?? [];
+        const bindings =
+            (await get<Array<{ destination: string; routing_key: string }>>(
+                api,
+                "/api/exchanges/shop/events/bindings/source",
+            )) ?? [];
         expect(bindings.map((b) => [b.destination, b.routing_key])).toEqual([["orders", "orders.#"]]);
-        expect(await get(api, "/api/policies/%2F/tasks-cap")).toMatchObject({ pattern: "^tasks$", definition: { "max-length-bytes": 10000000 } });
+        expect(await get(api, "/api/policies/%2F/tasks-cap")).toMatchObject({
+            pattern: "^tasks$",
+            definition: { "max-length-bytes": 10000000 },
+        });
     });
 
     it("refuses a user outside its permission patterns (AMQP 403)", async () => {
@@ -138,13 +187,22 @@ describe("pulumi up of a broker with a topology", () => {
     });
 
     it("passes `npm run smoke -- --json`: exit 0 and a JSON line that says ok", () => {
-        const r = spawnSync("npm", ["run", "--silent", "smoke", "--", "--json", "--queue", "burrow.smoke", "--queue", "tasks"], {
-            cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, BURROW_AMQP_URL: up.outputs.amqpUrl.value }, timeout: 120_000,
-        });
+        const r = spawnSync(
+            "npm",
+            ["run", "--silent", "smoke", "--", "--json", "--queue", "burrow.smoke", "--queue", "tasks"],
+            {
+                cwd: PROJECT_ROOT,
+                encoding: "utf8",
+                env: { ...process.env, BURROW_AMQP_URL: up.outputs.amqpUrl.value },
+                timeout: 120_000,
+            },
+        );
         expect(r.status, r.stderr).toBe(0);
         const line = JSON.parse(r.stdout.trim().split("\n").pop()!);
         expect(line).toMatchObject({ ok: true, error: null });
-        expect(line.steps.map((s: { step: string }) => s.step)).toEqual(expect.arrayContaining(["connect", "publish", "consume"]));
+        expect(line.steps.map((s: { step: string }) => s.step)).toEqual(
+            expect.arrayContaining(["connect", "publish", "consume"]),
+        );
     });
 
     it("serves the management UI, which accepts the admin login (headless Chromium)", async () => {
@@ -153,7 +211,16 @@ describe("pulumi up of a broker with a topology", () => {
         expect(executablePath, "Chromium is installed by scripts/bootstrap --with-browser").toBeDefined();
         const browser = await chromium.launch({
             executablePath,
-            args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args: [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         });
         try {
             const page = await browser.newPage();
@@ -186,7 +253,8 @@ describe("pulumi up of a broker with a topology", () => {
         const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         expect(changesOf(r)).toEqual({ update: 1 });
         expect(await get(api, "/api/queues/shop/orders")).toMatchObject({ type: "quorum" });
-        const b = (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/shop/orders/bindings")) ?? [];
+        const b =
+            (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/shop/orders/bindings")) ?? [];
         expect(b.map((x) => [x.source, x.routing_key])).toContainEqual(["events", "orders.#"]);
     });
 
@@ -204,15 +272,18 @@ describe("pulumi up of a broker with a topology", () => {
         expect(r.summary.resourceChanges?.replace ?? 0).toBe(0);
         expect(await get(api, "/api/queues/%2F/tasks")).toMatchObject({ type: "quorum" });
         expect(await get(api, "/api/queues/shop/events-log")).toBeUndefined();
-        const b = (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/%2F/tasks/bindings")) ?? [];
+        const b =
+            (await get<Array<{ source: string; routing_key: string }>>(api, "/api/queues/%2F/tasks/bindings")) ?? [];
         expect(b.map((x) => [x.source, x.routing_key])).toContainEqual(["jobs", "task"]);
         expect(r.outputs.smoke.value.ok).toBe(true);
     });
 
     it("never shows the admin password in plain text in the state files or the CLI output", () => {
         // The backend's files as written (exportStack would decrypt them for us).
-        const files = fs.readdirSync(ts.backendDir, { recursive: true, withFileTypes: true })
-            .filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+        const files = fs
+            .readdirSync(ts.backendDir, { recursive: true, withFileTypes: true })
+            .filter((f) => f.isFile())
+            .map((f) => path.join(f.parentPath, f.name));
         expect(files.some((f) => f.endsWith(`${ts.name}.json`))).toBe(true);
         const leaks = files.filter((f) => fs.readFileSync(f, "utf8").includes(ADMIN_PASSWORD));
         const inOutput = ts.output.join("\n").includes(ADMIN_PASSWORD) ? 1 : 0;

@@ -19,16 +19,29 @@ const api = () => ({ url: `http://127.0.0.1:${base.mgmt}`, username: "admin", pa
 async function freeRange(n: number): Promise<number> {
     for (;;) {
         const start = 20000 + Math.floor(Math.random() * 30000);
-        const ok = await Promise.all(Array.from({ length: n }, (_, i) => new Promise<boolean>((resolve) => {
-            const s = net.createServer().once("error", () => resolve(false)).listen(start + i, "127.0.0.1", () => s.close(() => resolve(true)));
-        })));
+        const ok = await Promise.all(
+            Array.from(
+                { length: n },
+                (_, i) =>
+                    new Promise<boolean>((resolve) => {
+                        const s = net
+                            .createServer()
+                            .once("error", () => resolve(false))
+                            .listen(start + i, "127.0.0.1", () => s.close(() => resolve(true)));
+                    }),
+            ),
+        );
         if (ok.every(Boolean)) return start;
     }
 }
 
 async function runningNodes(): Promise<string[]> {
-    const nodes = (await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [];
-    return nodes.filter((n) => n.running).map((n) => n.name).sort();
+    const nodes =
+        (await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [];
+    return nodes
+        .filter((n) => n.running)
+        .map((n) => n.name)
+        .sort();
 }
 
 /** A node that was just restarted accepts TCP (docker-proxy) before its AMQP listener is up. */
@@ -78,7 +91,9 @@ beforeAll(async () => {
     base = { amqp: await freeRange(4), mgmt: 0 };
     base.mgmt = await freeRange(4);
     ts = await createTestStack("cluster", {
-        amqpPort: base.amqp, managementPort: base.mgmt, adminPassword: PASSWORD,
+        amqpPort: base.amqp,
+        managementPort: base.mgmt,
+        adminPassword: PASSWORD,
         cluster: { nodes: 3, replicationFactor: 3 },
         queues: ["orders"],
     });
@@ -91,7 +106,10 @@ describe("a 3-node cluster", () => {
         expect(up.summary.result).toBe("succeeded");
         expect(up.outputs.smoke.value.ok).toBe(true);
         expect(await runningNodes()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
-        expect(await get(api(), "/api/queues/%2F/orders")).toMatchObject({ type: "quorum", arguments: { "x-quorum-initial-group-size": 3 } });
+        expect(await get(api(), "/api/queues/%2F/orders")).toMatchObject({
+            type: "quorum",
+            arguments: { "x-quorum-initial-group-size": 3 },
+        });
     });
 
     it("loses nothing when a node stops and comes back", async () => {
@@ -116,11 +134,13 @@ describe("a 3-node cluster", () => {
         await c2.close();
 
         await docker(["start", `burrow-${ts.name}-3`]);
-        for (let i = 0; i < 120 && (await runningNodes()).length < 3; i++) await new Promise((r) => setTimeout(r, 1000));
+        for (let i = 0; i < 120 && (await runningNodes()).length < 3; i++)
+            await new Promise((r) => setTimeout(r, 1000));
         expect(await runningNodes()).toHaveLength(3);
 
         const rest = await consume(3, COUNT, seen);
-        let lost = 0, duplicated = 0;
+        let lost = 0,
+            duplicated = 0;
         for (let i = 0; i < COUNT; i++) {
             const c = seen.get(i) ?? 0;
             if (c === 0) lost++;
@@ -139,7 +159,12 @@ describe("a 3-node cluster", () => {
         const up4 = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         expect(up4.summary.resourceChanges?.replace ?? 0).toBe(0);
         expect(up4.summary.resourceChanges?.create).toBeGreaterThanOrEqual(2); // node 4's volume and container
-        expect(await runningNodes()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3", "rabbit@rabbit-4"]);
+        expect(await runningNodes()).toEqual([
+            "rabbit@rabbit-1",
+            "rabbit@rabbit-2",
+            "rabbit@rabbit-3",
+            "rabbit@rabbit-4",
+        ]);
         expect(ts.output.join("\n")).toContain("an even number");
 
         await ts.stack.setConfig("burrow:cluster", { value: JSON.stringify({ nodes: 3, replicationFactor: 3 }) });

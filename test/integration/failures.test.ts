@@ -17,7 +17,10 @@ describe("bad configuration", () => {
     afterAll(async () => ts?.destroy());
 
     it("is rejected at preview with every bad key named, and nothing is created", async () => {
-        const err = await ts.stack.preview().then(() => undefined, (e: Error) => e);
+        const err = await ts.stack.preview().then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err).toBeDefined();
         const msg = String(err);
         expect(msg).toContain("`burrow:amqpPort`");
@@ -45,10 +48,15 @@ describe("a port already taken on the host", () => {
 
     it("fails `pulumi up` quickly with the port and key named, leaving no container", async () => {
         const t0 = Date.now();
-        const err = await ts.stack.up().then(() => undefined, (e: Error) => e);
+        const err = await ts.stack.up().then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(String(err)).toContain(`port ${port} on 127.0.0.1 is already in use (burrow:amqpPort)`);
         expect(Date.now() - t0).toBeLessThan(5 * 60_000); // an error, not a hang (the image may still build)
-        const left = (await dockerLeftovers(ts.name)).filter((x) => !x.endsWith("-data") && !x.startsWith("burrow/rabbitmq:"));
+        const left = (await dockerLeftovers(ts.name)).filter(
+            (x) => !x.endsWith("-data") && !x.startsWith("burrow/rabbitmq:"),
+        );
         expect(left).toEqual([]);
         recordFigure("faults.port-taken.clear-error", 1);
     });

@@ -26,8 +26,12 @@ async function restartDockerd() {
         const pid = spawnSync("pidof", ["dockerd"], { encoding: "utf8" }).stdout.trim().split(" ")[0];
         expect(pid, "a running dockerd").toBeTruthy();
         process.kill(Number(pid), "SIGTERM");
-        for (let i = 0; i < 100 && spawnSync("kill", ["-0", pid]).status === 0; i++) await new Promise((r) => setTimeout(r, 200));
-        spawn("bash", ["-c", `nohup dockerd > ${PROJECT_ROOT}/.toolchain/logs/dockerd.log 2>&1 &`], { detached: true, stdio: "ignore" }).unref();
+        for (let i = 0; i < 100 && spawnSync("kill", ["-0", pid]).status === 0; i++)
+            await new Promise((r) => setTimeout(r, 200));
+        spawn("bash", ["-c", `nohup dockerd > ${PROJECT_ROOT}/.toolchain/logs/dockerd.log 2>&1 &`], {
+            detached: true,
+            stdio: "ignore",
+        }).unref();
     }
     for (let i = 0; i < 150; i++) {
         if (spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0) return;
@@ -41,7 +45,11 @@ describe("faults", () => {
     let url: string;
     let container: string;
     beforeAll(async () => {
-        ts = await createTestStack("faults", { amqpPort: await freePort(), managementPort: await freePort(), queues: ["durable-box"] });
+        ts = await createTestStack("faults", {
+            amqpPort: await freePort(),
+            managementPort: await freePort(),
+            queues: ["durable-box"],
+        });
         const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         url = up.outputs.amqpUrl.value;
         container = up.outputs.containerName.value;
@@ -90,7 +98,9 @@ describe("an interrupted pulumi up", () => {
     it("is completed by the next up", async () => {
         // The real CLI, interrupted (Ctrl-C) while the broker container is being created.
         const child = spawn("pulumi", ["up", "--yes", "--non-interactive", "--stack", ts.name], {
-            cwd: PROJECT_ROOT, env: { ...process.env, ...ts.env }, stdio: ["ignore", "pipe", "pipe"],
+            cwd: PROJECT_ROOT,
+            env: { ...process.env, ...ts.env },
+            stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
         const interrupted = new Promise<void>((resolve) => {

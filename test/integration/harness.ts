@@ -36,7 +36,9 @@ let built = false;
 /** Pulumi runs the compiled program (package.json "main"): compile it if its sources changed. */
 function buildProgram() {
     if (built) return;
-    execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/build-program")], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/build-program")], {
+        stdio: ["ignore", "ignore", "inherit"],
+    });
     built = true;
 }
 
@@ -51,15 +53,25 @@ export async function createTestStack(role: string, config: Record<string, unkno
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     };
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: PROJECT_ROOT }, { envVars: env });
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: name, workDir: PROJECT_ROOT },
+        { envVars: env },
+    );
     const all: Record<string, { value: string; secret?: boolean }> = {};
     for (const [k, v] of Object.entries(config)) {
-        all[`burrow:${k}`] = { value: typeof v === "string" ? v : JSON.stringify(v), secret: k === "adminPassword" || k === "ssh" };
+        all[`burrow:${k}`] = {
+            value: typeof v === "string" ? v : JSON.stringify(v),
+            secret: k === "adminPassword" || k === "ssh",
+        };
     }
     await stack.setAllConfig(all);
     const output: string[] = [];
     return {
-        stack, name, backendDir, output, env,
+        stack,
+        name,
+        backendDir,
+        output,
+        env,
         async destroy() {
             try {
                 await stack.destroy({ onOutput: (o) => output.push(o) });
@@ -92,7 +104,8 @@ export async function forceRemove(stack: string): Promise<void> {
     const ps = await docker(["ps", "-aq", "--filter", `label=burrow.stack=${stack}`]);
     for (const id of ps.stdout.split("\n").filter(Boolean)) await docker(["rm", "-f", id]).catch(() => undefined);
     const vols = await docker(["volume", "ls", "-q", "--filter", `label=burrow.stack=${stack}`]);
-    for (const v of vols.stdout.split("\n").filter(Boolean)) await docker(["volume", "rm", "-f", v]).catch(() => undefined);
+    for (const v of vols.stdout.split("\n").filter(Boolean))
+        await docker(["volume", "rm", "-f", v]).catch(() => undefined);
     await docker(["image", "rm", `burrow/rabbitmq:${stack}`]).catch(() => undefined);
 }
 

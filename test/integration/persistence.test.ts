@@ -46,7 +46,8 @@ async function consumeAll(queue: string): Promise<{ lost: number; duplicated: nu
         }).catch(reject);
     });
     await conn.close();
-    let lost = 0, duplicated = 0;
+    let lost = 0,
+        duplicated = 0;
     for (let i = 0; i < COUNT; i++) {
         const c = seen.get(i) ?? 0;
         if (c === 0) lost++;
@@ -57,8 +58,12 @@ async function consumeAll(queue: string): Promise<{ lost: number; duplicated: nu
 
 beforeAll(async () => {
     ts = await createTestStack("persist", {
-        amqpPort: await freePort(), managementPort: await freePort(),
-        queues: [{ name: "keep-classic", type: "classic" }, { name: "keep-quorum", type: "quorum" }],
+        amqpPort: await freePort(),
+        managementPort: await freePort(),
+        queues: [
+            { name: "keep-classic", type: "classic" },
+            { name: "keep-quorum", type: "quorum" },
+        ],
     });
     const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
     url = up.outputs.amqpUrl.value;
@@ -69,12 +74,16 @@ describe("messages survive a container replacement", () => {
     it(`keeps all ${COUNT} messages in a classic and a quorum queue`, async () => {
         for (const q of QUEUES) await publishAll(q);
         const containerBefore = (await ts.stack.outputs()).containerName.value;
-        const idBefore = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type.endsWith("RabbitmqContainer")).id;
+        const idBefore = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) =>
+            r.type.endsWith("RabbitmqContainer"),
+        ).id;
 
         await ts.stack.setConfig("burrow:plugins", { value: JSON.stringify(["rabbitmq_shovel"]) });
         const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         expect(up.summary.result).toBe("succeeded");
-        const idAfter = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) => r.type.endsWith("RabbitmqContainer")).id;
+        const idAfter = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) =>
+            r.type.endsWith("RabbitmqContainer"),
+        ).id;
         expect(idAfter).not.toBe(idBefore); // really a new container
         expect((await ts.stack.outputs()).containerName.value).toBe(containerBefore);
 

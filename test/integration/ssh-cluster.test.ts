@@ -26,11 +26,17 @@ let ts: TestStack;
 const url = (i: number) => `amqp://admin:${PASSWORD}@127.0.0.1:${hosts[i].amqpPort}`;
 const api = () => ({ url: `http://127.0.0.1:${hosts[0].managementPort}`, username: "admin", password: PASSWORD });
 const hostEntry = (h: Host, nodeName?: string) => ({
-    host: "127.0.0.1", port: h.sshPort, hostKey: h.hostKey, accessHost: "127.0.0.1", accessAmqpPort: h.amqpPort, accessManagementPort: h.managementPort,
+    host: "127.0.0.1",
+    port: h.sshPort,
+    hostKey: h.hostKey,
+    accessHost: "127.0.0.1",
+    accessAmqpPort: h.amqpPort,
+    accessManagementPort: h.managementPort,
     ...(nodeName ? { nodeName } : {}),
 });
 const sshConfig = (count: number) => ({
-    user: "root", privateKey: hosts[0].keys.private,
+    user: "root",
+    privateKey: hosts[0].keys.private,
     hosts: hosts.slice(0, count).map((h, i) => hostEntry(h, i === 2 ? NODES[2] : undefined)),
 });
 
@@ -39,8 +45,9 @@ async function onHost(i: number, cmd: string): Promise<string> {
 }
 
 async function clusterNodes(): Promise<Array<{ name: string; running: boolean }>> {
-    return ((await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [])
-        .sort((a, b) => a.name.localeCompare(b.name));
+    return (
+        (await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? []
+    ).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 beforeAll(async () => {
@@ -48,7 +55,12 @@ beforeAll(async () => {
     const keys = utils.generateKeyPairSync("ed25519");
     for (const [i, hostname] of HOSTNAMES.entries()) {
         const ports = { amqpPort: await freePort(), managementPort: await freePort() };
-        const h = await startSshHost("ssh-cluster", ports, { network, hostname, aliases: i === 2 ? ["third"] : [], keys });
+        const h = await startSshHost("ssh-cluster", ports, {
+            network,
+            hostname,
+            aliases: i === 2 ? ["third"] : [],
+            keys,
+        });
         hosts.push({ ...h, ...ports });
     }
     ts = await createTestStack("ssh-cluster", {
@@ -73,16 +85,30 @@ describe("a cluster on three SSH hosts", () => {
         console.log(`ssh-cluster: up of 3 hosts took ${Math.round((Date.now() - t0) / 1000)} s`);
         expect(up.summary.result).toBe("succeeded");
         expect(up.outputs.smoke.value.ok).toBe(true);
-        expect(up.outputs.clusterNodes.value).toEqual(hosts.map((h, i) => ({ node: NODES[i], host: "127.0.0.1", amqpPort: h.amqpPort, managementPort: h.managementPort })));
-        expect(await clusterNodes()).toEqual(NODES.map((name) => ({ name, running: true })).sort((a, b) => a.name.localeCompare(b.name)));
+        expect(up.outputs.clusterNodes.value).toEqual(
+            hosts.map((h, i) => ({
+                node: NODES[i],
+                host: "127.0.0.1",
+                amqpPort: h.amqpPort,
+                managementPort: h.managementPort,
+            })),
+        );
+        expect(await clusterNodes()).toEqual(
+            NODES.map((name) => ({ name, running: true })).sort((a, b) => a.name.localeCompare(b.name)),
+        );
         // Each host's own view agrees: it runs the node it was given, in the same cluster.
         expect(await onHost(2, "rabbitmqctl -q eval 'node().'")).toBe(NODES[2]);
-        const status = JSON.parse(await onHost(1, "rabbitmqctl -q cluster_status --formatter json")) as { running_nodes: string[] };
+        const status = JSON.parse(await onHost(1, "rabbitmqctl -q cluster_status --formatter json")) as {
+            running_nodes: string[];
+        };
         expect(status.running_nodes.sort()).toEqual([...NODES].sort());
     });
 
     it("places the replicas of a quorum queue declared in config on all three nodes", async () => {
-        const q = await get<{ type: string; arguments: Record<string, unknown>; members: string[]; online: string[] }>(api(), "/api/queues/%2F/orders");
+        const q = await get<{ type: string; arguments: Record<string, unknown>; members: string[]; online: string[] }>(
+            api(),
+            "/api/queues/%2F/orders",
+        );
         expect(q?.type).toBe("quorum");
         expect(q?.arguments).toMatchObject({ "x-quorum-initial-group-size": 3 });
         expect([...(q?.members ?? [])].sort()).toEqual([...NODES].sort());
@@ -115,7 +141,9 @@ describe("a cluster on three SSH hosts", () => {
         expect(up.summary.resourceChanges?.delete).toBeGreaterThanOrEqual(2); // host 3's component and its RemoteRabbitmq
         expect(up.outputs.smoke.value.ok).toBe(true);
         expect((await clusterNodes()).map((n) => n.name)).toEqual(NODES.slice(0, 2));
-        expect(await onHost(2, "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain("install ok installed");
+        expect(await onHost(2, "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain(
+            "install ok installed",
+        );
         expect(ts.output.join("\n")).toContain("an even number");
     });
 
@@ -123,9 +151,19 @@ describe("a cluster on three SSH hosts", () => {
         const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
         expect(d.summary.result).toBe("succeeded");
         for (let i = 0; i < hosts.length; i++) {
-            const status = (await docker(["exec", hosts[i].container, "sh", "-c", "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone"])).stdout;
+            const status = (
+                await docker([
+                    "exec",
+                    hosts[i].container,
+                    "sh",
+                    "-c",
+                    "dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone",
+                ])
+            ).stdout;
             expect(status, `host ${i + 1}`).not.toContain("install ok installed");
-            expect(await onHost(i, "ls -d /var/lib/rabbitmq /etc/rabbitmq 2>/dev/null | wc -l"), `host ${i + 1}`).toBe("0");
+            expect(await onHost(i, "ls -d /var/lib/rabbitmq /etc/rabbitmq 2>/dev/null | wc -l"), `host ${i + 1}`).toBe(
+                "0",
+            );
             expect(await onHost(i, "pgrep -u rabbitmq | wc -l || true"), `host ${i + 1}`).toBe("0");
         }
         expect(await dockerLeftovers(ts.name)).toEqual([]);

@@ -41,7 +41,11 @@ export interface SshHostOptions {
 }
 
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
-export async function startSshHost(role: string, ports: { amqpPort: number; managementPort: number }, opts: SshHostOptions = {}) {
+export async function startSshHost(
+    role: string,
+    ports: { amqpPort: number; managementPort: number },
+    opts: SshHostOptions = {},
+) {
     await buildSshdImage();
     const keys = opts.keys ?? utils.generateKeyPairSync("ed25519");
     const sshPort = await freePort();
@@ -49,13 +53,55 @@ export async function startSshHost(role: string, ports: { amqpPort: number; mana
     const naming = [
         ...(opts.network ? ["--network", opts.network] : []),
         ...(opts.hostname ? ["--hostname", opts.hostname] : []),
-        ...(opts.network ? [opts.hostname, ...(opts.aliases ?? [])].filter((a) => a !== undefined).flatMap((a) => ["--network-alias", a]) : []),
+        ...(opts.network
+            ? [opts.hostname, ...(opts.aliases ?? [])]
+                  .filter((a) => a !== undefined)
+                  .flatMap((a) => ["--network-alias", a])
+            : []),
     ];
-    await docker(["run", "--detach", "--name", container, "--label", `burrow.test=${role}`, "--env", "AUTHORIZED_KEY", ...naming,
-        "--publish", `127.0.0.1:${sshPort}:22`, "--publish", `127.0.0.1:${ports.amqpPort}:5672`, "--publish", `127.0.0.1:${ports.managementPort}:15672`, SSHD_IMAGE],
-        { env: { AUTHORIZED_KEY: keys.public } });
+    await docker(
+        [
+            "run",
+            "--detach",
+            "--name",
+            container,
+            "--label",
+            `burrow.test=${role}`,
+            "--env",
+            "AUTHORIZED_KEY",
+            ...naming,
+            "--publish",
+            `127.0.0.1:${sshPort}:22`,
+            "--publish",
+            `127.0.0.1:${ports.amqpPort}:5672`,
+            "--publish",
+            `127.0.0.1:${ports.managementPort}:15672`,
+            SSHD_IMAGE,
+        ],
+        { env: { AUTHORIZED_KEY: keys.public } },
+    );
     const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();
     const target: SshTarget = { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey };
-    for (let i = 0; i < 50 && (await sshExec(target, "true").then(() => false, () => true)); i++) await new Promise((r) => setTimeout(r, 200));
-    return { container, sshPort, keys, hostKey, target, remove: () => docker(["rm", "--force", container]).then(() => undefined, () => undefined) };
+    for (
+        let i = 0;
+        i < 50 &&
+        (await sshExec(target, "true").then(
+            () => false,
+            () => true,
+        ));
+        i++
+    )
+        await new Promise((r) => setTimeout(r, 200));
+    return {
+        container,
+        sshPort,
+        keys,
+        hostKey,
+        target,
+        remove: () =>
+            docker(["rm", "--force", container]).then(
+                () => undefined,
+                () => undefined,
+            ),
+    };
 }

@@ -33,11 +33,38 @@ beforeAll(async () => {
     const { sshPort, keys, hostKey } = host;
 
     // An extra Debian suite served by the mirror, with its signing key: the seed's "add the repo and its key".
-    const key = execFileSync("gpg", ["--no-default-keyring", "--keyring", "/usr/share/keyrings/debian-archive-trixie-automatic.gpg", "--export", "--armor"], { encoding: "utf8" });
+    const key = execFileSync(
+        "gpg",
+        [
+            "--no-default-keyring",
+            "--keyring",
+            "/usr/share/keyrings/debian-archive-trixie-automatic.gpg",
+            "--export",
+            "--armor",
+        ],
+        { encoding: "utf8" },
+    );
     ts = await createTestStack("ssh", {
         target: "ssh",
-        ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey, accessHost: "127.0.0.1", accessAmqpPort: amqpPort, accessManagementPort: mgmtPort },
-        aptSources: [{ name: "trixie-updates", uri: "http://deb.debian.org/debian", suite: "trixie-updates", components: ["main"], key }],
+        ssh: {
+            host: "127.0.0.1",
+            port: sshPort,
+            user: "root",
+            privateKey: keys.private,
+            hostKey,
+            accessHost: "127.0.0.1",
+            accessAmqpPort: amqpPort,
+            accessManagementPort: mgmtPort,
+        },
+        aptSources: [
+            {
+                name: "trixie-updates",
+                uri: "http://deb.debian.org/debian",
+                suite: "trixie-updates",
+                components: ["main"],
+                key,
+            },
+        ],
         queues: [{ name: "jobs", type: "quorum", smoke: true }],
     });
 });
@@ -57,8 +84,11 @@ describe("SSH target", () => {
         expect(up.outputs.erlangVersion.value).toMatch(/27\./);
         url = up.outputs.amqpUrl.value;
         expect(await onHost("cat /etc/apt/sources.list.d/burrow-trixie-updates.list")).toBe(
-            "deb [signed-by=/etc/apt/keyrings/burrow-trixie-updates.asc] http://deb.debian.org/debian trixie-updates main");
-        expect(await onHost("head -1 /etc/apt/keyrings/burrow-trixie-updates.asc")).toBe("-----BEGIN PGP PUBLIC KEY BLOCK-----");
+            "deb [signed-by=/etc/apt/keyrings/burrow-trixie-updates.asc] http://deb.debian.org/debian trixie-updates main",
+        );
+        expect(await onHost("head -1 /etc/apt/keyrings/burrow-trixie-updates.asc")).toBe(
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        );
         expect(await onHost("rabbitmq-plugins -q is_enabled rabbitmq_management && echo on")).toContain("on");
     });
 
@@ -83,14 +113,19 @@ describe("SSH target", () => {
         const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
         expect(up.summary.result).toBe("succeeded");
         expect(up.summary.resourceChanges?.update).toBeGreaterThanOrEqual(1);
-        expect(await onHost("grep watermark /etc/rabbitmq/rabbitmq.conf")).toBe("vm_memory_high_watermark.relative = 0.5");
+        expect(await onHost("grep watermark /etc/rabbitmq/rabbitmq.conf")).toBe(
+            "vm_memory_high_watermark.relative = 0.5",
+        );
         expect(await onHost("wc -l < /var/log/dpkg.log")).toBe(dpkgBefore);
         expect(up.outputs.smoke.value.ok).toBe(true);
     });
 
     it("keeps the private key out of the state files and the CLI output", () => {
         const privateKeyLine = target.privateKey.split("\n")[1];
-        const files = fs.readdirSync(ts.backendDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+        const files = fs
+            .readdirSync(ts.backendDir, { recursive: true, withFileTypes: true })
+            .filter((f) => f.isFile())
+            .map((f) => path.join(f.parentPath, f.name));
         expect(files.filter((f) => fs.readFileSync(f, "utf8").includes(privateKeyLine))).toEqual([]);
         expect(ts.output.join("\n").includes(privateKeyLine)).toBe(false);
     });
@@ -98,7 +133,9 @@ describe("SSH target", () => {
     it("purges the packages and the repository entries on destroy", async () => {
         const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
         expect(d.summary.result).toBe("succeeded");
-        expect(await onHost("dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain("install ok installed");
+        expect(await onHost("dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null || echo gone")).not.toContain(
+            "install ok installed",
+        );
         expect(await onHost("ls /etc/apt/sources.list.d/ | grep -c burrow || true")).toBe("0");
         expect(await onHost("test -d /var/lib/rabbitmq && echo kept || echo purged")).toBe("purged");
     });
@@ -112,7 +149,14 @@ describe("SSH target through a tunnel", () => {
     it("installs, administers and smoke-tests a broker that listens only on the host's loopback", async () => {
         tunnelStack = await createTestStack("ssh-tunnel", {
             target: "ssh",
-            ssh: { host: "127.0.0.1", port: target.port, user: "root", privateKey: target.privateKey, hostKey: target.hostKey, tunnel: true },
+            ssh: {
+                host: "127.0.0.1",
+                port: target.port,
+                user: "root",
+                privateKey: target.privateKey,
+                hostKey: target.hostKey,
+                tunnel: true,
+            },
             queues: [{ name: "via-tunnel", smoke: true }],
         });
         const up = await tunnelStack.stack.up({ onOutput: (o) => tunnelStack.output.push(o) });
@@ -133,9 +177,14 @@ describe("SSH target failures", () => {
     const upError = async (role: string, ssh: Record<string, unknown>) => {
         const bad = await createTestStack(role, { target: "ssh", ssh: { host: "127.0.0.1", user: "root", ...ssh } });
         try {
-            const err = await bad.stack.up().then(() => undefined, (e: Error) => e);
+            const err = await bad.stack.up().then(
+                () => undefined,
+                (e: Error) => e,
+            );
             const state = await bad.stack.exportStack();
-            const made = (state.deployment?.resources ?? []).filter((r: { type: string }) => /RemoteRabbitmq|AdminUser|ManagementObject|BrokerDefinitions/.test(r.type));
+            const made = (state.deployment?.resources ?? []).filter((r: { type: string }) =>
+                /RemoteRabbitmq|AdminUser|ManagementObject|BrokerDefinitions/.test(r.type),
+            );
             return { message: String(err), made };
         } finally {
             await bad.destroy();
@@ -145,20 +194,28 @@ describe("SSH target failures", () => {
     it("refuses a host whose key does not match the pinned one", async () => {
         const other = utils.generateKeyPairSync("ed25519").public; // "ssh-ed25519 AAAA..." of another key
         const r = await upError("ssh-hostkey", { port: target.port, privateKey: target.privateKey, hostKey: other });
-        expect(r.message).toContain(`ssh root@127.0.0.1:${target.port}: the host key does not match burrow:ssh.hostKey`);
+        expect(r.message).toContain(
+            `ssh root@127.0.0.1:${target.port}: the host key does not match burrow:ssh.hostKey`,
+        );
         expect(r.made).toEqual([]);
     });
 
     it("says so when the key is refused", async () => {
         const stranger = utils.generateKeyPairSync("ed25519").private;
         const r = await upError("ssh-badkey", { port: target.port, privateKey: stranger, hostKey: target.hostKey });
-        expect(r.message).toContain(`ssh root@127.0.0.1:${target.port}: the key was refused for user "root" (burrow:ssh.privateKey)`);
+        expect(r.message).toContain(
+            `ssh root@127.0.0.1:${target.port}: the key was refused for user "root" (burrow:ssh.privateKey)`,
+        );
         expect(r.made).toEqual([]);
     });
 
     it("says so when the host cannot be reached", async () => {
         const closed = await freePort();
-        const r = await upError("ssh-unreachable", { port: closed, privateKey: target.privateKey, insecureIgnoreHostKey: true });
+        const r = await upError("ssh-unreachable", {
+            port: closed,
+            privateKey: target.privateKey,
+            insecureIgnoreHostKey: true,
+        });
         expect(r.message).toContain(`ssh root@127.0.0.1:${closed}: cannot connect (burrow:ssh.host/port)`);
         expect(r.made).toEqual([]);
     });

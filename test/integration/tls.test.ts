@@ -18,7 +18,9 @@ beforeAll(async () => {
     amqpsPort = await freePort();
     httpsPort = await freePort();
     ts = await createTestStack("tls", {
-        amqpPort: await freePort(), managementPort: await freePort(), adminPassword: "tls-Admin-password-1",
+        amqpPort: await freePort(),
+        managementPort: await freePort(),
+        adminPassword: "tls-Admin-password-1",
         tls: { only: true, amqpsPort, managementPort: httpsPort },
     });
     const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
@@ -37,7 +39,9 @@ describe("TLS only", () => {
         socket.end();
         // A client without the CA refuses the broker: the verification is real.
         const untrusted = tls.connect({ host: "127.0.0.1", port: amqpsPort, servername: "localhost" });
-        const err = await new Promise<Error>((resolve) => untrusted.once("error", resolve).once("secureConnect", () => resolve(new Error("connected"))));
+        const err = await new Promise<Error>((resolve) =>
+            untrusted.once("error", resolve).once("secureConnect", () => resolve(new Error("connected"))),
+        );
         expect(err.message).toMatch(/self.signed|unable to (get|verify)/i);
         recordFigure("security.tls-verified-clients", 2);
     });
@@ -63,7 +67,10 @@ describe("TLS only", () => {
         expect(stdout).toMatch(/15671.*https/);
         expect(stdout).not.toMatch(/port: 5672\b/);
         expect(stdout).not.toMatch(/port: 15672\b/);
-        recordFigure("security.plain-listeners-open-when-tls-only", (stdout.match(/port: (5672|15672)\b/g) ?? []).length);
+        recordFigure(
+            "security.plain-listeners-open-when-tls-only",
+            (stdout.match(/port: (5672|15672)\b/g) ?? []).length,
+        );
     });
 
     it("changes nothing on a second up", async () => {

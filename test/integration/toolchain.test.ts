@@ -15,7 +15,9 @@ describe("offline toolchain", () => {
     it("builds the Pulumi CLI at exactly package.json's @pulumi/pulumi version", () => {
         const version = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
         expect(version).toBe(`v${pkg.dependencies["@pulumi/pulumi"]}`);
-        expect(execFileSync("which", ["pulumi"], { encoding: "utf8" })).toContain(path.join(PROJECT_ROOT, ".toolchain/bin"));
+        expect(execFileSync("which", ["pulumi"], { encoding: "utf8" })).toContain(
+            path.join(PROJECT_ROOT, ".toolchain/bin"),
+        );
     });
 
     it("runs Node >= 22.12 from the project's toolchain or the machine", () => {
@@ -31,10 +33,15 @@ describe("offline toolchain", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-tiny-"));
         const marker = path.join(dir, "marker.txt");
         fs.mkdirSync(path.join(dir, ".state"));
-        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: tiny\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.yaml"),
+            "name: tiny\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n",
+        );
         fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "tiny", main: "index.js" }));
         fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
-        fs.writeFileSync(path.join(dir, "index.js"), `
+        fs.writeFileSync(
+            path.join(dir, "index.js"),
+            `
 const pulumi = require("@pulumi/pulumi");
 const provider = {
   async create(inputs) { require("fs").writeFileSync(inputs.file, "made by pulumi"); return { id: inputs.file, outs: inputs }; },
@@ -42,10 +49,18 @@ const provider = {
 };
 const r = new pulumi.dynamic.Resource(provider, "marker", { file: ${JSON.stringify(marker)} });
 exports.file = r.id;
-`);
-        const stack = await LocalWorkspace.createOrSelectStack({ stackName: "tiny", workDir: dir }, {
-            envVars: { PULUMI_BACKEND_URL: `file://${dir}/.state`, PULUMI_CONFIG_PASSPHRASE: "tiny", PULUMI_CONFIG_PASSPHRASE_FILE: "" },
-        });
+`,
+        );
+        const stack = await LocalWorkspace.createOrSelectStack(
+            { stackName: "tiny", workDir: dir },
+            {
+                envVars: {
+                    PULUMI_BACKEND_URL: `file://${dir}/.state`,
+                    PULUMI_CONFIG_PASSPHRASE: "tiny",
+                    PULUMI_CONFIG_PASSPHRASE_FILE: "",
+                },
+            },
+        );
         try {
             const up = await stack.up();
             expect(up.summary.result).toBe("succeeded");

@@ -6,7 +6,10 @@ import { adminScript } from "../../components/providers/rabbitmqctl-admin";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 describe("adminScript", () => {
-    const script = adminScript({ username: "admin", password: 'p"w\\<<>>,.', tags: ["administrator", "monitoring"], removeGuest: true }, ["old-admin"]);
+    const script = adminScript(
+        { username: "admin", password: 'p"w\\<<>>,.', tags: ["administrator", "monitoring"], removeGuest: true },
+        ["old-admin"],
+    );
 
     it("carries the password only base64-encoded, whatever characters it has", () => {
         expect(script).not.toContain('p"w');
@@ -26,11 +29,15 @@ describe("adminScript", () => {
     });
 
     it("keeps guest when asked, and never deletes the admin itself", () => {
-        const s = adminScript({ username: "guest", password: "x", tags: ["administrator"], removeGuest: true }, ["guest"]);
+        const s = adminScript({ username: "guest", password: "x", tags: ["administrator"], removeGuest: true }, [
+            "guest",
+        ]);
         expect(s).not.toContain("delete_user");
     });
 
     it("refuses a tag that is not a plain word (it becomes an Erlang atom)", () => {
-        expect(() => adminScript({ username: "a", password: "x", tags: ["admin), evil("], removeGuest: false })).toThrow("user tag");
+        expect(() =>
+            adminScript({ username: "a", password: "x", tags: ["admin), evil("], removeGuest: false }),
+        ).toThrow("user tag");
     });
 });

@@ -6,7 +6,9 @@ import { bootDefinitions, rabbitPasswordHash } from "../../lib/boot-definitions"
 
 describe("rabbitPasswordHash", () => {
     it("matches rabbit_password_hashing_sha256 for a known salt and password", () => {
-        expect(rabbitPasswordHash("test12", Buffer.from("908DC60A", "hex"))).toBe("kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR");
+        expect(rabbitPasswordHash("test12", Buffer.from("908DC60A", "hex"))).toBe(
+            "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR",
+        );
     });
 
     it("salts each hash differently by default", () => {
@@ -15,11 +17,20 @@ describe("rabbitPasswordHash", () => {
 });
 
 describe("bootDefinitions", () => {
-    const doc = JSON.parse(bootDefinitions({ username: "admin", password: "s3cret-Pass-word", tags: ["administrator", "monitoring"] }));
+    const doc = JSON.parse(
+        bootDefinitions({ username: "admin", password: "s3cret-Pass-word", tags: ["administrator", "monitoring"] }),
+    );
 
     it("declares the default vhost (not created when definitions load at boot) and the admin with its tags", () => {
         expect(doc.vhosts).toEqual([{ name: "/" }]);
-        expect(doc.users).toEqual([{ name: "admin", password_hash: expect.any(String), hashing_algorithm: "rabbit_password_hashing_sha256", tags: ["administrator", "monitoring"] }]);
+        expect(doc.users).toEqual([
+            {
+                name: "admin",
+                password_hash: expect.any(String),
+                hashing_algorithm: "rabbit_password_hashing_sha256",
+                tags: ["administrator", "monitoring"],
+            },
+        ]);
     });
 
     it("holds a hash, never the password", () => {

@@ -16,7 +16,16 @@ describe("providerText", () => {
     const provider = generatedSecretProvider;
 
     it("names the compiled module by package path, so any checkout's node_modules resolves it", () => {
-        const file = ["", "work", "clone-1", "node_modules", "burrow-program", "components", "providers", "generated-secret.js"].join(path.sep);
+        const file = [
+            "",
+            "work",
+            "clone-1",
+            "node_modules",
+            "burrow-program",
+            "components",
+            "providers",
+            "generated-secret.js",
+        ].join(path.sep);
         const text = providerText({ file, exportName: "generatedSecretProvider", provider });
         const asked: string[] = [];
         const loaded = load(text, (spec) => (asked.push(spec), { generatedSecretProvider: provider }));
@@ -33,6 +42,8 @@ describe("providerText", () => {
     });
 
     it("refuses something that is not a provider, naming it", () => {
-        expect(() => providerText({ file: "/x.js", exportName: "nope", provider: {} as never })).toThrow("nope in /x.js is not a dynamic provider");
+        expect(() => providerText({ file: "/x.js", exportName: "nope", provider: {} as never })).toThrow(
+            "nope in /x.js is not a dynamic provider",
+        );
     });
 });

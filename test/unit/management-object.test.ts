@@ -4,7 +4,14 @@ import { ManagementObjectOutputs, managementObjectProvider } from "../../compone
 
 const api = { url: "http://127.0.0.1:1", username: "admin", password: "pw-one-xxxx" };
 const old = (o: Partial<ManagementObjectOutputs>): ManagementObjectOutputs => ({
-    api, kind: "user", vhost: "/", name: "app", body: { tags: "" }, generation: "", path: "/api/users/app", ...o,
+    api,
+    kind: "user",
+    vhost: "/",
+    name: "app",
+    body: { tags: "" },
+    generation: "",
+    path: "/api/users/app",
+    ...o,
 });
 
 describe("managementObjectProvider.diff", () => {
@@ -15,16 +22,24 @@ describe("managementObjectProvider.diff", () => {
 
     it("keeps a user on a new node: applied again, not replaced", async () => {
         const u = old({ generation: "node-a" });
-        expect(await managementObjectProvider.diff!("id", u, { ...u, generation: "node-b" })).toMatchObject({ changes: true, replaces: [] });
+        expect(await managementObjectProvider.diff!("id", u, { ...u, generation: "node-b" })).toMatchObject({
+            changes: true,
+            replaces: [],
+        });
     });
 
     it("updates a user's tags or a permission in place", async () => {
         const p = old({ kind: "permission", body: { read: "a" } });
-        expect(await managementObjectProvider.diff!("id", p, { ...p, body: { read: "b" } })).toMatchObject({ changes: true, replaces: [] });
+        expect(await managementObjectProvider.diff!("id", p, { ...p, body: { read: "b" } })).toMatchObject({
+            changes: true,
+            replaces: [],
+        });
     });
 
     it("ignores a new admin password (the api field is how, not what)", async () => {
         const q = old({});
-        expect(await managementObjectProvider.diff!("id", q, { ...q, api: { ...api, password: "pw-two-xxxx" } })).toMatchObject({ changes: false });
+        expect(
+            await managementObjectProvider.diff!("id", q, { ...q, api: { ...api, password: "pw-two-xxxx" } }),
+        ).toMatchObject({ changes: false });
     });
 });

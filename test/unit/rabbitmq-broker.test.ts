@@ -16,9 +16,11 @@ pulumi.runtime.setMocks(
             created.push({ type: args.type, name: args.name, inputs: args.inputs });
             const outs: Record<string, unknown> = { ...args.inputs };
             if (args.name.endsWith("-password") || args.name.endsWith("-cookie")) outs.value = "generated-secret-value";
-            if (args.name.endsWith("-build")) Object.assign(outs, { imageId: "sha256:abc", rabbitmqVersion: "4.0.5-6", erlangVersion: "1:27.3.4" });
+            if (args.name.endsWith("-build"))
+                Object.assign(outs, { imageId: "sha256:abc", rabbitmqVersion: "4.0.5-6", erlangVersion: "1:27.3.4" });
             if (args.name.endsWith("-node")) Object.assign(outs, { containerId: "c0ffee", readyMs: 4000 });
-            if (args.name.endsWith("-smoke")) Object.assign(outs, { ok: true, totalMs: 42, checkedAt: "now", steps: [] });
+            if (args.name.endsWith("-smoke"))
+                Object.assign(outs, { ok: true, totalMs: 42, checkedAt: "now", steps: [] });
             if (args.name.includes("-topology-")) Object.assign(outs, { path: "/api/x" });
             return { id: `${args.name}-id`, state: outs };
         },
@@ -51,25 +53,66 @@ describe("RabbitmqBroker", () => {
         const broker = new mod.RabbitmqBroker("b", { settings, stack: "unit" });
         const smoke = await promiseOf(broker.smoke);
         const names = created.map((r) => r.name);
-        expect(names).toEqual(expect.arrayContaining([
-            "b", "b-image", "b-image-build", "b-container", "b-container-data", "b-container-node",
-            "b-access", "b-access-admin", "b-topology", "b-admin-password", "b-erlang-cookie",
-            "b-topology-definitions", "b-topology-permission-admin", "b-topology-user-app", "b-topology-permission-app",
-            "b-smoke",
-        ]));
+        expect(names).toEqual(
+            expect.arrayContaining([
+                "b",
+                "b-image",
+                "b-image-build",
+                "b-container",
+                "b-container-data",
+                "b-container-node",
+                "b-access",
+                "b-access-admin",
+                "b-topology",
+                "b-admin-password",
+                "b-erlang-cookie",
+                "b-topology-definitions",
+                "b-topology-permission-admin",
+                "b-topology-user-app",
+                "b-topology-permission-app",
+                "b-smoke",
+            ]),
+        );
         expect(smoke).toEqual({ ok: true, totalMs: 42, checkedAt: "now", queues: ["burrow.smoke", "tasks"] });
 
         const node = created.find((r) => r.name === "b-container-node")!;
-        expect(node.inputs).toMatchObject({ name: "burrow-unit", bindAddress: "127.0.0.1", amqpPort: 5672, managementPort: 15672, volume: "burrow-unit-data", nodeName: "rabbit@burrow" });
+        expect(node.inputs).toMatchObject({
+            name: "burrow-unit",
+            bindAddress: "127.0.0.1",
+            amqpPort: 5672,
+            managementPort: 15672,
+            volume: "burrow-unit-data",
+            nodeName: "rabbit@burrow",
+        });
         const defs = created.find((r) => r.name === "b-topology-definitions")!;
-        const parsed = (m: unknown) => Object.fromEntries(Object.entries(m as Record<string, string>).map(([k, v]) => [k, JSON.parse(v)]));
+        const parsed = (m: unknown) =>
+            Object.fromEntries(Object.entries(m as Record<string, string>).map(([k, v]) => [k, JSON.parse(v)]));
         expect(parsed(defs.inputs.queues)).toEqual({
-            "burrow.smoke": { vhost: "/", name: "burrow.smoke", durable: true, auto_delete: false, arguments: { "x-queue-type": "classic" } },
-            tasks: { vhost: "/", name: "tasks", durable: true, auto_delete: false, arguments: { "x-queue-type": "quorum" } },
+            "burrow.smoke": {
+                vhost: "/",
+                name: "burrow.smoke",
+                durable: true,
+                auto_delete: false,
+                arguments: { "x-queue-type": "classic" },
+            },
+            tasks: {
+                vhost: "/",
+                name: "tasks",
+                durable: true,
+                auto_delete: false,
+                arguments: { "x-queue-type": "quorum" },
+            },
         });
         expect(Object.keys(defs.inputs.exchanges as object)).toEqual(["events"]);
         expect(parsed(defs.inputs.bindings)).toEqual({
-            "events -> queue:tasks (t.#)": { vhost: "/", source: "events", destination: "tasks", destination_type: "queue", routing_key: "t.#", arguments: {} },
+            "events -> queue:tasks (t.#)": {
+                vhost: "/",
+                source: "events",
+                destination: "tasks",
+                destination_type: "queue",
+                routing_key: "t.#",
+                arguments: {},
+            },
         });
         const image = created.find((r) => r.name === "b-image-build")!;
         expect(image.inputs.dockerfile).toContain("FROM burrow/debian:trixie");

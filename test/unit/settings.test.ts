@@ -22,8 +22,11 @@ describe("parseSettings defaults", () => {
         expect([s.amqpPort, s.managementPort]).toEqual([5672, 15672]);
         expect(s.plugins).toEqual(["rabbitmq_management"]);
         expect(s.admin).toEqual({
-            name: "admin", password: undefined, tags: ["administrator"],
-            permissions: [{ vhost: "/", configure: ".*", write: ".*", read: ".*" }], topicPermissions: [],
+            name: "admin",
+            password: undefined,
+            tags: ["administrator"],
+            permissions: [{ vhost: "/", configure: ".*", write: ".*", read: ".*" }],
+            topicPermissions: [],
         });
         expect(s.removeGuest).toBe(true);
         expect(s.keepData).toBe(false);
@@ -32,29 +35,66 @@ describe("parseSettings defaults", () => {
     });
 
     it("parses CLI strings into numbers and booleans", () => {
-        const s = parseSettings({ amqpPort: "5673", managementPort: "15673", keepData: "true", memoryHighWatermark: "0.4" });
+        const s = parseSettings({
+            amqpPort: "5673",
+            managementPort: "15673",
+            keepData: "true",
+            memoryHighWatermark: "0.4",
+        });
         expect([s.amqpPort, s.managementPort, s.keepData, s.memoryHighWatermark]).toEqual([5673, 15673, true, 0.4]);
     });
 
     it("fills queue defaults: durable classic in vhost /", () => {
-        const s = parseSettings({ queues: ["tasks", { name: "orders", type: "quorum", arguments: { "x-delivery-limit": 5 } }] });
+        const s = parseSettings({
+            queues: ["tasks", { name: "orders", type: "quorum", arguments: { "x-delivery-limit": 5 } }],
+        });
         expect(s.queues).toEqual([
-            { name: "tasks", vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: false },
-            { name: "orders", vhost: "/", type: "quorum", durable: true, autoDelete: false, arguments: { "x-delivery-limit": 5 }, smoke: false },
+            {
+                name: "tasks",
+                vhost: "/",
+                type: "classic",
+                durable: true,
+                autoDelete: false,
+                arguments: {},
+                smoke: false,
+            },
+            {
+                name: "orders",
+                vhost: "/",
+                type: "quorum",
+                durable: true,
+                autoDelete: false,
+                arguments: { "x-delivery-limit": 5 },
+                smoke: false,
+            },
         ]);
     });
 
     it("accepts a full topology that references itself correctly", () => {
         const s = parseSettings({
             vhosts: ["shop"],
-            users: [{ name: "app", tags: ["monitoring"], permissions: [{ vhost: "shop", configure: "^app\\.", write: ".*", read: ".*" }], topicPermissions: [{ vhost: "shop", exchange: "events", write: "^orders\\.", read: ".*" }] }],
+            users: [
+                {
+                    name: "app",
+                    tags: ["monitoring"],
+                    permissions: [{ vhost: "shop", configure: "^app\\.", write: ".*", read: ".*" }],
+                    topicPermissions: [{ vhost: "shop", exchange: "events", write: "^orders\\.", read: ".*" }],
+                },
+            ],
             exchanges: [{ name: "events", vhost: "shop", type: "topic" }],
             queues: [{ name: "orders", vhost: "shop", type: "quorum", smoke: true }],
             bindings: [{ vhost: "shop", source: "events", destination: "orders", routingKey: "orders.#" }],
             policies: [{ name: "cap", vhost: "shop", pattern: "^orders$", definition: { "max-length": 1000 } }],
             adminPermissions: { vhost: "shop" },
         });
-        expect(s.bindings[0]).toEqual({ vhost: "shop", source: "events", destination: "orders", destinationType: "queue", routingKey: "orders.#", arguments: {} });
+        expect(s.bindings[0]).toEqual({
+            vhost: "shop",
+            source: "events",
+            destination: "orders",
+            destinationType: "queue",
+            routingKey: "orders.#",
+            arguments: {},
+        });
         expect(s.policies[0].applyTo).toBe("queues");
         expect(s.admin.permissions[0]).toEqual({ vhost: "shop", configure: ".*", write: ".*", read: ".*" });
     });
@@ -62,19 +102,51 @@ describe("parseSettings defaults", () => {
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx";
 /** A valid two-host SSH cluster that the cases below break one way each. */
-const SSH_CLUSTER = { target: "ssh", cluster: true, ssh: { privateKey: KEY, insecureIgnoreHostKey: true, hosts: [{ host: "a" }, { host: "b" }] as unknown } };
+const SSH_CLUSTER = {
+    target: "ssh",
+    cluster: true,
+    ssh: { privateKey: KEY, insecureIgnoreHostKey: true, hosts: [{ host: "a" }, { host: "b" }] as unknown },
+};
 
 // One malformed configuration per option and kind of mistake; each must name its key.
 const BAD: Array<[string, RawConfig, string]> = [
     ["unknown key", { amqpPrt: 5672 }, "`burrow:amqpPrt` is not a burrow setting"],
     ["target", { target: "kubernetes" }, "`burrow:target`"],
     ["ssh target without ssh", { target: "ssh" }, "`burrow:ssh` is required"],
-    ["ssh without host key", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" } }, "`burrow:ssh.hostKey` is required"],
-    ["ssh private key", { target: "ssh", ssh: { host: "h", privateKey: "hunter2", insecureIgnoreHostKey: true } }, "`burrow:ssh.privateKey`"],
+    [
+        "ssh without host key",
+        { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx" } },
+        "`burrow:ssh.hostKey` is required",
+    ],
+    [
+        "ssh private key",
+        { target: "ssh", ssh: { host: "h", privateKey: "hunter2", insecureIgnoreHostKey: true } },
+        "`burrow:ssh.privateKey`",
+    ],
     ["ssh on docker target", { ssh: { host: "h" } }, "`burrow:ssh` is set but"],
-    ["apt source uri", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, aptSources: [{ name: "x", uri: "ftp://a", suite: "s" }] }, "`burrow:aptSources[0].uri`"],
-    ["apt source key", { target: "ssh", ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true }, aptSources: [{ name: "x", uri: "http://a", suite: "s", key: "abc" }] }, "`burrow:aptSources[0].key`"],
-    ["rabbitmq version on docker", { rabbitmqVersion: "4.0.5" }, "`burrow:rabbitmqVersion` applies to the SSH target only"],
+    [
+        "apt source uri",
+        {
+            target: "ssh",
+            ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true },
+            aptSources: [{ name: "x", uri: "ftp://a", suite: "s" }],
+        },
+        "`burrow:aptSources[0].uri`",
+    ],
+    [
+        "apt source key",
+        {
+            target: "ssh",
+            ssh: { host: "h", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", insecureIgnoreHostKey: true },
+            aptSources: [{ name: "x", uri: "http://a", suite: "s", key: "abc" }],
+        },
+        "`burrow:aptSources[0].key`",
+    ],
+    [
+        "rabbitmq version on docker",
+        { rabbitmqVersion: "4.0.5" },
+        "`burrow:rabbitmqVersion` applies to the SSH target only",
+    ],
     ["debian release", { debianRelease: "buster" }, "`burrow:debianRelease`"],
     ["base image ref", { baseImage: "Not An Image!" }, "`burrow:baseImage`"],
     ["plugin name", { plugins: ["management"] }, "`burrow:plugins[0]`"],
@@ -90,8 +162,12 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["removeGuest", { removeGuest: "no" }, "`burrow:removeGuest`"],
     ["admin user empty", { adminUser: "" }, "`burrow:adminUser`"],
     ["admin password short", { adminPassword: "short" }, "`burrow:adminPassword`"],
-    ["admin tag unknown", { adminTags: ["root"] }, "`burrow:adminTags` has unknown user tag \"root\""],
-    ["admin without administrator", { adminTags: ["monitoring"] }, "`burrow:adminTags` is [\"monitoring\"]; it must include \"administrator\""],
+    ["admin tag unknown", { adminTags: ["root"] }, '`burrow:adminTags` has unknown user tag "root"'],
+    [
+        "admin without administrator",
+        { adminTags: ["monitoring"] },
+        '`burrow:adminTags` is ["monitoring"]; it must include "administrator"',
+    ],
     ["admin permission regex", { adminPermissions: { configure: "(" } }, "`burrow:adminPermissions.configure`"],
     ["admin permission vhost", { adminPermissions: { vhost: "nope" } }, "`burrow:adminPermissions.vhost`"],
     ["vhost control char", { vhosts: ["a\u0007b"] }, "`burrow:vhosts[0]`"],
@@ -99,54 +175,185 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["user without name", { users: [{ tags: [] }] }, "`burrow:users[0].name`"],
     ["user named like admin", { users: [{ name: "admin" }] }, "`burrow:users[0].name`"],
     ["user tag", { users: [{ name: "u", tags: ["superuser"] }] }, "`burrow:users[0].tags`"],
-    ["user permission regex", { users: [{ name: "u", permissions: [{ vhost: "/", read: "[" }] }] }, "`burrow:users[0].permissions[0].read`"],
-    ["topic permission vhost", { users: [{ name: "u", topicPermissions: [{ vhost: "x" }] }] }, "`burrow:users[0].topicPermissions[0].vhost`"],
+    [
+        "user permission regex",
+        { users: [{ name: "u", permissions: [{ vhost: "/", read: "[" }] }] },
+        "`burrow:users[0].permissions[0].read`",
+    ],
+    [
+        "topic permission vhost",
+        { users: [{ name: "u", topicPermissions: [{ vhost: "x" }] }] },
+        "`burrow:users[0].topicPermissions[0].vhost`",
+    ],
     ["queue name empty", { queues: [{ name: "" }] }, "`burrow:queues[0].name`"],
     ["queue name too long", { queues: ["q".repeat(256)] }, "`burrow:queues[0].name` is 256 bytes long"],
     ["queue reserved name", { queues: ["amq.mine"] }, "`burrow:queues[0].name`"],
     ["queue type", { queues: [{ name: "q", type: "lazy" }] }, "`burrow:queues[0].type`"],
-    ["queue unknown argument", { queues: [{ name: "q", arguments: { "x-speed": 1 } }] }, "`burrow:queues[0].arguments.x-speed`"],
-    ["queue argument value", { queues: [{ name: "q", arguments: { "x-message-ttl": -1 } }] }, "`burrow:queues[0].arguments.x-message-ttl`"],
-    ["queue argument wrong type", { queues: [{ name: "q", type: "stream", arguments: { "x-max-priority": 5 } }] }, "does not apply to stream queues"],
-    ["queue x-queue-type", { queues: [{ name: "q", arguments: { "x-queue-type": "quorum" } }] }, "`burrow:queues[0].arguments.x-queue-type`"],
+    [
+        "queue unknown argument",
+        { queues: [{ name: "q", arguments: { "x-speed": 1 } }] },
+        "`burrow:queues[0].arguments.x-speed`",
+    ],
+    [
+        "queue argument value",
+        { queues: [{ name: "q", arguments: { "x-message-ttl": -1 } }] },
+        "`burrow:queues[0].arguments.x-message-ttl`",
+    ],
+    [
+        "queue argument wrong type",
+        { queues: [{ name: "q", type: "stream", arguments: { "x-max-priority": 5 } }] },
+        "does not apply to stream queues",
+    ],
+    [
+        "queue x-queue-type",
+        { queues: [{ name: "q", arguments: { "x-queue-type": "quorum" } }] },
+        "`burrow:queues[0].arguments.x-queue-type`",
+    ],
     ["quorum not durable", { queues: [{ name: "q", type: "quorum", durable: false }] }, "`burrow:queues[0].durable`"],
     ["queue in undeclared vhost", { queues: [{ name: "q", vhost: "shop" }] }, "`burrow:queues[0].vhost`"],
-    ["queue duplicate", { queues: ["q", "q"] }, "`burrow:queues` declares \"q\" in vhost \"/\" twice"],
+    ["queue duplicate", { queues: ["q", "q"] }, '`burrow:queues` declares "q" in vhost "/" twice'],
     ["queue field unknown", { queues: [{ name: "q", tipe: "quorum" }] }, "`burrow:queues[0].tipe`"],
     ["smoke queue clash", { queues: ["burrow.smoke"] }, "`burrow:smokeQueue`"],
     ["exchange type", { exchanges: [{ name: "e", type: "broadcast" }] }, "`burrow:exchanges[0].type`"],
     ["exchange reserved", { exchanges: [{ name: "amq.x", type: "direct" }] }, "`burrow:exchanges[0].name`"],
-    ["binding to undeclared exchange", { queues: ["q"], bindings: [{ source: "nope", destination: "q" }] }, "`burrow:bindings[0].source`"],
-    ["binding to undeclared queue", { exchanges: [{ name: "e", type: "direct" }], bindings: [{ source: "e", destination: "nope" }] }, "`burrow:bindings[0].destination`"],
-    ["binding destination type", { bindings: [{ source: "amq.direct", destination: "q", destinationType: "topic" }] }, "`burrow:bindings[0].destinationType`"],
-    ["policy pattern", { policies: [{ name: "p", pattern: "*", definition: { "max-length": 1 } }] }, "`burrow:policies[0].pattern`"],
-    ["policy empty definition", { policies: [{ name: "p", pattern: ".*", definition: {} }] }, "`burrow:policies[0].definition`"],
-    ["policy apply-to", { policies: [{ name: "p", pattern: ".*", applyTo: "users", definition: { a: 1 } }] }, "`burrow:policies[0].applyTo`"],
+    [
+        "binding to undeclared exchange",
+        { queues: ["q"], bindings: [{ source: "nope", destination: "q" }] },
+        "`burrow:bindings[0].source`",
+    ],
+    [
+        "binding to undeclared queue",
+        { exchanges: [{ name: "e", type: "direct" }], bindings: [{ source: "e", destination: "nope" }] },
+        "`burrow:bindings[0].destination`",
+    ],
+    [
+        "binding destination type",
+        { bindings: [{ source: "amq.direct", destination: "q", destinationType: "topic" }] },
+        "`burrow:bindings[0].destinationType`",
+    ],
+    [
+        "policy pattern",
+        { policies: [{ name: "p", pattern: "*", definition: { "max-length": 1 } }] },
+        "`burrow:policies[0].pattern`",
+    ],
+    [
+        "policy empty definition",
+        { policies: [{ name: "p", pattern: ".*", definition: {} }] },
+        "`burrow:policies[0].definition`",
+    ],
+    [
+        "policy apply-to",
+        { policies: [{ name: "p", pattern: ".*", applyTo: "users", definition: { a: 1 } }] },
+        "`burrow:policies[0].applyTo`",
+    ],
     ["lists must be lists", { queues: "tasks" }, "`burrow:queues`"],
     ["cluster of zero", { cluster: 0 }, "`burrow:cluster.nodes`"],
-    ["replication factor over cluster", { cluster: { nodes: 3, replicationFactor: 5 } }, "`burrow:cluster.replicationFactor`"],
-    ["ssh cluster with one ssh.host", { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true }, cluster: 3 }, "`burrow:cluster` on the SSH target needs the hosts as a list in `burrow:ssh.hosts`"],
-    ["ssh cluster node count disagrees", { ...SSH_CLUSTER, cluster: { nodes: 3 } }, "`burrow:cluster.nodes` is 3, but `burrow:ssh.hosts` lists 2 hosts"],
-    ["ssh cluster without hosts", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [] } }, "`burrow:ssh.hosts` lists no hosts"],
-    ["ssh hosts not a list", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: "a,b" } }, "`burrow:ssh.hosts` is \"a,b\"; use a list"],
-    ["ssh hosts without cluster", { target: "ssh", ssh: SSH_CLUSTER.ssh }, "`burrow:ssh.hosts` makes a cluster, but `burrow:cluster` is not set"],
-    ["ssh duplicate host:port", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { host: "a", port: 22 }] } }, "`burrow:ssh.hosts` declares host a port 22 twice"],
-    ["ssh duplicate node names", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", nodeName: "rabbit@n" }, { host: "b", nodeName: "rabbit@n" }] } }, "`burrow:ssh.hosts` declares node name rabbit@n twice"],
-    ["ssh node name with dots", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", nodeName: "rabbit@a.example.com" }] } }, "`burrow:ssh.hosts[0].nodeName` is \"rabbit@a.example.com\"; use a short node name"],
-    ["ssh host entry without host", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { port: 2222 }] } }, "`burrow:ssh.hosts[1].host`"],
-    ["ssh host entry unknown field", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", user: "x" }] } }, "`burrow:ssh.hosts[0].user` is not a field here"],
-    ["ssh host entry needs host key", { ...SSH_CLUSTER, ssh: { privateKey: KEY, hosts: [{ host: "a" }] } }, "`burrow:ssh.hosts[0].hostKey` is required"],
-    ["ssh hosts with top-level host", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, host: "a" } }, "`burrow:ssh.host` is set together with `burrow:ssh.hosts`"],
-    ["ssh replication factor over hosts", { ...SSH_CLUSTER, cluster: { replicationFactor: 3 } }, "`burrow:cluster.replicationFactor` is 3; use a whole number from 1 to the node count (2, the hosts in `burrow:ssh.hosts`)"],
-    ["ssh cluster with tunnel", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, tunnel: true } }, "`burrow:ssh.tunnel` cannot be combined with `burrow:ssh.hosts`"],
-    ["ssh too many hosts", { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: Array.from({ length: 10 }, (_, i) => ({ host: `h${i}` })) } }, "`burrow:ssh.hosts` lists 10 hosts; burrow builds clusters of 1 to 9"],
-    ["cluster port ranges overlap", { cluster: 3, amqpPort: 5000, managementPort: 5001 }, "`burrow:managementPort` range"],
+    [
+        "replication factor over cluster",
+        { cluster: { nodes: 3, replicationFactor: 5 } },
+        "`burrow:cluster.replicationFactor`",
+    ],
+    [
+        "ssh cluster with one ssh.host",
+        { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true }, cluster: 3 },
+        "`burrow:cluster` on the SSH target needs the hosts as a list in `burrow:ssh.hosts`",
+    ],
+    [
+        "ssh cluster node count disagrees",
+        { ...SSH_CLUSTER, cluster: { nodes: 3 } },
+        "`burrow:cluster.nodes` is 3, but `burrow:ssh.hosts` lists 2 hosts",
+    ],
+    [
+        "ssh cluster without hosts",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [] } },
+        "`burrow:ssh.hosts` lists no hosts",
+    ],
+    [
+        "ssh hosts not a list",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: "a,b" } },
+        '`burrow:ssh.hosts` is "a,b"; use a list',
+    ],
+    [
+        "ssh hosts without cluster",
+        { target: "ssh", ssh: SSH_CLUSTER.ssh },
+        "`burrow:ssh.hosts` makes a cluster, but `burrow:cluster` is not set",
+    ],
+    [
+        "ssh duplicate host:port",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { host: "a", port: 22 }] } },
+        "`burrow:ssh.hosts` declares host a port 22 twice",
+    ],
+    [
+        "ssh duplicate node names",
+        {
+            ...SSH_CLUSTER,
+            ssh: {
+                ...SSH_CLUSTER.ssh,
+                hosts: [
+                    { host: "a", nodeName: "rabbit@n" },
+                    { host: "b", nodeName: "rabbit@n" },
+                ],
+            },
+        },
+        "`burrow:ssh.hosts` declares node name rabbit@n twice",
+    ],
+    [
+        "ssh node name with dots",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", nodeName: "rabbit@a.example.com" }] } },
+        '`burrow:ssh.hosts[0].nodeName` is "rabbit@a.example.com"; use a short node name',
+    ],
+    [
+        "ssh host entry without host",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a" }, { port: 2222 }] } },
+        "`burrow:ssh.hosts[1].host`",
+    ],
+    [
+        "ssh host entry unknown field",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, hosts: [{ host: "a", user: "x" }] } },
+        "`burrow:ssh.hosts[0].user` is not a field here",
+    ],
+    [
+        "ssh host entry needs host key",
+        { ...SSH_CLUSTER, ssh: { privateKey: KEY, hosts: [{ host: "a" }] } },
+        "`burrow:ssh.hosts[0].hostKey` is required",
+    ],
+    [
+        "ssh hosts with top-level host",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, host: "a" } },
+        "`burrow:ssh.host` is set together with `burrow:ssh.hosts`",
+    ],
+    [
+        "ssh replication factor over hosts",
+        { ...SSH_CLUSTER, cluster: { replicationFactor: 3 } },
+        "`burrow:cluster.replicationFactor` is 3; use a whole number from 1 to the node count (2, the hosts in `burrow:ssh.hosts`)",
+    ],
+    [
+        "ssh cluster with tunnel",
+        { ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, tunnel: true } },
+        "`burrow:ssh.tunnel` cannot be combined with `burrow:ssh.hosts`",
+    ],
+    [
+        "ssh too many hosts",
+        {
+            ...SSH_CLUSTER,
+            ssh: { ...SSH_CLUSTER.ssh, hosts: Array.from({ length: 10 }, (_, i) => ({ host: `h${i}` })) },
+        },
+        "`burrow:ssh.hosts` lists 10 hosts; burrow builds clusters of 1 to 9",
+    ],
+    [
+        "cluster port ranges overlap",
+        { cluster: 3, amqpPort: 5000, managementPort: 5001 },
+        "`burrow:managementPort` range",
+    ],
     ["tls ports clash", { tls: { amqpsPort: 5672 } }, "`burrow:tls` ports must differ"],
 ];
 
 describe("cluster settings", () => {
     it("makes quorum queues the default with the replication factor, and warns on an even count", () => {
-        const s = parseSettings({ cluster: { nodes: 4, replicationFactor: 3 }, queues: ["jobs", { name: "logs", type: "classic" }] });
+        const s = parseSettings({
+            cluster: { nodes: 4, replicationFactor: 3 },
+            queues: ["jobs", { name: "logs", type: "classic" }],
+        });
         expect(s.cluster).toEqual({ nodes: 4, replicationFactor: 3 });
         expect(s.queues.map((q) => [q.name, q.type, q.arguments])).toEqual([
             ["jobs", "quorum", { "x-quorum-initial-group-size": 3 }],
@@ -161,26 +368,83 @@ describe("SSH cluster settings", () => {
     const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG";
     it("makes one node per host of ssh.hosts, sharing user and key, with per-host ports, names and access addresses", () => {
         const s = parseSettings({
-            target: "ssh", cluster: { replicationFactor: 3 }, amqpPort: 5673,
-            ssh: { user: "deploy", privateKey: KEY, port: 2200, hosts: [
-                { host: "10.0.0.1", hostKey },
-                { host: "10.0.0.2", port: 22, hostKey, nodeName: "rabbit@two", accessHost: "127.0.0.1", accessAmqpPort: 30002, accessManagementPort: 31002 },
-                { host: "node3", hostKey },
-            ] },
+            target: "ssh",
+            cluster: { replicationFactor: 3 },
+            amqpPort: 5673,
+            ssh: {
+                user: "deploy",
+                privateKey: KEY,
+                port: 2200,
+                hosts: [
+                    { host: "10.0.0.1", hostKey },
+                    {
+                        host: "10.0.0.2",
+                        port: 22,
+                        hostKey,
+                        nodeName: "rabbit@two",
+                        accessHost: "127.0.0.1",
+                        accessAmqpPort: 30002,
+                        accessManagementPort: 31002,
+                    },
+                    { host: "node3", hostKey },
+                ],
+            },
         });
         expect(s.cluster).toEqual({ nodes: 3, replicationFactor: 3 });
         expect(s.warnings).toEqual([]);
         expect(s.ssh?.hosts).toEqual([
-            { host: "10.0.0.1", port: 2200, hostKey, nodeName: "", accessHost: "10.0.0.1", accessAmqpPort: 5673, accessManagementPort: 15672 },
-            { host: "10.0.0.2", port: 22, hostKey, nodeName: "rabbit@two", accessHost: "127.0.0.1", accessAmqpPort: 30002, accessManagementPort: 31002 },
-            { host: "node3", port: 2200, hostKey, nodeName: "", accessHost: "node3", accessAmqpPort: 5673, accessManagementPort: 15672 },
+            {
+                host: "10.0.0.1",
+                port: 2200,
+                hostKey,
+                nodeName: "",
+                accessHost: "10.0.0.1",
+                accessAmqpPort: 5673,
+                accessManagementPort: 15672,
+            },
+            {
+                host: "10.0.0.2",
+                port: 22,
+                hostKey,
+                nodeName: "rabbit@two",
+                accessHost: "127.0.0.1",
+                accessAmqpPort: 30002,
+                accessManagementPort: 31002,
+            },
+            {
+                host: "node3",
+                port: 2200,
+                hostKey,
+                nodeName: "",
+                accessHost: "node3",
+                accessAmqpPort: 5673,
+                accessManagementPort: 15672,
+            },
         ]);
         // The top-level fields describe host 1, where burrow administers the cluster.
-        expect(s.ssh).toMatchObject({ host: "10.0.0.1", port: 2200, user: "deploy", privateKey: KEY, tunnel: false, accessHost: "10.0.0.1" });
+        expect(s.ssh).toMatchObject({
+            host: "10.0.0.1",
+            port: 2200,
+            user: "deploy",
+            privateKey: KEY,
+            tunnel: false,
+            accessHost: "10.0.0.1",
+        });
     });
 
     it("reads ssh.hosts from the JSON text that `config set --path burrow:ssh.hosts '[...]'` stores", () => {
-        const s = parseSettings({ target: "ssh", cluster: "true", ssh: { privateKey: KEY, hosts: JSON.stringify([{ host: "a", hostKey }, { host: "b", hostKey }, { host: "c", hostKey }]) } });
+        const s = parseSettings({
+            target: "ssh",
+            cluster: "true",
+            ssh: {
+                privateKey: KEY,
+                hosts: JSON.stringify([
+                    { host: "a", hostKey },
+                    { host: "b", hostKey },
+                    { host: "c", hostKey },
+                ]),
+            },
+        });
         expect(s.cluster).toEqual({ nodes: 3, replicationFactor: 3 });
         expect(s.ssh?.hosts.map((h) => h.host)).toEqual(["a", "b", "c"]);
     });
@@ -194,8 +458,25 @@ describe("SSH cluster settings", () => {
     it("keeps the single-host form unchanged, as a one-host list", () => {
         const s = parseSettings({ target: "ssh", ssh: { host: "h", privateKey: KEY, hostKey } });
         expect(s.cluster).toBeUndefined();
-        expect(s.ssh).toMatchObject({ host: "h", port: 22, user: "root", hostKey, accessHost: "h", accessAmqpPort: 5672 });
-        expect(s.ssh?.hosts).toEqual([{ host: "h", port: 22, hostKey, nodeName: "", accessHost: "h", accessAmqpPort: 5672, accessManagementPort: 15672 }]);
+        expect(s.ssh).toMatchObject({
+            host: "h",
+            port: 22,
+            user: "root",
+            hostKey,
+            accessHost: "h",
+            accessAmqpPort: 5672,
+        });
+        expect(s.ssh?.hosts).toEqual([
+            {
+                host: "h",
+                port: 22,
+                hostKey,
+                nodeName: "",
+                accessHost: "h",
+                accessAmqpPort: 5672,
+                accessManagementPort: 15672,
+            },
+        ]);
     });
 });
 
