@@ -2,6 +2,7 @@ import * as http from "http";
 import * as https from "https";
 import { SshTarget } from "./ssh";
 import { withTunnelTo } from "./ssh-tunnel";
+import { ManagementApiError, UnreachableError, isManagementApiError } from "./errors";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
@@ -15,22 +16,9 @@ export interface ManagementApi {
     tunnel?: { ssh: SshTarget; port: number };
 }
 
-/** An HTTP error from the API: a plain Error (it crosses Pulumi's closure serialization) with the status attached. */
-export interface ManagementError extends Error {
-    method: string;
-    path: string;
-    status: number;
-}
-
-export function managementError(method: string, path: string, status: number, body: string): ManagementError {
-    const err = new Error(
-        `management API ${method} ${path} answered ${status}${body ? `: ${body.slice(0, 300)}` : ""}`,
-    );
-    return Object.assign(err, { method, path, status });
-}
-
-export const isManagementError = (e: unknown): e is ManagementError =>
-    e instanceof Error && typeof (e as ManagementError).status === "number";
+/** An HTTP error from the API, with its status and the broker's reason (lib/errors.ts). */
+export type ManagementError = ManagementApiError;
+export const isManagementError = isManagementApiError;
 
 /** Encodes one path segment; vhost "/" becomes %2F as the API expects. */
 export const seg = (s: string) => encodeURIComponent(s);
@@ -87,13 +75,13 @@ async function direct(
             );
             req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
             req.on("error", (e) =>
-                reject(new Error(`management API ${method} ${path} at ${api.url} could not be reached: ${e.message}`)),
+                reject(new UnreachableError(api.url, `${method} ${path}: ${e.message}`, { cause: e })),
             );
             req.end(payload);
         },
     );
     const ok = res.status >= 200 && res.status < 300;
-    if (!ok && !okStatuses.includes(res.status)) throw managementError(method, path, res.status, res.text);
+    if (!ok && !okStatuses.includes(res.status)) throw new ManagementApiError(method, path, res.status, res.text);
     let json: unknown;
     try {
         json = res.text ? JSON.parse(res.text) : undefined;
@@ -118,12 +106,10 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
             return;
         } catch (e) {
             last = e as Error;
-            if (isManagementError(e) && e.status === 401)
-                throw new Error(`management API at ${api.url} refused user "${api.username}" (401): ${e.message}`, {
-                    cause: e,
-                });
+            // Wrong credentials do not get better by waiting.
+            if (isManagementError(e) && e.status === 401) throw e;
         }
         await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`management API at ${api.url} did not answer within ${timeoutMs / 1000} s: ${last?.message}`);
+    throw new UnreachableError(api.url, `no answer within ${timeoutMs / 1000} s (${last?.message})`, { cause: last });
 }

@@ -9,17 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
+import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
-
-export interface AptSource {
-    /** File names derive from it: /etc/apt/sources.list.d/burrow-<name>.list */
-    name: string;
-    uri: string;
-    suite: string;
-    components: string[];
-    /** ASCII-armored signing key; empty: the suite is signed by a key the host already trusts. */
-    key: string;
-}
 
 export interface RemoteRabbitmqInputs {
     ssh: SshTarget;

@@ -1,0 +1,206 @@
+// parseSettings(): raw input (stack config or a library user's args) -> one validated,
+// typed BrokerSettings with every default filled in. Every problem is collected before
+// any is reported, each naming its key (problems.ts).
+import { BrokerArgs } from "./args";
+import { clusterSettings, dockerNodePorts } from "./cluster";
+import { KNOWN_KEYS } from "./keys";
+import { InputSource, Problems } from "./problems";
+import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
+import { aptSource, countOfHosts, sshSettings } from "./ssh";
+import { tlsSettings } from "./tls";
+import { binding, exchange, permission, pluginList, policy, queue, tags, user } from "./topology";
+import { BrokerSettings, UserSettings } from "./types";
+import {
+    address,
+    bool,
+    duplicates,
+    fraction,
+    imageRef,
+    integer,
+    listOf,
+    name,
+    oneOf,
+    password,
+    port,
+    show,
+} from "./values";
+
+/** Raw config: key (without namespace) -> value as Pulumi config holds it (string or parsed JSON). */
+export type RawConfig = Record<string, unknown>;
+
+/** The key that two objects share when they are the same object (vhost and name). */
+const sameObject = (o: { vhost: string; name: string }): [string, string] => [
+    JSON.stringify([o.vhost, o.name]),
+    `"${o.name}" in vhost "${o.vhost}"`,
+];
+
+/**
+ * Validates raw input and returns the typed settings with every default filled in.
+ * Throws SettingsError listing every problem, each naming its key: as `burrow:<key>` for
+ * stack config (the default), or as the argument path for a library user's args.
+ */
+export function parseSettings(
+    input: BrokerArgs | RawConfig,
+    source: InputSource = "config",
+    component?: string,
+): BrokerSettings {
+    const raw = input as RawConfig;
+    const p = new Problems(source);
+    for (const key of Object.keys(raw)) {
+        if (!(KNOWN_KEYS as string[]).includes(key) && raw[key] !== undefined) {
+            p.add(key, `is not a burrow setting; known keys: ${KNOWN_KEYS.join(", ")}`);
+        }
+    }
+    const target = oneOf(p, "target", raw.target ?? "docker", TARGETS);
+    const debianRelease = oneOf(p, "debianRelease", raw.debianRelease ?? "trixie", DEBIAN_RELEASES);
+    const baseImage = imageRef(p, "baseImage", raw.baseImage ?? `burrow/debian:${debianRelease ?? "trixie"}`);
+    const plugins = pluginList(p, raw.plugins);
+    const bindAddress = address(p, "bindAddress", raw.bindAddress ?? "127.0.0.1");
+    const amqpPort = port(p, "amqpPort", raw.amqpPort ?? AMQP_PORT);
+    const managementPort = port(p, "managementPort", raw.managementPort ?? MANAGEMENT_PORT);
+    if (amqpPort !== undefined && amqpPort === managementPort) {
+        p.add("managementPort", `equals ${p.ref("amqpPort")} (${amqpPort}); the two listeners need different ports`);
+    }
+    const memoryLimitMb = integer(p, "memoryLimitMb", raw.memoryLimitMb ?? 1024, 256, 1024 * 1024, "megabytes");
+    const memoryHighWatermark = fraction(p, "memoryHighWatermark", raw.memoryHighWatermark ?? 0.6);
+    const keepData = bool(p, "keepData", raw.keepData ?? false);
+    const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
+
+    const warnings: string[] = [];
+    // On the SSH target a cluster's node count is the number of hosts in `ssh.hosts`.
+    const sshHostCount = target === "ssh" ? countOfHosts(raw.ssh) : undefined;
+    if (raw.cluster !== undefined && target === "ssh" && sshHostCount === undefined) {
+        p.add(
+            "cluster",
+            `on the SSH target needs the hosts as a list in ${p.ref("ssh.hosts")} ([{"host": "...", "hostKey": "..."}, ...]) instead of ${p.ref("ssh.host")}; the node count is their number`,
+        );
+    }
+    const cluster = raw.cluster === undefined ? undefined : clusterSettings(p, raw.cluster, warnings, sshHostCount);
+    if (cluster && raw.tls !== undefined)
+        p.add("cluster", `cannot be combined with ${p.ref("tls")} yet; remove one of them`);
+    if (cluster && target === "docker" && amqpPort !== undefined && managementPort !== undefined) {
+        const first = dockerNodePorts({ amqpPort, managementPort }, 1);
+        const last = dockerNodePorts({ amqpPort, managementPort }, cluster.nodes);
+        if (last.amqpPort > 65535 || last.managementPort > 65535)
+            p.add(
+                "cluster.nodes",
+                `needs ports up to ${Math.max(last.amqpPort, last.managementPort)}; node i uses amqpPort+i-1 and managementPort+i-1`,
+            );
+        if (first.amqpPort <= last.managementPort && first.managementPort <= last.amqpPort)
+            p.add(
+                "managementPort",
+                `range ${first.managementPort}-${last.managementPort} overlaps the AMQP range ${first.amqpPort}-${last.amqpPort} of the ${cluster.nodes} nodes; move one of them`,
+            );
+    }
+    const defaultQueueType: QueueType = cluster ? "quorum" : "classic";
+
+    const vhosts = listOf(p, "vhosts", raw.vhosts, (k, v) => name(p, k, v, "vhost"));
+    duplicates(
+        p,
+        "vhosts",
+        vhosts.map((v) => [v, v]),
+    );
+    const knownVhosts = new Set(["/", ...vhosts]);
+
+    const adminName = name(p, "adminUser", raw.adminUser ?? "admin", "user name");
+    const adminPassword = password(p, "adminPassword", raw.adminPassword);
+    const adminTags = tags(p, "adminTags", raw.adminTags ?? ["administrator"]);
+    // burrow declares vhosts, users and the topology as this user: that takes administrator.
+    if (adminTags && !adminTags.includes("administrator"))
+        p.add(
+            "adminTags",
+            `is ${show(adminTags)}; it must include "administrator": burrow declares vhosts, users and the topology as this user`,
+        );
+    const adminPermission = permission(p, "adminPermissions", raw.adminPermissions ?? {}, knownVhosts);
+    const admin: UserSettings = {
+        name: adminName ?? "admin",
+        password: adminPassword as UserSettings["password"],
+        tags: adminTags,
+        permissions: adminPermission ? [adminPermission] : [],
+        topicPermissions: [],
+    };
+
+    const users = listOf(p, "users", raw.users, (k, u) => user(p, k, u, knownVhosts, admin.name));
+    duplicates(
+        p,
+        "users",
+        users.map((u) => [u.name, u.name]),
+    );
+
+    const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
+
+    const queues = listOf(p, "queues", raw.queues, (k, q) => queue(p, k, q, knownVhosts, defaultQueueType, cluster));
+    duplicates(p, "queues", queues.map(sameObject));
+    if (queues.some((q) => q.vhost === "/" && q.name === smokeQueue)) {
+        p.add(
+            "smokeQueue",
+            `"${smokeQueue}" is also declared in ${p.ref("queues")}; burrow declares the smoke queue itself, pick another name`,
+        );
+    }
+
+    const exchanges = listOf(p, "exchanges", raw.exchanges, (k, x) => exchange(p, k, x, knownVhosts));
+    duplicates(p, "exchanges", exchanges.map(sameObject));
+
+    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, queues, exchanges));
+
+    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts));
+    duplicates(p, "policies", policies.map(sameObject));
+
+    const ssh =
+        target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort, raw.cluster !== undefined) : undefined;
+    if (target !== "ssh" && raw.ssh !== undefined)
+        p.add("ssh", `is set but ${p.ref("target")} is not ssh; set ${p.ref("target")} to ssh or remove it`);
+    const aptSources = listOf(p, "aptSources", raw.aptSources, (k, x) => aptSource(p, k, x));
+    duplicates(
+        p,
+        "aptSources",
+        aptSources.map((a) => [a.name, `"${a.name}"`]),
+    );
+    if (target !== "ssh" && aptSources.length > 0)
+        p.add("aptSources", `applies to the SSH target only; the Docker target builds FROM ${p.ref("baseImage")}`);
+    const rabbitmqVersion = raw.rabbitmqVersion ?? "";
+    if (typeof rabbitmqVersion !== "string" || !/^[0-9A-Za-z.+~:-]*$/.test(rabbitmqVersion)) {
+        p.add(
+            "rabbitmqVersion",
+            `is ${show(raw.rabbitmqVersion)}; use a Debian package version such as 4.0.5-6+deb13u2`,
+        );
+    } else if (rabbitmqVersion && target !== "ssh") {
+        p.add(
+            "rabbitmqVersion",
+            `applies to the SSH target only; the Docker target takes the release's version (${p.ref("debianRelease")})`,
+        );
+    }
+
+    const tls = raw.tls === undefined ? undefined : tlsSettings(p, raw.tls, [amqpPort, managementPort]);
+    if (tls && target === "ssh")
+        p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
+
+    p.throwIfAny(component);
+    return {
+        target: target!,
+        ssh,
+        tls,
+        cluster,
+        warnings,
+        aptSources,
+        rabbitmqVersion: rabbitmqVersion as string,
+        debianRelease: debianRelease!,
+        baseImage: baseImage!,
+        plugins,
+        bindAddress: bindAddress!,
+        amqpPort: amqpPort!,
+        managementPort: managementPort!,
+        memoryLimitMb: memoryLimitMb!,
+        memoryHighWatermark: memoryHighWatermark!,
+        keepData: keepData!,
+        admin,
+        removeGuest: removeGuest!,
+        vhosts,
+        users,
+        queues,
+        exchanges,
+        bindings,
+        policies,
+        smokeQueue,
+    };
+}

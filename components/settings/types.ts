@@ -1,0 +1,166 @@
+// The validated settings: what parseSettings() returns and the components take. Every
+// default is filled in; nothing here is raw input.
+import type * as pulumi from "@pulumi/pulumi";
+import { AptSource } from "../../lib/apt";
+import { DebianRelease, ExchangeType, POLICY_TARGETS, QueueType, Target } from "./rabbitmq";
+
+/** A secret value: text, or a Pulumi Output a library user got from a secret store. */
+export type SecretInput = string | pulumi.Output<string>;
+
+export interface Permission {
+    vhost: string;
+    configure: string;
+    write: string;
+    read: string;
+}
+
+export interface TopicPermission {
+    vhost: string;
+    exchange: string;
+    write: string;
+    read: string;
+}
+
+export interface UserSettings {
+    name: string;
+    /** Plain text here; components wrap it with pulumi.secret. Undefined: generated once. */
+    password?: SecretInput;
+    tags: string[];
+    permissions: Permission[];
+    topicPermissions: TopicPermission[];
+}
+
+export interface QueueSettings {
+    name: string;
+    vhost: string;
+    type: QueueType;
+    durable: boolean;
+    autoDelete: boolean;
+    arguments: Record<string, string | number | boolean>;
+    /** Also round-trip a message through this queue in the smoke test. */
+    smoke: boolean;
+}
+
+export interface ExchangeSettings {
+    name: string;
+    vhost: string;
+    type: ExchangeType;
+    durable: boolean;
+    autoDelete: boolean;
+    internal: boolean;
+    arguments: Record<string, string | number | boolean>;
+}
+
+export interface BindingSettings {
+    vhost: string;
+    source: string;
+    destination: string;
+    destinationType: "queue" | "exchange";
+    routingKey: string;
+    arguments: Record<string, string | number | boolean>;
+}
+
+export interface PolicySettings {
+    name: string;
+    vhost: string;
+    pattern: string;
+    applyTo: (typeof POLICY_TARGETS)[number];
+    priority: number;
+    definition: Record<string, unknown>;
+}
+
+/** How burrow reaches a host for the SSH target. */
+export interface SshSettings {
+    host: string;
+    port: number;
+    user: string;
+    /** Private key text (OpenSSH or PEM); a secret. */
+    privateKey: string;
+    /** Pinned host key, "ssh-ed25519 AAAA..." as ssh-keyscan prints it. */
+    hostKey?: string;
+    insecureIgnoreHostKey: boolean;
+    /**
+     * The broker listens only on the host's own loopback, and burrow reaches its management
+     * API and AMQP port through SSH tunnels (access* are then ignored).
+     */
+    tunnel: boolean;
+    /** Where clients (the management API, AMQP) reach the broker: default the SSH host and the broker's ports. */
+    accessHost: string;
+    accessAmqpPort: number;
+    accessManagementPort: number;
+    /**
+     * Every host, in order: one for the single-host form (`ssh.host`, equal to the fields
+     * above), or the cluster's nodes from `ssh.hosts` (the fields above then describe host 1,
+     * where burrow administers the cluster).
+     */
+    hosts: SshHostSettings[];
+}
+
+/** One host of an SSH cluster (`burrow:ssh.hosts[i]`); user, key and host-key policy are shared. */
+export interface SshHostSettings {
+    host: string;
+    port: number;
+    hostKey?: string;
+    /** RabbitMQ node name, "rabbit@<short name>"; "" = rabbit@ the host's own `hostname -s`. */
+    nodeName: string;
+    accessHost: string;
+    accessAmqpPort: number;
+    accessManagementPort: number;
+}
+
+/** An extra apt repository for the SSH target (burrow:aptSources). */
+export type AptSourceSettings = AptSource;
+
+/** TLS listeners: AMQPS and HTTPS management with a CA the stack generates. */
+export interface TlsSettings {
+    /** Close the plain AMQP and HTTP listeners. */
+    only: boolean;
+    amqpsPort: number;
+    managementPort: number;
+    /** DNS names in the server certificate (IPs 127.0.0.1, ::1 and bindAddress are always in). */
+    hostnames: string[];
+}
+
+export interface ClusterSettings {
+    /** Number of nodes. */
+    nodes: number;
+    /** Replicas of each quorum queue (x-quorum-initial-group-size). */
+    replicationFactor: number;
+}
+
+export interface BrokerSettings {
+    target: Target;
+    /** A cluster of N nodes (undefined: one node): N containers, or one node per host of `ssh.hosts`. */
+    cluster?: ClusterSettings;
+    /** Not errors, but worth saying at preview (e.g. an even node count). */
+    warnings: string[];
+    /** Docker target: TLS listeners (undefined: plain only). */
+    tls?: TlsSettings;
+    /** SSH target only. */
+    ssh?: SshSettings;
+    /** SSH target only: extra apt repositories (Debian's own are used by default). */
+    aptSources: AptSourceSettings[];
+    /** SSH target only: pin the rabbitmq-server package version ("" = the suite's). */
+    rabbitmqVersion: string;
+    debianRelease: DebianRelease;
+    /** Local image the broker image builds FROM (made by scripts/bootstrap). */
+    baseImage: string;
+    /** Plugins enabled offline in the image; always contains rabbitmq_management. */
+    plugins: string[];
+    /** Host address the AMQP and management ports are published on. */
+    bindAddress: string;
+    amqpPort: number;
+    managementPort: number;
+    memoryLimitMb: number;
+    memoryHighWatermark: number;
+    keepData: boolean;
+    admin: UserSettings;
+    removeGuest: boolean;
+    vhosts: string[];
+    users: UserSettings[];
+    queues: QueueSettings[];
+    exchanges: ExchangeSettings[];
+    bindings: BindingSettings[];
+    policies: PolicySettings[];
+    smokeQueue: string;
+}
