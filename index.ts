@@ -1,11 +1,12 @@
-// The stack program: stack config -> one validated settings object -> the broker
-// component -> stack outputs. Only this file reads config.
+// The stack program: stack config -> the broker's args -> the RabbitmqBroker component ->
+// stack outputs. Only this file reads config; the component validates it (naming each
+// problem as its `burrow:` key) exactly as it validates a library user's args.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, RabbitmqBroker, RawConfig, parseSettings } from "./components";
+import { BrokerArgs, CONFIG_NAMESPACE, RabbitmqBroker } from "./components";
 
-function readConfig(): RawConfig {
-    // Every `burrow:*` key as set, objects and lists already parsed from their JSON.
-    const raw: RawConfig = {};
+/** Every `burrow:*` key as set, objects and lists already parsed from their JSON. */
+function readConfig(): BrokerArgs {
+    const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
         const name = key.slice(CONFIG_NAMESPACE.length + 1);
@@ -15,12 +16,12 @@ function readConfig(): RawConfig {
             raw[name] = value;
         }
     }
-    return raw;
+    // Checked by the component: every value, every key name.
+    return raw as BrokerArgs;
 }
 
-const settings = parseSettings(readConfig());
-for (const warning of settings.warnings) pulumi.log.warn(warning);
-const broker = new RabbitmqBroker("burrow", { settings, stack: pulumi.getStack() });
+const broker = new RabbitmqBroker("burrow", { ...readConfig(), inputSource: "config" });
+const s = broker.settings;
 
 // Stack outputs; those of a feature that is off are left out rather than shown empty.
 const outputs: Record<string, pulumi.Output<unknown>> = {
@@ -35,8 +36,8 @@ const outputs: Record<string, pulumi.Output<unknown>> = {
     smoke: broker.smoke,
     clusterNodes: broker.clusterNodes,
 };
-if (settings.target === "docker") outputs.containerName = broker.containerName;
-if (settings.tls)
+if (s.target === "docker") outputs.containerName = broker.containerName;
+if (s.tls)
     Object.assign(outputs, {
         caCert: broker.caCert,
         amqpsUrl: broker.amqpsUrl,

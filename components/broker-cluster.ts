@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BrokerContainer, BrokerContainerArgs, clusterHostname } from "./broker-container";
 import { DockerNetwork } from "./providers/docker-network";
+import { dockerNodePorts } from "./settings";
 
 export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNode" | "tls"> {
     /** Number of nodes (default 3). Node i publishes amqpPort+i-1 and managementPort+i-1. */
@@ -21,7 +22,7 @@ export class BrokerCluster extends pulumi.ComponentResource {
         super("burrow:index:BrokerCluster", name, {}, opts);
         const network = new DockerNetwork(
             `${name}-network`,
-            { name: `burrow-${args.stack}`, labels: { "burrow.stack": args.stack } },
+            { name: args.names.network, labels: { ...args.names.labels } },
             { parent: this },
         );
         this.nodes = [];
@@ -36,8 +37,7 @@ export class BrokerCluster extends pulumi.ComponentResource {
                         ...args,
                         // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
                         bootAdmin: i === 1 ? args.bootAdmin : undefined,
-                        amqpPort: args.amqpPort + i - 1,
-                        managementPort: args.managementPort + i - 1,
+                        ...dockerNodePorts(args, i),
                         clusterNode: {
                             index: i,
                             network: network.name,

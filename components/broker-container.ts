@@ -3,12 +3,13 @@ import { DockerVolume } from "./providers/docker-volume";
 import { RabbitmqContainer } from "./providers/rabbitmq-container";
 import { BootAdmin } from "../lib/boot-definitions";
 import { TlsSettings } from "./settings";
+import { DockerNames } from "./docker-names";
 
 export interface BrokerContainerArgs {
     /** Image id to run (from BrokerImage). */
     readonly image: pulumi.Input<string>;
-    /** Docker names derive from it: burrow-<stack>, burrow-<stack>-data. */
-    readonly stack: string;
+    /** The names and labels of the Docker objects (see docker-names.ts). */
+    readonly names: DockerNames;
     /** Host address the ports are published on (default 127.0.0.1). */
     readonly bindAddress: string;
     readonly amqpPort: number;
@@ -41,7 +42,6 @@ export interface BrokerContainerArgs {
 
 /** The fixed node name: data in the volume belongs to it, so it must not change when the container does. */
 export const NODE_HOSTNAME = "burrow";
-export const NODE_NAME = `rabbit@${NODE_HOSTNAME}`;
 /** Cluster node i's hostname and network alias. */
 export const clusterHostname = (index: number) => `rabbit-${index}`;
 
@@ -57,13 +57,13 @@ export class BrokerContainer extends pulumi.ComponentResource {
 
     constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerContainer", name, {}, opts);
-        const labels = { "burrow.stack": args.stack };
+        const labels = { ...args.names.labels };
         const c = args.clusterNode;
-        const base = c ? `burrow-${args.stack}-${c.index}` : `burrow-${args.stack}`;
+        const base = args.names.container(c?.index);
         const hostname = c ? clusterHostname(c.index) : NODE_HOSTNAME;
         const volume = new DockerVolume(
             `${name}-data`,
-            { name: `${base}-data`, labels },
+            { name: args.names.volume(c?.index), labels },
             {
                 parent: this,
                 retainOnDelete: args.keepData,
@@ -90,7 +90,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
                           network,
                           alias: hostname,
                           peers: c.peers,
-                          forgetVia: c.index > 1 ? `burrow-${args.stack}-1` : "",
+                          forgetVia: c.index > 1 ? args.names.container(1) : "",
                       }))
                     : null,
                 tls: args.tls

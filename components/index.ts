@@ -1,9 +1,6 @@
+// burrow's public API: the broker component, its typed args (the same keys as stack
+// config), and the settings it validates them into. Everything else is internal: the
+// sub-components and providers are reached through RabbitmqBroker.
+export { RabbitmqBroker, RabbitmqBrokerArgs, smokeQueueSettings, validatedSettings } from "./rabbitmq-broker";
+export { ClusterNode } from "./broker-placement";
 export * from "./settings";
-export * from "./broker-image";
-export * from "./broker-container";
-export * from "./broker-access";
-export * from "./broker-topology";
-export * from "./rabbitmq-broker";
-export * from "./broker-host";
-export * from "./broker-cluster";
-export * from "./broker-host-cluster";

@@ -30,6 +30,15 @@ export class ManagementApiError extends Error {
 }
 
 export const isUnreachable = (e: unknown): e is UnreachableError => e instanceof Error && e.name === "UnreachableError";
+
+/** Whether `e` or any error in its `cause` chain passes `test`. */
+export function causedBy(e: unknown, test: (x: unknown) => boolean): boolean {
+    for (let x: unknown = e, depth = 0; x !== undefined && depth < 10; x = (x as Error).cause, depth++) {
+        if (test(x)) return true;
+        if (!(x instanceof Error)) return false;
+    }
+    return false;
+}
 export const isManagementApiError = (e: unknown): e is ManagementApiError =>
     e instanceof Error && e.name === "ManagementApiError" && typeof (e as ManagementApiError).status === "number";
 

@@ -1,16 +1,11 @@
-// `npm run smoke [-- --json] [--stack NAME] [--queue VHOST/NAME]...`
+// `npm run smoke [-- --json] [--stack NAME] [--queue VHOST/NAME]...` (a "/" inside a name is %2F: lib/labels.ts)
 // The CI smoke check: publishes a persistent message with confirms and consumes it on the
 // smoke queue and every queue marked `smoke` (or the ones given), against the stack's
 // outputs or BURROW_AMQP_URL (kept out of argv, it holds the password).
 // Exit 0: ok; 1: the broker failed the check; 2: bad usage or no broker to check.
-import { runSmoke, SmokeQueue, SmokeResult } from "../lib/smoke";
+import { parseLabel } from "../lib/labels";
+import { runSmoke, SmokeResult } from "../lib/smoke";
 import { defaultStack, parseArgs, stackOutputs } from "./stack-outputs";
-
-/** "name" (vhost /) or "vhost/name", as --queue takes and the stack's smoke output lists them. */
-function queueRef(q: string): SmokeQueue {
-    const i = q.lastIndexOf("/");
-    return i <= 0 ? { vhost: "/", name: q.slice(i + 1) } : { vhost: q.slice(0, i), name: q.slice(i + 1) };
-}
 
 async function main(): Promise<number> {
     let json = false;
@@ -23,7 +18,7 @@ async function main(): Promise<number> {
         // The stack's outputs are read only for what the caller did not give.
         const outs = process.env.BURROW_AMQP_URL && given.length > 0 ? undefined : await stackOutputs(stack);
         const url = process.env.BURROW_AMQP_URL ?? outs!.amqpUrl;
-        const queues = (given.length > 0 ? given : (outs?.smoke?.queues ?? ["burrow.smoke"])).map(queueRef);
+        const queues = (given.length > 0 ? given : (outs?.smoke?.queues ?? ["burrow.smoke"])).map(parseLabel);
         result = await runSmoke({ url, queues, timeoutMs: flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000 });
     } catch (e) {
         const error = (e as Error).message;

@@ -12,6 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, isManagementError, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
+import { bindingLabel, objectLabel } from "../../lib/labels";
+import { causedBy, isUnreachable } from "../../lib/errors";
 
 export interface QueueDefinition {
     vhost: string;
@@ -72,14 +74,10 @@ export interface BrokerDefinitionsOutputs extends BrokerDefinitionsInputs {
     counts: Record<Kind, number>;
 }
 
-const labelOf = (vhost: string, name: string) => (vhost === "/" ? name : `${vhost}/${name}`);
-export const queueLabel = (q: { vhost: string; name: string }) => labelOf(q.vhost, q.name);
-export const exchangeLabel = (x: { vhost: string; name: string }) => labelOf(x.vhost, x.name);
-export const policyLabel = (p: { vhost: string; name: string }) => labelOf(p.vhost, p.name);
-export function bindingLabel(b: BindingDefinition): string {
-    const args = Object.keys(b.arguments).length ? ` ${JSON.stringify(b.arguments)}` : "";
-    return labelOf(b.vhost, `${b.source} -> ${b.destination_type}:${b.destination} (${b.routing_key})${args}`);
-}
+export const queueLabel = (q: { vhost: string; name: string }) => objectLabel(q.vhost, q.name);
+export const exchangeLabel = queueLabel;
+export const policyLabel = queueLabel;
+export { bindingLabel };
 
 /** Builds the label maps; two objects with one label (a name reused in a vhost) is an error naming both. */
 export function definitionsOf(objects: {
@@ -177,7 +175,7 @@ async function deleteBinding(api: ManagementApi, b: BindingDefinition): Promise<
 
 async function deleteObject(api: ManagementApi, d: Definitions, kind: Kind, label: string): Promise<void> {
     const fail = (e: Error): never => {
-        throw new Error(`deleting ${kind.slice(0, -1)} "${label}": ${e.message}`);
+        throw new Error(`deleting ${kind.slice(0, -1)} "${label}": ${e.message}`, { cause: e });
     };
     if (kind === "bindings")
         return deleteBinding(api, parseDefinition<BindingDefinition>(d.bindings[label])).catch(fail);
@@ -267,7 +265,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
                                   ...(o as BindingDefinition),
                                   arguments: (o as BindingDefinition).arguments ?? {},
                               })
-                            : labelOf(o.vhost, (o as { name: string }).name),
+                            : objectLabel(o.vhost, (o as { name: string }).name),
                     ),
                 );
             const kept = { ...props };
@@ -289,7 +287,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
             await deleteAll(props.api, props, all);
         } catch (e) {
             // The broker itself is gone (destroy removes the container too): nothing left to delete.
-            if (/could not be reached/.test((e as Error).message)) return;
+            if (causedBy(e, isUnreachable)) return;
             throw e;
         }
     },

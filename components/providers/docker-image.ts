@@ -137,9 +137,7 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
             () => "",
         );
         if (current !== props.imageId) return;
-        await docker(["image", "rm", props.tag]).catch((e) => {
-            if (!/No such image/i.test(e.message)) throw e;
-        });
+        await docker(["image", "rm", props.tag]);
     },
 };
 

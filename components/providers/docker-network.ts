@@ -29,9 +29,7 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
         return (await dockerExists("network", id)) ? { id, props } : { id: "", props };
     },
     async delete(id) {
-        await docker(["network", "rm", id]).catch((e) => {
-            if (!/not found|No such network/i.test(e.message)) throw e;
-        });
+        if (await dockerExists("network", id)) await docker(["network", "rm", id]);
     },
 };
 

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
+import { causedBy, isUnreachable } from "../../lib/errors";
 
 export type ObjectKind = "vhost" | "user" | "permission" | "topic-permission";
 
@@ -79,7 +80,7 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<
             await request(props.api, "DELETE", props.path, undefined, [404]);
         } catch (e) {
             // The broker itself is gone (destroy removes the container too): nothing left to delete.
-            if (/could not be reached/.test((e as Error).message)) return;
+            if (causedBy(e, isUnreachable)) return;
             throw e;
         }
     },

@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
-import { docker } from "../../lib/exec";
+import { docker, dockerExists } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -310,9 +310,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
                 timeoutMs: 60_000,
             }).catch(() => undefined);
         }
-        await docker(["rm", "--force", "--volumes", props.name]).catch((e) => {
-            if (!/No such container/i.test(e.message)) throw e;
-        });
+        if (await dockerExists("container", props.name)) await docker(["rm", "--force", "--volumes", props.name]);
     },
 };
 

@@ -34,8 +34,10 @@ pulumi.runtime.setMocks(
 );
 
 let mod: typeof import("../../components");
+let image: typeof import("../../components/broker-image");
 beforeAll(async () => {
     mod = await import("../../components");
+    image = await import("../../components/broker-image");
 });
 
 const promiseOf = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
@@ -44,13 +46,12 @@ const isSecret = <T>(o: pulumi.Output<T>) => pulumi.isSecret(o);
 describe("RabbitmqBroker", () => {
     it("creates image, container, admin, topology and smoke test with role names", async () => {
         created.length = 0;
-        const settings = mod.parseSettings({
+        const broker = new mod.RabbitmqBroker("b", {
             queues: [{ name: "tasks", type: "quorum", smoke: true }],
             exchanges: [{ name: "events", type: "topic" }],
             bindings: [{ source: "events", destination: "tasks", routingKey: "t.#" }],
             users: [{ name: "app", permissions: [{ vhost: "/" }] }],
         });
-        const broker = new mod.RabbitmqBroker("b", { settings, stack: "unit" });
         const smoke = await promiseOf(broker.smoke);
         const names = created.map((r) => r.name);
         expect(names).toEqual(
@@ -121,8 +122,10 @@ describe("RabbitmqBroker", () => {
     });
 
     it("keeps the password, AMQP URL and user passwords secret", async () => {
-        const settings = mod.parseSettings({ adminPassword: "correct-horse-battery", users: [{ name: "app" }] });
-        const broker = new mod.RabbitmqBroker("s", { settings, stack: "unit" });
+        const broker = new mod.RabbitmqBroker("s", {
+            adminPassword: "correct-horse-battery",
+            users: [{ name: "app" }],
+        });
         expect(await isSecret(broker.adminPassword)).toBe(true);
         expect(await isSecret(broker.amqpUrl)).toBe(true);
         expect(await isSecret(broker.userPasswords)).toBe(true);
@@ -131,15 +134,14 @@ describe("RabbitmqBroker", () => {
     });
 
     it("publishes on the configured address and ports", async () => {
-        const settings = mod.parseSettings({ bindAddress: "::1", amqpPort: 5999, managementPort: 15999 });
-        const broker = new mod.RabbitmqBroker("p", { settings, stack: "unit" });
+        const broker = new mod.RabbitmqBroker("p", { bindAddress: "::1", amqpPort: 5999, managementPort: 15999 });
         expect(await promiseOf(broker.managementUrl)).toBe("http://[::1]:15999");
     });
 });
 
 describe("brokerDockerfile", () => {
     it("installs from Debian's packages before enabling plugins, so plugin changes reuse the install layer", () => {
-        const df = mod.brokerDockerfile("burrow/debian:bookworm", ["rabbitmq_management", "rabbitmq_shovel"]);
+        const df = image.brokerDockerfile("burrow/debian:bookworm", ["rabbitmq_management", "rabbitmq_shovel"]);
         expect(df.indexOf("apt-get install")).toBeLessThan(df.indexOf("rabbitmq-plugins enable"));
         expect(df).toContain("rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_shovel");
         expect(df).toMatch(/^FROM burrow\/debian:bookworm$/m);
