@@ -27,22 +27,9 @@ export interface SmokeResult {
     error?: string;
 }
 
-/** amqp://user:pass@host:port with the vhost as the path (encoded; "/" is %2F). */
-export function amqpUrlFor(base: string, vhost: string): string {
-    const u = new URL(base);
-    u.pathname = "/" + encodeURIComponent(vhost);
-    return u.toString();
-}
-
-export function redactUrl(url: string): string {
-    try {
-        const u = new URL(url);
-        if (u.password) u.password = "***";
-        return u.toString();
-    } catch {
-        return "<invalid url>";
-    }
-}
+// The URL helpers live in lib/urls.ts; re-exported for the scripts that import them from here.
+export { amqpUrlFor, redactUrl } from "./urls";
+import { amqpUrlFor, redactUrl } from "./urls";
 
 async function timed<T>(
     steps: SmokeStep[],
