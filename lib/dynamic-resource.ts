@@ -33,7 +33,11 @@ export function providerIn(file: string, named: Record<string, pulumi.dynamic.Re
  */
 export function changedInputs<T extends object>(olds: T, news: T, ignore: string[] = []): Array<keyof T & string> {
     return (Object.keys(news) as Array<keyof T & string>).filter(
-        (k) => !k.startsWith("__") && !ignore.includes(k) && JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
+        // `?? null`: an input absent from an older state and one set to null are the same.
+        (k) =>
+            !k.startsWith("__") &&
+            !ignore.includes(k) &&
+            JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null),
     );
 }
 

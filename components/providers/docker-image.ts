@@ -1,7 +1,7 @@
 // Dynamic provider: builds the broker image with the Docker engine's classic builder,
 // FROM a local base image, never asking a registry.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -118,9 +118,7 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
         return { id: outs.tag, outs };
     },
     async diff(_id, olds, news) {
-        const replaces = (["tag", "baseImage", "dockerfile", "files"] as const).filter(
-            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
-        );
+        const replaces: string[] = changedInputs(olds, news);
         // An image removed behind burrow's back is built again.
         if (replaces.length === 0 && !(await dockerExists("image", olds.tag))) replaces.push("tag");
         return { changes: replaces.length > 0, replaces };

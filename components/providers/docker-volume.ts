@@ -1,7 +1,7 @@
 // Dynamic provider: a named Docker volume for /var/lib/rabbitmq, so the broker's data
 // outlives the container. `retainOnDelete` (burrow:keepData) keeps it on destroy.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerVolumeInputs {
@@ -19,7 +19,7 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
     async diff(_id, olds, news) {
         const replaces = olds.name !== news.name ? ["name"] : [];
         return {
-            changes: replaces.length > 0 || JSON.stringify(olds.labels) !== JSON.stringify(news.labels),
+            changes: changedInputs(olds, news).length > 0,
             replaces,
             deleteBeforeReplace: false,
         };

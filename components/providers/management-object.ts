@@ -2,7 +2,7 @@
 // applied through the management HTTP API (PUT is idempotent; a changed name is a
 // replacement). Queues, exchanges, bindings and policies are BrokerDefinitions.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 import { causedBy, isUnreachable } from "../../lib/errors";
@@ -61,9 +61,8 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider<
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const changed = (["kind", "vhost", "name", "body", "generation"] as const).filter(
-            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
-        );
+        // How burrow reaches the API is not part of the object.
+        const changed = changedInputs(olds, news, ["api"]);
         const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
         return { changes: changed.length > 0, replaces: identity, deleteBeforeReplace: true };
     },

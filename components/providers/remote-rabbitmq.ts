@@ -6,7 +6,7 @@
 // and restarts the node; nothing is reinstalled. Delete stops the node, purges the
 // packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
@@ -221,21 +221,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const keys = [
-            "ssh",
-            "aptSources",
-            "rabbitmqVersion",
-            "plugins",
-            "amqpPort",
-            "managementPort",
-            "memoryHighWatermark",
-            "erlangCookie",
-            "keepData",
-            "loopbackOnly",
-            "cluster",
-        ] as const;
-        // `?? null`: a state written before `cluster` existed holds no such key.
-        const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        const changed = changedInputs(olds, news);
         // Another host, or a node that joins or leaves cluster mode or changes its name
         // (its data belongs to the old name): a new node.
         const replaces = changed.filter(

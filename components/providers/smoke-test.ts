@@ -2,7 +2,7 @@
 // i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
 // the step and queue named.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -66,10 +66,7 @@ export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs,
     },
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        const changed = (["amqpUrl", "ca", "queues", "trigger", "cluster", "tunnel"] as const).some(
-            (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
-        );
-        return { changes: changed };
+        return { changes: changedInputs(olds, news).length > 0 };
     },
     async update(_id, _olds, news) {
         return { outs: await check(news) };
