@@ -1,5 +1,5 @@
 // burrow as a library: a separate, tiny Pulumi project in TypeScript depends on burrow by
-// path (the tarball `npm pack` makes, as a release would be installed), writes
+// path (the tarball `npm run pack-library` makes, as a release would be installed), writes
 // `new RabbitmqBroker("mq", {...})` with typed args, and stands up a real broker through
 // it. A mistyped arg fails to compile; a bad value fails the preview naming the arg path,
 // as a clean message without a stack trace.
@@ -39,11 +39,9 @@ export const containerName = mq.containerName;
 
 beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-library-"));
-    // The release tarball: `npm pack` compiles dist/ (prepack) and packs it with package.json.
-    const packed = execFileSync("npm", ["pack", "--silent", "--pack-destination", dir], {
-        cwd: PROJECT_ROOT,
-        encoding: "utf8",
-    })
+    // The library package as a release would be installed: `npm run pack-library` compiles the
+    // components with their types and packs them.
+    const packed = execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/pack-library"), dir], { encoding: "utf8" })
         .trim()
         .split("\n")
         .pop()!;
@@ -57,7 +55,7 @@ beforeAll(async () => {
                 private: true,
                 main: "index.ts",
                 dependencies: {
-                    burrow: `file:../${packed}`,
+                    burrow: `file:${packed}`,
                     "@pulumi/pulumi": pkg.dependencies["@pulumi/pulumi"],
                 },
                 devDependencies: {
