@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import { objectLabel } from "../lib/labels";
+import { currentBackend, ownerIdOf } from "../lib/ownership";
 import { amqpUrl } from "../lib/urls";
 import { BrokerAccess } from "./broker-access";
 import { ClusterNode, placeBroker } from "./broker-placement";
@@ -48,6 +49,15 @@ export function smokeQueueSettings(name: string, cluster?: ClusterSettings): Que
               smoke: true,
           }
         : { name, vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: true };
+}
+
+/** The stack's organization ("" where there is none, e.g. unit tests with Pulumi's mocks). */
+function organization(): string {
+    try {
+        return pulumi.getOrganization();
+    } catch {
+        return "";
+    }
 }
 
 /** The args checked by the same rules as stack config; a bad value stops the program with one clean message. */
@@ -107,7 +117,14 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 ? pulumi.secret(s.admin.password)
                 : new GeneratedSecret(`${name}-admin-password`, { bytes: 18 }, child).value;
         const erlangCookie = new GeneratedSecret(`${name}-erlang-cookie`, { bytes: 32 }, child).value;
-        const names = dockerNames(args.dockerNamePrefix ?? defaultDockerPrefix(pulumi.getStack()), pulumi.getStack());
+        const stack = pulumi.getStack();
+        const owner = ownerIdOf({
+            backend: currentBackend(),
+            organization: organization(),
+            project: pulumi.getProject(),
+            stack,
+        });
+        const names = dockerNames(args.dockerNamePrefix ?? defaultDockerPrefix(stack), stack, owner);
 
         // Where the nodes run, and how burrow and clients reach them.
         const place = placeBroker(name, { settings: s, names, adminPassword, erlangCookie }, this);
