@@ -1,5 +1,6 @@
 // A cluster's settings and the rules derived from them (node ports, quorum group size):
 // each rule is a named function here, used wherever it applies.
+import { objectLabel } from "../../lib/labels";
 import { Problems } from "./problems";
 import { integer, isObject, parseJsonish, parseScalar, show, unknownFields } from "./values";
 import { ClusterSettings } from "./types";
@@ -15,6 +16,28 @@ export function dockerNodePorts(base: { amqpPort: number; managementPort: number
 /** How many replicas a new quorum queue gets: the cluster's replication factor (1 without a cluster). */
 export function quorumGroupSize(cluster: ClusterSettings | undefined): number {
     return cluster ? cluster.replicationFactor : 1;
+}
+
+/**
+ * The replica count each quorum queue is kept at, by object label: its own
+ * `x-quorum-initial-group-size` if the config gives one, else the cluster's replication factor,
+ * never more than the nodes there are. Quorum queues only; empty without a cluster.
+ */
+export function quorumTargetSizes(
+    cluster: ClusterSettings | undefined,
+    queues: Array<{ vhost: string; name: string; type: string; arguments: Record<string, unknown> }>,
+): Record<string, number> {
+    if (!cluster) return {};
+    const out: Record<string, number> = {};
+    for (const q of queues) {
+        if (q.type !== "quorum") continue;
+        const explicit = q.arguments["x-quorum-initial-group-size"];
+        out[objectLabel(q.vhost, q.name)] = Math.min(
+            typeof explicit === "number" ? explicit : quorumGroupSize(cluster),
+            cluster.nodes,
+        );
+    }
+    return out;
 }
 
 /** `cluster`: a node count, true, or {nodes, replicationFactor}. `sshHosts`: the node count on the SSH target. */
