@@ -17,7 +17,7 @@ import {
     QueueSettings,
     SettingsError,
     parseSettings,
-    quorumGroupSize,
+    quorumTargetSizes,
 } from "./settings";
 
 /** The arguments of a broker: every setting of BrokerArgs (also stack config keys), plus how it is named. */
@@ -39,15 +39,7 @@ export interface RabbitmqBrokerArgs extends BrokerArgs {
 /** The smoke queue burrow declares itself: durable, in vhost "/" (quorum in a cluster). */
 export function smokeQueueSettings(name: string, cluster?: ClusterSettings): QueueSettings {
     return cluster
-        ? {
-              name,
-              vhost: "/",
-              type: "quorum",
-              durable: true,
-              autoDelete: false,
-              arguments: { "x-quorum-initial-group-size": quorumGroupSize(cluster) },
-              smoke: true,
-          }
+        ? { name, vhost: "/", type: "quorum", durable: true, autoDelete: false, arguments: {}, smoke: true }
         : { name, vhost: "/", type: "classic", durable: true, autoDelete: false, arguments: {}, smoke: true };
 }
 
@@ -169,6 +161,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 exchanges: s.exchanges,
                 bindings: s.bindings,
                 policies: s.policies,
+                groupSizes: quorumTargetSizes(s.cluster, queues),
+                allowDataLoss: s.allowDataLoss,
             },
             { parent: this, dependsOn: [access] },
         );

@@ -225,4 +225,10 @@ export interface BrokerArgs {
     readonly tls?: TlsArgs;
     /** A cluster: a node count, true (3 nodes), or {nodes, replicationFactor}; default none (one node). */
     readonly cluster?: number | boolean | ClusterArgs;
+    /**
+     * Consent to changes that lose messages, for the next up only: a list of what the refusal
+     * named ("queue shop/orders", "vhost legacy"), or true for anything. Default none: such a
+     * change is refused at preview. Remove it once applied.
+     */
+    readonly allowDataLoss?: boolean | string[];
 }

@@ -101,6 +101,11 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
         meaning:
             '`3`, `true` or `{"nodes":3,"replicationFactor":3}`: a cluster in Docker or on the hosts of `ssh.hosts`; quorum queues become the default',
     },
+    allowDataLoss: {
+        default: "none",
+        meaning:
+            'consent to changes that lose messages, as the refusal names them: `["queue shop/orders","vhost legacy"]`, or `true` for anything; remove it after the up (see "Day-2 operations")',
+    },
 };
 
 export const KNOWN_KEYS = Object.keys(SETTING_KEYS) as Array<keyof BrokerArgs>;

@@ -4,7 +4,7 @@
 import { BrokerArgs } from "./args";
 import { clusterSettings, dockerNodePorts } from "./cluster";
 import { KNOWN_KEYS } from "./keys";
-import { InputSource, Problems } from "./problems";
+import { CONFIG_NAMESPACE, InputSource, Problems } from "./problems";
 import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
@@ -20,6 +20,8 @@ import {
     listOf,
     name,
     oneOf,
+    parseJsonish,
+    parseScalar,
     password,
     port,
     show,
@@ -175,6 +177,13 @@ export function parseSettings(
     if (tls && target === "ssh")
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
+    const allowDataLoss = consent(p, raw.allowDataLoss);
+    if (allowDataLoss.length > 0) {
+        warnings.push(
+            `${p.ref("allowDataLoss")} is set (${allowDataLoss.join(", ")}): changes that lose those messages are applied without asking. Remove it once this up is done${p.source === "config" ? ` (\`npm run pulumi -- config rm ${CONFIG_NAMESPACE}:allowDataLoss\`)` : ""}, so the next one asks again.`,
+        );
+    }
+
     p.throwIfAny(component);
     return {
         target: target!,
@@ -202,5 +211,23 @@ export function parseSettings(
         bindings,
         policies,
         smokeQueue,
+        allowDataLoss,
     };
+}
+
+/** `allowDataLoss`: true (anything), or a list of "queue <label>" / "vhost <label>" entries as a refusal names them. */
+function consent(p: Problems, v: unknown): string[] {
+    const x = parseJsonish(parseScalar(v));
+    if (x === undefined || x === false) return [];
+    if (x === true) return ["*"];
+    if (!Array.isArray(x))
+        return p.add("allowDataLoss", `is ${show(v)}; use true or a list like ["queue shop/orders"]`) ?? [];
+    return x.flatMap((e, i) => {
+        if (typeof e === "string" && (e === "*" || /^(queue|vhost) \S/.test(e))) return [e];
+        p.add(
+            `allowDataLoss[${i}]`,
+            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>" or "vhost <label>"`,
+        );
+        return [];
+    });
 }

@@ -1,7 +1,6 @@
 // What the broker holds: vhosts, users and their permissions, queues, exchanges, bindings
 // and policies. Each parser checks one object against RabbitMQ's rules (rabbitmq.ts) and
 // the rest of the topology (a binding's ends must be declared, a vhost must exist).
-import { quorumGroupSize } from "./cluster";
 import { Problems } from "./problems";
 import {
     BUILT_IN_EXCHANGES,
@@ -195,8 +194,6 @@ export function queue(
         smoke === undefined
     )
         return undefined;
-    if (cluster && type === "quorum" && a["x-quorum-initial-group-size"] === undefined)
-        a["x-quorum-initial-group-size"] = quorumGroupSize(cluster);
     if (
         cluster &&
         typeof a["x-quorum-initial-group-size"] === "number" &&

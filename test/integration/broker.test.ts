@@ -262,12 +262,23 @@ describe("pulumi up of a broker with a topology", () => {
         const next = topology("quorum");
         next.queues = next.queues.filter((q) => q.name !== "events-log");
         await ts.stack.setConfig("burrow:queues", { value: JSON.stringify(next.queues) });
+        // Removing a stream drops its log: refused at preview, named, until consented.
+        const refused = await ts.stack.preview({ diff: true }).then(
+            () => "",
+            (e: Error) => String(e),
+        );
+        expect(refused).toContain("queue shop/events-log: removed from the config: deleting it drops the stream's log");
+        expect(refused).toContain(`config set burrow:allowDataLoss '["queue shop/events-log"]'`);
+        await ts.stack.setConfig("burrow:allowDataLoss", { value: JSON.stringify(["queue shop/events-log"]) });
         const preview = await ts.stack.preview({ diff: true });
         // One resource, but the diff names each object: the changed queue's type, the removed stream.
         expect(preview.stdout).toMatch(/~ tasks\s*:/);
         expect(preview.stdout).toMatch(/x-queue-type\s*: "classic" => "quorum"/);
         expect(preview.stdout).toMatch(/- shop\/events-log\s*:/);
+        // The CLI prints warnings on stderr.
+        expect(preview.stderr).toMatch(/queue shop\/events-log: .*\(allowed by burrow:allowDataLoss\)/);
         const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        await ts.stack.removeConfig("burrow:allowDataLoss");
         expect(r.summary.result).toBe("succeeded");
         expect(r.summary.resourceChanges?.replace ?? 0).toBe(0);
         expect(await get(api, "/api/queues/%2F/tasks")).toMatchObject({ type: "quorum" });

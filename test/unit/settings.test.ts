@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RawConfig, SettingsError, parseSettings } from "../../components/settings";
+import { RawConfig, SettingsError, parseSettings, quorumTargetSizes } from "../../components/settings";
 import { recordFigure } from "../figures";
 
 function problems(raw: RawConfig): string[] {
@@ -352,13 +352,21 @@ describe("cluster settings", () => {
     it("makes quorum queues the default with the replication factor, and warns on an even count", () => {
         const s = parseSettings({
             cluster: { nodes: 4, replicationFactor: 3 },
-            queues: ["jobs", { name: "logs", type: "classic" }],
+            queues: [
+                "jobs",
+                { name: "logs", type: "classic" },
+                { name: "few", arguments: { "x-quorum-initial-group-size": 2 } },
+            ],
         });
         expect(s.cluster).toEqual({ nodes: 4, replicationFactor: 3 });
+        // The group size is how a queue starts, kept apart from its arguments (its identity).
         expect(s.queues.map((q) => [q.name, q.type, q.arguments])).toEqual([
-            ["jobs", "quorum", { "x-quorum-initial-group-size": 3 }],
+            ["jobs", "quorum", {}],
             ["logs", "classic", {}],
+            ["few", "quorum", { "x-quorum-initial-group-size": 2 }],
         ]);
+        expect(quorumTargetSizes(s.cluster, s.queues)).toEqual({ jobs: 3, few: 2 });
+        expect(quorumTargetSizes({ nodes: 2, replicationFactor: 2 }, s.queues)).toEqual({ jobs: 2, few: 2 });
         expect(s.warnings.join()).toContain("even number");
         expect(parseSettings({ cluster: 3 }).warnings).toEqual([]);
     });
