@@ -33,8 +33,8 @@ export interface SmokeResult {
 }
 
 // The URL helpers live in lib/urls.ts; re-exported for the scripts that import them from here.
-export { amqpUrlFor, redactUrl } from "./urls";
-import { amqpUrlFor, redactUrl } from "./urls";
+export { redactUrl } from "./urls";
+import { amqpConnectSpec, redactUrl } from "./urls";
 
 /** Rejects when `p` has not settled within `ms`; `late` disposes of a value that arrives after that. */
 export function within<T>(ms: number, what: string, p: Promise<T>, late?: (v: T) => void): Promise<T> {
@@ -250,7 +250,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeResult> {
                     const c = await within(
                         timeoutMs,
                         "no AMQP connection opened",
-                        amqp().connect(amqpUrlFor(url, vhost), {
+                        amqp().connect(amqpConnectSpec(url, vhost), {
                             timeout: timeoutMs,
                             ...(opts.ca ? { ca: [Buffer.from(opts.ca)] } : {}),
                         }),

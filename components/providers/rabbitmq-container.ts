@@ -310,7 +310,12 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
                 timeoutMs: 60_000,
             }).catch(() => undefined);
         }
-        if (await dockerExists("container", props.name)) await docker(["rm", "--force", "--volumes", props.name]);
+        if (await dockerExists("container", props.name)) {
+            // A clean stop first (SIGTERM: RabbitMQ flushes its queues and acks), then remove.
+            // `rm --force` alone is a SIGKILL: acked messages come back after the restart.
+            await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
+            await docker(["rm", "--force", "--volumes", props.name]);
+        }
     },
 };
 
