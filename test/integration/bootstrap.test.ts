@@ -74,6 +74,7 @@ describe("bootstrap on a machine that lacks its prerequisites", () => {
         expect(r.stderr).toMatch(
             /- npm: Node \S+ is installed from the npm registry with npm\. Install Node\.js >= 18/,
         );
+        expect(r.stderr.match(/- npm:/g)).toHaveLength(1);
         expect(r.stderr).toContain(`- Go >= `);
         expect(r.stderr).toContain(
             `the Pulumi CLI ${PULUMI_VERSION} is built from Go modules (not cached in ${cache}/bin)`,
@@ -99,8 +100,9 @@ describe("bootstrap on a machine that lacks its prerequisites", () => {
         expect(r.status).toBe(2);
         // The pinned version in the message was read from package.json by node.
         expect(r.stderr).toContain(`the Pulumi CLI ${PULUMI_VERSION} is built from Go modules`);
-        // This node (the toolchain's, >= 22.12) is used as it is: npm is not needed.
-        expect(r.stderr).not.toContain("- npm:");
+        // This node (the toolchain's, >= 22.12) is used as it is; npm is still needed, for npm ci.
+        expect(r.stderr).not.toContain("Node.js >= 18 with npm");
+        expect(r.stderr).toContain("- npm: the project's packages are installed with npm ci. Install npm");
     });
 
     it("says what to install when there is neither node nor python3", () => {
