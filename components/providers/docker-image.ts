@@ -98,15 +98,13 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
 const VERSION_LABELS = { rabbitmq: "burrow.rabbitmq-server", erlang: "burrow.erlang-base" };
 
 /** The cache image's id and the package versions in its labels, if it exists and has them. */
-async function cachedImage(tag: string): Promise<{ id: string; rabbitmq: string; erlang: string } | undefined> {
-    const r = await docker(["image", "inspect", "--format", "{{json .Id}} {{json .Config.Labels}}", tag]).catch(
+export async function cachedImage(tag: string): Promise<{ id: string; rabbitmq: string; erlang: string } | undefined> {
+    // One JSON array, parsed whole: label values may hold spaces (e.g. "4.0.5 (local build)").
+    const r = await docker(["image", "inspect", "--format", "[{{json .Id}},{{json .Config.Labels}}]", tag]).catch(
         () => undefined,
     );
     if (!r) return undefined;
-    const [id, labels] = r.stdout
-        .trim()
-        .split(" ", 2)
-        .map((x) => JSON.parse(x)) as [string, Record<string, string> | null];
+    const [id, labels] = JSON.parse(r.stdout) as [string, Record<string, string> | null];
     const rabbitmq = labels?.[VERSION_LABELS.rabbitmq],
         erlang = labels?.[VERSION_LABELS.erlang];
     return rabbitmq && erlang ? { id, rabbitmq, erlang } : undefined;
