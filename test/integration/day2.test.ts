@@ -190,7 +190,7 @@ describe("day-2 operations on one broker keep every message", () => {
         await ts.stack.setConfig("burrow:allowDataLoss", { value: JSON.stringify(["queue args"]) });
         const r = await up();
         await ts.stack.removeConfig("burrow:allowDataLoss");
-        expect(ts.output.join("\n")).toContain(
+        expect(seenText()).toContain(
             `queue args: type classic -> quorum: re-declaring it drops its ${N} messages (allowed by burrow:allowDataLoss)`,
         );
         const q = await get<{ type: string; messages: number }>(api(), "/api/queues/%2F/args");
