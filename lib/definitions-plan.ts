@@ -251,9 +251,14 @@ export function lossesOf(changes: Change[], olds: Partial<Definitions>, live: Li
             out.push({ consent: `queue ${c.label}`, message: `queue ${c.label}: ${how} ${lost}` });
         }
         if (c.kind === "vhosts" && c.action === "delete") {
+            // Any queue in it that burrow does not delete anyway (one an application declared)
+            // goes with the vhost: that is a loss even while empty.
             const inVhost = Object.keys(live.messages).filter((l) => l.startsWith(`${c.label}/`));
+            const deletedAnyway = new Set(
+                changes.filter((x) => x.kind === "queues" && x.action === "delete").map((x) => x.label),
+            );
             const total = inVhost.reduce((s, l) => s + live.messages[l], 0);
-            if (!live.unreadable && total === 0) continue;
+            if (!live.unreadable && total === 0 && inVhost.every((l) => deletedAnyway.has(l))) continue;
             out.push({
                 consent: `vhost ${c.label}`,
                 message: `vhost ${c.label}: removed from the config: deleting it deletes ${
@@ -294,9 +299,13 @@ export function importDocument(
     d: Partial<Definitions>,
     passwords: Record<string, string> = {},
     groupSizes: Record<string, number> = {},
+    /** Kinds to leave out (a restore without passwords leaves out users). */
+    without: Kind[] = [],
 ) {
     const all = <T>(kind: Kind): Array<[string, T]> =>
-        Object.entries(d[kind] ?? {}).map(([label, text]) => [label, parseDefinition<T>(text)]);
+        without.includes(kind)
+            ? []
+            : Object.entries(d[kind] ?? {}).map(([label, text]) => [label, parseDefinition<T>(text)]);
     return {
         vhosts: all<VhostDefinition>("vhosts").map(([, v]) => v),
         users: all<UserDefinition>("users").map(([label, u]) => {

@@ -138,48 +138,79 @@ async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<void>): 
     await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
-/** Dependents first: bindings, policies, topic permissions, permissions, queues, exchanges, users, vhosts. */
+/** After the guarded queue deletions: dependents first, vhosts last. */
 const DELETE_ORDER: Kind[] = [
     "bindings",
     "policies",
     "topicPermissions",
     "permissions",
-    "queues",
     "exchanges",
     "users",
     "vhosts",
 ];
 
+const groupSizesOf = (d: Partial<Definitions>) => (d as Partial<BrokerDefinitionsInputs>).groupSizes ?? {};
+
+/** A guarded delete the broker refused: the queue (or vhost) holds data now. */
+class NotEmptyError extends Error {}
+
+async function deleteOne(api: ManagementApi, olds: Partial<Definitions>, kind: Kind, c: Change, guard: boolean) {
+    const what = `${kind === "topicPermissions" ? "topic permission" : kind.slice(0, -1)} ${c.label}`;
+    try {
+        if (kind === "bindings")
+            return await deleteBinding(api, parseDefinition<BindingDefinition>(olds.bindings?.[c.label]));
+        if (kind === "vhosts" && guard) {
+            // The broker has no if-empty for vhosts: burrow looks right before deleting.
+            const name = parseDefinition<{ name: string }>(olds.vhosts?.[c.label]).name;
+            const queues = (await get<Array<{ name: string }>>(api, `/api/queues/${seg(name)}?columns=name`)) ?? [];
+            if (queues.length > 0)
+                throw new NotEmptyError(
+                    `it still holds ${queues.length} queue(s): ${queues.map((q) => q.name).join(", ")}`,
+                );
+        }
+        const suffix = kind === "queues" && guard ? "?if-empty=true" : "";
+        await request(api, "DELETE", `${deletePath(kind, olds, c.label)}${suffix}`, undefined, [404]);
+    } catch (e) {
+        if (e instanceof NotEmptyError) throw new NotEmptyError(`${what}: ${e.message}`);
+        if (isManagementApiError(e) && e.status === 400 && kind === "queues")
+            throw new NotEmptyError(`${what}: ${e.reason}`);
+        throw new Error(`deleting ${what}: ${(e as Error).message}`, { cause: e });
+    }
+}
+
 /**
- * Deletes what the plan removes or declares again. A queue goes with the broker's if-empty
- * guard unless the user consented to lose its messages. A topic permission is deleted with
+ * Deletes what the plan removes or declares again. Queues go first, each with the broker's
+ * if-empty guard unless the user consented to lose its messages (the management API's
+ * message counts lag by a few seconds: the guard is what decides). If the broker refuses one
+ * because it holds messages now, what was already deleted is put back as it was and the
+ * update stops: nothing is lost, nothing is half-applied. A topic permission is deleted with
  * all of its user's others in that vhost (the API has no finer delete); the import that
  * follows puts back those that remain.
  */
-async function deleteFor(api: ManagementApi, olds: Partial<Definitions>, changes: Change[], allowed: Loss[]) {
-    const consentedQueues = new Set(allowed.map((l) => l.consent));
-    for (const kind of DELETE_ORDER) {
-        const gone = changes.filter((c) => c.kind === kind && (c.action === "delete" || c.action === "redeclare"));
-        const paths = new Map<string, Change>();
-        for (const c of gone) if (kind !== "bindings") paths.set(deletePath(kind, olds, c.label), c);
-        await pool(kind === "bindings" ? gone : [...paths.values()], 8, async (c) => {
-            const what = `${kind === "topicPermissions" ? "topic permission" : kind.slice(0, -1)} ${c.label}`;
-            try {
-                if (kind === "bindings")
-                    return await deleteBinding(api, parseDefinition<BindingDefinition>(olds.bindings?.[c.label]));
-                const guard = kind === "queues" && !consentedQueues.has(`queue ${c.label}`) ? "?if-empty=true" : "";
-                await request(api, "DELETE", `${deletePath(kind, olds, c.label)}${guard}`, undefined, [404]);
-            } catch (e) {
-                if (isManagementApiError(e) && e.status === 400 && kind === "queues") {
-                    throw new Error(
-                        `queue ${c.label} holds messages now (${e.reason}); burrow did not delete it. Nothing else was deleted after it. ` +
-                            `Drain it, or consent with burrow:allowDataLoss ["queue ${c.label}"], and run up again.`,
-                        { cause: e },
-                    );
-                }
-                throw new Error(`deleting ${what}: ${(e as Error).message}`, { cause: e });
-            }
-        });
+async function deleteFor(api: ManagementApi, olds: Partial<Definitions>, changes: Change[], allow: string[]) {
+    const guarded = (consent: string) => !consented({ consent, message: "" }, allow);
+    const gone = (kind: Kind) =>
+        changes.filter((c) => c.kind === kind && (c.action === "delete" || c.action === "redeclare"));
+    try {
+        await pool(gone("queues"), 8, (c) => deleteOne(api, olds, "queues", c, guarded(`queue ${c.label}`)));
+        for (const kind of DELETE_ORDER) {
+            // One DELETE per (user, vhost) for topic permissions.
+            const byPath = new Map<string, Change>();
+            for (const c of gone(kind)) byPath.set(kind === "bindings" ? c.label : deletePath(kind, olds, c.label), c);
+            await pool([...byPath.values()], 8, (c) => deleteOne(api, olds, kind, c, guarded(`vhost ${c.label}`)));
+        }
+    } catch (e) {
+        if (!(e instanceof NotEmptyError)) throw e;
+        // Put back what was deleted (empty queues, in their old form); objects that were not
+        // deleted are left alone by the import.
+        await request(api, "POST", "/api/definitions", importDocument(olds, {}, groupSizesOf(olds), ["users"])).catch(
+            () => undefined,
+        );
+        throw new Error(
+            `${e.message}; burrow deleted nothing that holds data and put back what it had already changed. ` +
+                `Drain it, or consent with burrow:allowDataLoss, and run up again.`,
+            { cause: e },
+        );
     }
 }
 
@@ -244,9 +275,9 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         const gone = changes.filter((c) => c.action === "delete" || c.action === "redeclare");
         if (gone.length > 0) {
             await waitForApi(news.api, 60_000);
-            const { refused, allowed } = await judge(changes, olds, news.allowDataLoss ?? [], news.api);
+            const { refused } = await judge(changes, olds, news.allowDataLoss ?? [], news.api);
             if (refused.length > 0) throw new Error(refusal(refused));
-            await deleteFor(news.api, olds, gone, allowed);
+            await deleteFor(news.api, olds, gone, news.allowDataLoss ?? []);
         }
         return { outs: await importAll(news) };
     },

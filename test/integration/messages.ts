@@ -59,6 +59,7 @@ export async function drain(
         const ch = await conn.createChannel();
         await ch.prefetch(200);
         const missing = () => count - [...seen.keys()].filter((n) => n >= from && n < from + count).length;
+        let tag = "";
         await new Promise<void>((resolve, reject) => {
             const timer = setTimeout(resolve, deadlineMs);
             ch.consume(queue, (m) => {
@@ -72,11 +73,19 @@ export async function drain(
                     clearTimeout(timer);
                     resolve();
                 }
-            }).catch((e) => {
-                clearTimeout(timer);
-                reject(e);
-            });
+            }).then(
+                (r) => (tag = r.consumerTag),
+                (e) => {
+                    clearTimeout(timer);
+                    reject(e);
+                },
+            );
         });
+        // Stop deliveries, then give the last acks time to settle before the channel goes: a
+        // quorum queue applies acks asynchronously, and a channel closed right after them gets
+        // some acked messages back (at-least-once), which would show up in the next count.
+        if (tag) await ch.cancel(tag);
+        await new Promise((r) => setTimeout(r, 1000));
         await ch.close();
         const depth = await conn.createChannel().then(async (c) => {
             const q = await c.checkQueue(queue);
