@@ -37,6 +37,7 @@ const outputs: Record<string, pulumi.Output<unknown>> = {
     clusterNodes: broker.clusterNodes,
 };
 if (s.target === "docker") outputs.containerName = broker.containerName;
+if (s.shovels.length > 0 || s.federationUpstreams.length > 0) outputs.links = broker.links;
 if (s.tls)
     Object.assign(outputs, {
         caCert: broker.caCert,

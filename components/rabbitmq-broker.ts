@@ -84,6 +84,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     readonly queues: pulumi.Output<Array<{ vhost: string; name: string; type: string }>>;
     /** Generated or configured passwords of the extra users, by name (secret). */
     readonly userPasswords: pulumi.Output<Record<string, string>>;
+    /** Each shovel's and federation upstream's status after the last change: "running", or why not. */
+    readonly links: pulumi.Output<Record<string, string>>;
     /** Docker target: node 1's container (undefined for the SSH target). */
     readonly containerName: pulumi.Output<string | undefined>;
     /** With a cluster: each node's name and where clients reach it (empty for one node). */
@@ -161,6 +163,13 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                 exchanges: s.exchanges,
                 bindings: s.bindings,
                 policies: s.policies,
+                vhostObjects: s.vhostObjects,
+                operatorPolicies: s.operatorPolicies,
+                shovels: s.shovels,
+                federationUpstreams: s.federationUpstreams,
+                federationUpstreamSets: s.federationUpstreamSets,
+                superStreams: s.superStreams,
+                globalParameters: s.globalParameters,
                 groupSizes: quorumTargetSizes(s.cluster, queues),
                 allowDataLoss: s.allowDataLoss,
             },
@@ -220,6 +229,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         this.erlangVersion = place.erlangVersion;
         this.queues = topology.queues;
         this.userPasswords = topology.userPasswords;
+        this.links = topology.links;
         this.containerName = place.containerName ?? pulumi.output(undefined);
         this.clusterNodes = place.clusterNodes;
         this.caCert = place.caCert;

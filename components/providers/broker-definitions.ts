@@ -12,36 +12,49 @@
 // consented (burrow:allowDataLoss). Empty queues are deleted with the broker's if-empty
 // guard. Delete removes nothing: the broker's data goes with its node, or is kept with it
 // (burrow:keepData).
+//
+// Vhost metadata and limits, user limits and given password hashes, operator policies,
+// global parameters, federation upstreams and upstream sets, and shovels are in RabbitMQ's
+// definitions format too (vhosts, users, parameters, global_parameters), so they travel in
+// the same import; shovels and federation go in a second import right after the first, so
+// that a link that starts at once finds its queues declared. Shovels' and upstreams' URIs
+// hold passwords: the state and the preview show them masked, the real ones are a secret
+// input (`uris`). After an up, each shovel's and upstream's status is read back (`status`).
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import {
     BindingDefinition,
+    BrokerExport,
     Change,
     Definitions,
+    ImportOptions,
+    ImportSecrets,
     KINDS,
+    KIND_NAMES,
     Kind,
     LiveCounts,
     Loss,
-    PermissionDefinition,
-    TopicPermissionDefinition,
+    PARAMETER_COMPONENTS,
+    ParameterDefinition,
+    STARTED_LAST,
+    SecretUris,
+    canonical,
     consented,
+    foundOnBroker,
     importDocument,
+    isOneShot,
     lossesOf,
+    needsLiveCounts,
     notices,
+    objectCount,
     parseDefinition,
     planChanges,
     refusal,
+    secretUriKey,
 } from "../../lib/definitions-plan";
 import { engineWarn } from "../../lib/engine-log";
 import { causedBy, isManagementApiError, isUnreachable } from "../../lib/errors";
-import {
-    bindingLabel,
-    objectLabel,
-    permissionLabel,
-    topicPermissionLabel,
-    userLabel,
-    vhostLabel,
-} from "../../lib/labels";
+import { objectLabel } from "../../lib/labels";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -54,6 +67,10 @@ export interface BrokerDefinitionsInputs extends Definitions {
     generation: string;
     /** Each user's password, by user label (secret). */
     passwords: Record<string, string>;
+    /** Hashes given instead of passwords, by user label (secret; absent when none). */
+    passwordHashes?: Record<string, string>;
+    /** Shovels' and federation upstreams' real URIs, by secretUriKey (secret; absent when none). */
+    uris?: SecretUris;
     /** Replicas a new quorum queue starts with, by queue label; how it starts is not what it is. */
     groupSizes: Record<string, number>;
     /** Consent to lose data: "queue <label>", "vhost <label>", or "*" (burrow:allowDataLoss). */
@@ -62,37 +79,45 @@ export interface BrokerDefinitionsInputs extends Definitions {
 export interface BrokerDefinitionsOutputs extends BrokerDefinitionsInputs {
     /** Number of objects, by kind (for people reading the state). */
     counts: Record<Kind, number>;
+    /**
+     * What the broker says of each shovel and federation upstream after the last create or
+     * update, by "shovel <label>" / "federation-upstream <label>": "running", or why not.
+     */
+    status: Record<string, string>;
 }
 
 /** Messages and types of every queue, by label; what cannot be read is said, not guessed. */
 async function liveCounts(api: ManagementApi): Promise<LiveCounts> {
     try {
         const queues =
-            (await get<Array<{ vhost: string; name: string; type?: string; messages?: number }>>(
-                api,
-                "/api/queues?columns=vhost,name,type,messages",
-            )) ?? [];
+            (await get<
+                Array<{ vhost: string; name: string; type?: string; messages?: number; message_bytes?: number }>
+            >(api, "/api/queues?columns=vhost,name,type,messages,message_bytes")) ?? [];
         const messages: Record<string, number> = {};
         const types: Record<string, string> = {};
+        const bytes: Record<string, number> = {};
         for (const q of queues) {
             const label = objectLabel(q.vhost, q.name);
             messages[label] = q.messages ?? 0;
             if (q.type) types[label] = q.type;
+            if (q.message_bytes !== undefined) bytes[label] = q.message_bytes;
         }
-        return { messages, types };
+        return { messages, types, bytes };
     } catch (e) {
         return { messages: {}, types: {}, unreadable: (e as Error).message };
     }
 }
 
 /** The losses of these changes that nobody consented to, and those consented to. */
-async function judge(changes: Change[], olds: Partial<Definitions>, allow: string[], api: ManagementApi) {
-    const risky = changes.some(
-        (c) =>
-            (c.kind === "queues" && (c.action === "delete" || c.action === "redeclare")) ||
-            (c.kind === "vhosts" && c.action === "delete"),
-    );
-    const losses: Loss[] = risky ? lossesOf(changes, olds, await liveCounts(api)) : [];
+async function judge(
+    changes: Change[],
+    olds: Partial<Definitions>,
+    news: Partial<Definitions>,
+    allow: string[],
+    api: ManagementApi,
+) {
+    const live: LiveCounts = needsLiveCounts(changes, news) ? await liveCounts(api) : { messages: {}, types: {} };
+    const losses: Loss[] = lossesOf(changes, olds, live, news);
     return {
         refused: losses.filter((l) => !consented(l, allow)),
         allowed: losses.filter((l) => consented(l, allow)),
@@ -124,6 +149,14 @@ function deletePath(kind: Kind, d: Partial<Definitions>, label: string): string 
             return `/api/permissions/${seg(o.vhost)}/${seg(o.user)}`;
         case "topicPermissions":
             return `/api/topic-permissions/${seg(o.vhost)}/${seg(o.user)}`;
+        case "globalParameters":
+            return `/api/global-parameters/${seg(o.name)}`;
+        case "operatorPolicies":
+            return `/api/operator-policies/${seg(o.vhost)}/${seg(o.name)}`;
+        case "federationUpstreams":
+        case "federationUpstreamSets":
+        case "shovels":
+            return `/api/parameters/${PARAMETER_COMPONENTS[kind]}/${seg(o.vhost)}/${seg(o.name)}`;
         default:
             return `/api/${kind}/${seg(o.vhost)}/${seg(o.name)}`;
     }
@@ -138,10 +171,14 @@ async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<void>): 
     await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
+/** Before the guarded queue deletions: what moves messages (a running shovel would declare its queue again). */
+const DELETE_FIRST: Kind[] = ["shovels", "federationUpstreamSets", "federationUpstreams"];
 /** After the guarded queue deletions: dependents first, vhosts last. */
 const DELETE_ORDER: Kind[] = [
     "bindings",
     "policies",
+    "operatorPolicies",
+    "globalParameters",
     "topicPermissions",
     "permissions",
     "exchanges",
@@ -155,7 +192,7 @@ const groupSizesOf = (d: Partial<Definitions>) => (d as Partial<BrokerDefinition
 class NotEmptyError extends Error {}
 
 async function deleteOne(api: ManagementApi, olds: Partial<Definitions>, kind: Kind, c: Change, guard: boolean) {
-    const what = `${kind === "topicPermissions" ? "topic permission" : kind.slice(0, -1)} ${c.label}`;
+    const what = `${KIND_NAMES[kind]} ${c.label}`;
     try {
         if (kind === "bindings")
             return await deleteBinding(api, parseDefinition<BindingDefinition>(olds.bindings?.[c.label]));
@@ -191,21 +228,28 @@ async function deleteFor(api: ManagementApi, olds: Partial<Definitions>, changes
     const guarded = (consent: string) => !consented({ consent, message: "" }, allow);
     const gone = (kind: Kind) =>
         changes.filter((c) => c.kind === kind && (c.action === "delete" || c.action === "redeclare"));
+    const deleteKind = async (kind: Kind) => {
+        // One DELETE per (user, vhost) for topic permissions.
+        const byPath = new Map<string, Change>();
+        for (const c of gone(kind)) byPath.set(kind === "bindings" ? c.label : deletePath(kind, olds, c.label), c);
+        await pool([...byPath.values()], 8, (c) => deleteOne(api, olds, kind, c, guarded(`vhost ${c.label}`)));
+    };
     try {
+        for (const kind of DELETE_FIRST) await deleteKind(kind);
         await pool(gone("queues"), 8, (c) => deleteOne(api, olds, "queues", c, guarded(`queue ${c.label}`)));
-        for (const kind of DELETE_ORDER) {
-            // One DELETE per (user, vhost) for topic permissions.
-            const byPath = new Map<string, Change>();
-            for (const c of gone(kind)) byPath.set(kind === "bindings" ? c.label : deletePath(kind, olds, c.label), c);
-            await pool([...byPath.values()], 8, (c) => deleteOne(api, olds, kind, c, guarded(`vhost ${c.label}`)));
-        }
+        for (const kind of DELETE_ORDER) await deleteKind(kind);
     } catch (e) {
         if (!(e instanceof NotEmptyError)) throw e;
-        // Put back what was deleted (empty queues, in their old form); objects that were not
-        // deleted are left alone by the import.
-        await request(api, "POST", "/api/definitions", importDocument(olds, {}, groupSizesOf(olds), ["users"])).catch(
-            () => undefined,
+        // Put back what was deleted (empty queues, in their old form, shovels with their real
+        // URIs); objects that were not deleted are left alone by the import. One-shot shovels
+        // that already ran stay gone.
+        const old = olds as Partial<BrokerDefinitionsInputs>;
+        const putBack = importDocument(
+            olds,
+            { uris: old.uris },
+            { groupSizes: groupSizesOf(olds), without: ["users"], skip: { shovels: oneShots(olds) } },
         );
+        await request(api, "POST", "/api/definitions", putBack).catch(() => undefined);
         throw new Error(
             `${e.message}; burrow deleted nothing that holds data and put back what it had already changed. ` +
                 `Drain it, or consent with burrow:allowDataLoss, and run up again.`,
@@ -214,39 +258,125 @@ async function deleteFor(api: ManagementApi, olds: Partial<Definitions>, changes
     }
 }
 
-async function importAll(i: BrokerDefinitionsInputs): Promise<BrokerDefinitionsOutputs> {
+/** The one-shot shovels (src-delete-after) of these definitions. */
+const oneShots = (d: Partial<Definitions>) =>
+    Object.entries(d.shovels ?? {})
+        .filter(([, t]) => isOneShot(parseDefinition<ParameterDefinition>(t)))
+        .map(([l]) => l);
+
+const secretsOf = (i: Partial<BrokerDefinitionsInputs>): ImportSecrets => ({
+    passwords: i.passwords,
+    passwordHashes: i.passwordHashes,
+    uris: i.uris,
+});
+
+/** Limits a vhost or user no longer declares: the import sets limits but never removes one. */
+async function dropRemovedLimits(
+    api: ManagementApi,
+    olds: Partial<Definitions>,
+    news: Partial<Definitions>,
+    changes: Change[],
+) {
+    for (const c of changes.filter((x) => x.action === "update" && (x.kind === "vhosts" || x.kind === "users"))) {
+        const o = parseDefinition<{ name: string; limits?: Record<string, number> }>(olds[c.kind]?.[c.label]);
+        const n = parseDefinition<{ limits?: Record<string, number> }>(news[c.kind]?.[c.label]);
+        const base = c.kind === "vhosts" ? "/api/vhost-limits" : "/api/user-limits";
+        for (const k of Object.keys(o.limits ?? {}).filter((k) => !(k in (n.limits ?? {}))))
+            await request(api, "DELETE", `${base}/${seg(o.name)}/${seg(k)}`, undefined, [404]);
+    }
+}
+
+/**
+ * Imports the objects: everything in one POST, then shovels and federation in a second one
+ * (a shovel starts at once and would declare a queue the first import is about to declare
+ * with its own type and arguments).
+ */
+async function importAll(i: BrokerDefinitionsInputs, o: ImportOptions = {}): Promise<BrokerDefinitionsOutputs> {
     await waitForApi(i.api, 60_000);
-    const doc = importDocument(i, i.passwords, i.groupSizes);
-    const total = Object.values(doc).reduce((n, xs) => n + xs.length, 0);
-    if (total > 0) {
+    for (const step of [{ without: STARTED_LAST }, { only: STARTED_LAST }]) {
+        const doc = importDocument(i, secretsOf(i), { ...o, groupSizes: i.groupSizes, ...step });
+        if (objectCount(doc) === 0) continue;
         await request(i.api, "POST", "/api/definitions", doc).catch((e: Error) => {
-            const what = KINDS.map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`).join(", ");
+            const what = KINDS.filter((k) => Object.keys(i[k] ?? {}).length > 0)
+                .map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`)
+                .join(", ");
             throw new Error(`importing the broker's definitions (${what}): ${e.message}`, { cause: e });
         });
     }
     const counts = Object.fromEntries(KINDS.map((k) => [k, Object.keys(i[k] ?? {}).length])) as Record<Kind, number>;
-    return { ...i, counts };
+    const status = await linkStatus(i.api, i);
+    for (const [what, state] of Object.entries(status))
+        if (!/^(running|completed)/.test(state)) await engineWarn(`${what}: ${state}`);
+    return { ...i, counts, status };
 }
 
-/** The labels of what the broker has, by kind, read from its definitions export. */
-function presentLabels(live: Record<string, unknown>): Record<Kind, Set<string>> {
-    const list = <T>(k: string) => (live[k] as T[] | undefined) ?? [];
-    return {
-        vhosts: new Set(list<{ name: string }>("vhosts").map((v) => vhostLabel(v.name))),
-        users: new Set(list<{ name: string }>("users").map((u) => userLabel(u.name))),
-        permissions: new Set(list<PermissionDefinition>("permissions").map((p) => permissionLabel(p.vhost, p.user))),
-        topicPermissions: new Set(
-            list<TopicPermissionDefinition>("topic_permissions").map((t) =>
-                topicPermissionLabel(t.vhost, t.user, t.exchange),
-            ),
-        ),
-        policies: new Set(list<{ vhost: string; name: string }>("policies").map((p) => objectLabel(p.vhost, p.name))),
-        queues: new Set(list<{ vhost: string; name: string }>("queues").map((q) => objectLabel(q.vhost, q.name))),
-        exchanges: new Set(list<{ vhost: string; name: string }>("exchanges").map((x) => objectLabel(x.vhost, x.name))),
-        bindings: new Set(
-            list<BindingDefinition>("bindings").map((b) => bindingLabel({ ...b, arguments: b.arguments ?? {} })),
-        ),
-    };
+/** A broker's error text with any password in a URI masked. */
+const masked = (s: string) => s.replace(/(amqps?:\/\/[^:@/\s]*:)[^@\s]*@/g, "$1***@");
+
+/**
+ * Each shovel's and federation upstream's status, read from /api/shovels and
+ * /api/federation-links, waiting up to 15 s for links that are still starting.
+ */
+export async function linkStatus(
+    api: ManagementApi,
+    d: Partial<Definitions>,
+    waitMs = 15_000,
+): Promise<Record<string, string>> {
+    const parsed = (kind: Kind) =>
+        Object.entries(d[kind] ?? {}).map(([l, t]) => [l, parseDefinition<ParameterDefinition>(t)] as const);
+    const shovels = parsed("shovels");
+    const upstreams = parsed("federationUpstreams");
+    if (shovels.length === 0 && upstreams.length === 0) return {};
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+        const out: Record<string, string> = {};
+        let settled = true;
+        const live =
+            shovels.length > 0
+                ? ((await get<Array<{ vhost: string; name: string; state: string; reason?: unknown }>>(
+                      api,
+                      "/api/shovels",
+                  )) ?? [])
+                : [];
+        for (const [label, x] of shovels) {
+            const key = `shovel ${label}`;
+            const s = live.find((l) => l.vhost === x.vhost && l.name === x.name);
+            if (s?.state === "running") out[key] = "running";
+            else if (s) {
+                out[key] = masked(`${s.state}${s.reason ? `: ${String(s.reason)}` : ""}`);
+                settled = false;
+            } else if (
+                isOneShot(x) &&
+                (await get(api, `/api/parameters/shovel/${seg(x.vhost)}/${seg(x.name)}`)) === undefined
+            ) {
+                out[key] = "completed (it deleted itself, as its deleteAfter says)";
+            } else {
+                out[key] =
+                    "not running: the broker reports no status for it (RabbitMQ leaves a shovel that failed to connect out of /api/shovels while it waits to retry; the broker log says why)";
+                settled = false;
+            }
+        }
+        const links =
+            upstreams.length > 0
+                ? ((await get<Array<{ vhost: string; upstream: string; status: string; error?: string }>>(
+                      api,
+                      "/api/federation-links",
+                  )) ?? [])
+                : [];
+        for (const [label, x] of upstreams) {
+            const key = `federation-upstream ${label}`;
+            const mine = links.filter((l) => l.vhost === x.vhost && l.upstream === x.name);
+            const bad = mine.find((l) => l.status !== "running");
+            if (mine.length === 0) out[key] = "no links (no policy applies it to an exchange or queue)";
+            else if (!bad) out[key] = `running (${mine.length} link${mine.length === 1 ? "" : "s"})`;
+            else {
+                out[key] = masked(`${bad.status}${bad.error ? `: ${bad.error}` : ""}`);
+                settled = false;
+            }
+        }
+        if (settled || Date.now() > deadline) return out;
+        await new Promise((r) => setTimeout(r, 500));
+    }
 }
 
 export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
@@ -260,26 +390,42 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         const olds = unwrapSecrets(wrappedOlds);
         const changes = planChanges(olds, news);
         // Judged on the broker as it is now, with the credentials that work now.
-        const { refused, allowed } = await judge(changes, olds, news.allowDataLoss ?? [], olds.api);
+        const { refused, allowed } = await judge(changes, olds, news, news.allowDataLoss ?? [], olds.api);
         if (refused.length > 0) throw new Error(refusal(refused));
         for (const l of allowed) await engineWarn(`${l.message} (allowed by burrow:allowDataLoss)`);
         for (const n of notices(changes)) await engineWarn(n);
         // Consent and group sizes are how, not what; everything else is part of the resource,
         // credentials included (a diff that ignored them would keep stale ones for later deletes).
-        const changed = changedInputs(olds, news, ["allowDataLoss", "groupSizes", ...KINDS]);
+        const changed = changedInputs(olds, news, ["allowDataLoss", "groupSizes", "status", ...KINDS]);
         return { changes: changes.length > 0 || changed.length > 0, replaces: [] };
     },
     async update(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
         const changes = planChanges(olds, news);
         const gone = changes.filter((c) => c.action === "delete" || c.action === "redeclare");
-        if (gone.length > 0) {
-            await waitForApi(news.api, 60_000);
-            const { refused } = await judge(changes, olds, news.allowDataLoss ?? [], news.api);
-            if (refused.length > 0) throw new Error(refusal(refused));
-            await deleteFor(news.api, olds, gone, news.allowDataLoss ?? []);
-        }
-        return { outs: await importAll(news) };
+        await waitForApi(news.api, 60_000);
+        const { refused } = await judge(changes, olds, news, news.allowDataLoss ?? [], news.api);
+        if (refused.length > 0) throw new Error(refusal(refused));
+        if (gone.length > 0) await deleteFor(news.api, olds, gone, news.allowDataLoss ?? []);
+        await dropRemovedLimits(news.api, olds, news, changes);
+        // A one-shot shovel runs when added or changed, never again because something else changed.
+        const uri = (d: Partial<BrokerDefinitionsInputs>, l: string) =>
+            canonical(d.uris?.[secretUriKey("shovels", l)] ?? {});
+        const ran = oneShots(news).filter(
+            (l) =>
+                olds.shovels?.[l] !== undefined &&
+                canonical(olds.shovels[l]) === canonical(news.shovels[l]) &&
+                uri(olds, l) === uri(news, l),
+        );
+        // A vhost whose declared metadata went away gets RabbitMQ's defaults back.
+        const resetVhosts = changes
+            .filter((c) => c.kind === "vhosts" && c.action === "update")
+            .map((c) => c.label)
+            .filter((l) => {
+                const o = parseDefinition<Record<string, unknown>>(olds.vhosts?.[l]);
+                return o.description !== undefined || o.tags !== undefined;
+            });
+        return { outs: await importAll(news, { skip: { shovels: ran }, resetVhosts }) };
     },
     async read(id, props) {
         if (!props) return { id, props };
@@ -299,7 +445,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
             );
         }
         if (!live) return { id, props };
-        const present = presentLabels(live);
+        const present = foundOnBroker(live as BrokerExport, props, secretsOf(unwrapSecrets(props)));
         const kept = { ...props };
         for (const kind of KINDS) {
             kept[kind] = Object.fromEntries(
@@ -317,6 +463,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
 
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;
+    declare readonly status: pulumi.Output<Record<string, string>>;
     constructor(
         name: string,
         args: { [K in keyof BrokerDefinitionsInputs]: pulumi.Input<BrokerDefinitionsInputs[K]> },
@@ -326,8 +473,8 @@ export class BrokerDefinitions extends DynamicResource {
             providerIn(__filename, { brokerDefinitionsProvider }),
             "BrokerDefinitions",
             name,
-            { ...args, counts: undefined },
-            { ...opts, additionalSecretOutputs: ["api", "passwords"] },
+            { ...args, counts: undefined, status: undefined },
+            { ...opts, additionalSecretOutputs: ["api", "passwords", "passwordHashes", "uris"] },
         );
     }
 }

@@ -2,6 +2,16 @@
 // and what stack config holds under `burrow:<key>` (the stack program passes config through
 // unchanged). Every field is optional; the defaults are the ones stated here, filled in by
 // parseSettings(), which also checks every value and names the key of each problem.
+import type {
+    FederationUpstreamArgs,
+    FederationUpstreamSetArgs,
+    GlobalParametersArgs,
+    OperatorPolicyArgs,
+    ShovelArgs,
+    SuperStreamArgs,
+    UserLimitsArgs,
+    VhostArgs,
+} from "./objects";
 import { DebianRelease, ExchangeType, POLICY_TARGETS, QueueType, Target, USER_TAGS } from "./rabbitmq";
 import { SecretInput } from "./types";
 
@@ -41,6 +51,15 @@ export interface UserArgs {
     readonly permissions?: PermissionArgs[];
     /** Default none. */
     readonly topicPermissions?: TopicPermissionArgs[];
+    /** {"max-connections": 10, "max-channels": 50}; default none (unlimited). */
+    readonly limits?: UserLimitsArgs;
+    /**
+     * Import the user with this hash instead of a password (a secret), as RabbitMQ stores it:
+     * base64 of a 4-byte salt and the digest. Excludes `password`.
+     */
+    readonly passwordHash?: SecretInput;
+    /** The hash's algorithm: default "rabbit_password_hashing_sha256"; or ..._sha512, ..._md5. */
+    readonly hashingAlgorithm?: string;
 }
 
 /** A queue; a plain string is a queue of that name with every default. */
@@ -201,8 +220,8 @@ export interface BrokerArgs {
     readonly adminPermissions?: PermissionArgs;
     /** No guest user; default true. false keeps it (loopback-only, as RabbitMQ ships it). */
     readonly removeGuest?: boolean;
-    /** Extra vhosts; default none. */
-    readonly vhosts?: string[];
+    /** Extra vhosts: names, or objects with description, tags, defaultQueueType and limits; default none. */
+    readonly vhosts?: Array<string | VhostArgs>;
     /** Users besides the admin; default none. */
     readonly users?: UserArgs[];
     /** Default none. */
@@ -213,6 +232,18 @@ export interface BrokerArgs {
     readonly bindings?: BindingArgs[];
     /** Default none. */
     readonly policies?: PolicyArgs[];
+    /** Operator policies (RabbitMQ's restricted keys); default none. */
+    readonly operatorPolicies?: OperatorPolicyArgs[];
+    /** Dynamic shovels; rabbitmq_shovel is enabled when there is one. Default none. */
+    readonly shovels?: ShovelArgs[];
+    /** Federation upstreams; rabbitmq_federation is enabled when there is one. Default none. */
+    readonly federationUpstreams?: FederationUpstreamArgs[];
+    /** Named sets of upstreams; default none. */
+    readonly federationUpstreamSets?: FederationUpstreamSetArgs[];
+    /** Super streams (partitioned streams), each one object; default none. */
+    readonly superStreams?: SuperStreamArgs[];
+    /** Global runtime parameters such as cluster_name; default none. */
+    readonly globalParameters?: GlobalParametersArgs;
     /** The durable queue of the smoke test; default "burrow.smoke". */
     readonly smokeQueue?: string;
     /** The SSH target's host(s); required with target "ssh". */

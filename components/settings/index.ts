@@ -7,12 +7,16 @@
 //   types.ts     BrokerSettings and its parts
 //   rabbitmq.ts  RabbitMQ's own rules as tables (queue arguments, types, tags)
 //   topology.ts  vhosts, users, permissions, queues, exchanges, bindings, policies
+//   objects.ts   vhost metadata and limits, user limits and hashes, operator policies, shovels,
+//                federation, super streams, global parameters (rules: rabbitmq-objects.ts)
 //   cluster.ts   clusters and the rules derived from them (node ports, quorum group size)
 //   ssh.ts       the SSH target's hosts and apt sources;  tls.ts  TLS listeners
 //   problems.ts  how problems are collected and named;  values.ts  checks of single values
 export * from "./args";
 export * from "./cluster";
 export * from "./keys";
+export * from "./objects";
+export * from "./rabbitmq-objects";
 export * from "./parse";
 export * from "./problems";
 export * from "./rabbitmq";

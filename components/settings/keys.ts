@@ -51,11 +51,15 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
         meaning:
             "no `guest` user (Docker: never created; SSH: deleted); `false` keeps it (loopback-only, as RabbitMQ ships it)",
     },
-    vhosts: { default: "`[]`", meaning: "extra vhosts" },
+    vhosts: {
+        default: "`[]`",
+        meaning:
+            'extra vhosts: names, or `{"name","description","tags":[],"defaultQueueType":"classic"\\|"quorum"\\|"stream","limits":{"max-connections","max-queues"}}`',
+    },
     users: {
         default: "`[]`",
         meaning:
-            '`[{"name","password"?,"tags":[],"permissions":[{vhost,configure,write,read}],"topicPermissions":[{vhost,exchange,write,read}]}]`; no password: generated (output `userPasswords`)',
+            '`[{"name","password"?,"tags":[],"permissions":[{vhost,configure,write,read}],"topicPermissions":[{vhost,exchange,write,read}],"limits":{"max-connections","max-channels"}}]`; no password: generated (output `userPasswords`); or `"passwordHash"` (secret, RabbitMQ\'s base64 salted hash) with `"hashingAlgorithm":"rabbit_password_hashing_sha256"` (default; `_sha512`, `_md5`)',
     },
     queues: {
         default: "`[]`",
@@ -75,6 +79,34 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     policies: {
         default: "`[]`",
         meaning: '`{"name","vhost","pattern","applyTo":"queues"…,"priority":0,"definition":{…}}`',
+    },
+    operatorPolicies: {
+        default: "`[]`",
+        meaning:
+            '`{"name","vhost","pattern","applyTo":"queues"\\|"classic_queues"\\|"quorum_queues"\\|"streams","priority":0,"definition":{…}}`; only RabbitMQ\'s operator-policy keys: `expires`, `message-ttl`, `max-length`, `max-length-bytes`, `max-in-memory-length`, `max-in-memory-bytes`, `delivery-limit`, `overflow`, `queue-version`, `target-group-size`',
+    },
+    shovels: {
+        default: "`[]`",
+        meaning:
+            'dynamic shovels (enables `rabbitmq_shovel`): `{"name","vhost","source":{"uri","protocol":"amqp091"\\|"amqp10","queue"\\|"exchange"+"routingKey"\\|"address","prefetchCount"},"destination":{…,"addForwardHeaders"},"ackMode":"on-confirm","deleteAfter":"never"\\|"queue-length"\\|N,"reconnectDelay"}`; URIs hold passwords: set with `--secret`; no `uri`: this broker (AMQP 0-9-1); status in output `links`',
+    },
+    federationUpstreams: {
+        default: "`[]`",
+        meaning:
+            'federation upstreams (enables `rabbitmq_federation`): `{"name","vhost","uri","exchange","queue","maxHops","expires","messageTtl","prefetchCount","reconnectDelay","ackMode","trustUserId"}`, `uri` a secret; a policy uses them with `"federation-upstream"` or `"federation-upstream-set"`',
+    },
+    federationUpstreamSets: {
+        default: "`[]`",
+        meaning: '`{"name","vhost","upstreams":["a",{"upstream":"b","exchange":"x"}]}`',
+    },
+    superStreams: {
+        default: "`[]`",
+        meaning:
+            '`{"name","vhost","partitions":3}` or `"routingKeys":["eu","us"]`, `"arguments":{"x-max-age":"7D"}`: a direct exchange, one stream `<name>-<key>` per partition and their bindings, as `rabbitmq-streams add_super_stream` makes them',
+    },
+    globalParameters: {
+        default: "none",
+        meaning: '`{"cluster_name":"orders-prod"}` (RabbitMQ\'s default name: the first node\'s)',
     },
     smokeQueue: {
         default: "`burrow.smoke`",
@@ -104,7 +136,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     allowDataLoss: {
         default: "none",
         meaning:
-            'consent to changes that lose messages, as the refusal names them: `["queue shop/orders","vhost legacy"]`, or `true` for anything; remove it after the up (see "Day-2 operations")',
+            'consent to changes that lose messages, as the refusal names them: `["queue shop/orders","vhost legacy","shovel move","policy cap","operator-policy cap"]`, or `true` for anything; remove it after the up (see "Day-2 operations")',
     },
 };
 

@@ -8,6 +8,18 @@ import { CONFIG_NAMESPACE, InputSource, Problems } from "./problems";
 import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
+import {
+    checkFederationRefs,
+    federationUpstream,
+    federationUpstreamSet,
+    globalParameters,
+    operatorPolicy,
+    shovel,
+    superStream,
+    superStreamParts,
+    vhostObjects,
+    withObjectPlugins,
+} from "./objects";
 import { binding, exchange, permission, pluginList, policy, queue, tags, user } from "./topology";
 import { BrokerSettings, UserSettings } from "./types";
 import {
@@ -96,7 +108,8 @@ export function parseSettings(
     }
     const defaultQueueType: QueueType = cluster ? "quorum" : "classic";
 
-    const vhosts = listOf(p, "vhosts", raw.vhosts, (k, v) => name(p, k, v, "vhost"));
+    const vhostDetails = vhostObjects(p, raw.vhosts);
+    const vhosts = vhostDetails.map((v) => v.name);
     duplicates(
         p,
         "vhosts",
@@ -143,10 +156,52 @@ export function parseSettings(
     const exchanges = listOf(p, "exchanges", raw.exchanges, (k, x) => exchange(p, k, x, knownVhosts));
     duplicates(p, "exchanges", exchanges.map(sameObject));
 
-    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, queues, exchanges));
+    // Super streams (issue 15): their exchanges and partitions count as declared for bindings and clashes.
+    const superStreams = listOf(p, "superStreams", raw.superStreams, (k, x) => superStream(p, k, x, knownVhosts));
+    duplicates(p, "superStreams", superStreams.map(sameObject));
+    const parts = superStreams.map(superStreamParts);
+    superStreams.forEach((ss, i) => {
+        const clash = [
+            ...exchanges.filter((x) => x.vhost === ss.vhost && x.name === ss.name).map(() => `exchange "${ss.name}"`),
+            ...parts[i].queues
+                .filter((pq) => queues.some((q) => q.vhost === pq.vhost && q.name === pq.name))
+                .map((pq) => `queue "${pq.name}"`),
+        ];
+        if (clash.length > 0)
+            p.add(
+                `superStreams[${i}]`,
+                `makes ${clash.join(", ")}, also declared in ${p.ref(clash[0].startsWith("exchange") ? "exchanges" : "queues")}; rename one`,
+            );
+    });
+    const withParts = {
+        queues: [...queues, ...parts.flatMap((x) => x.queues)],
+        exchanges: [...exchanges, ...parts.map((x) => x.exchange)],
+    };
+
+    const bindings = listOf(p, "bindings", raw.bindings, (k, b) =>
+        binding(p, k, b, knownVhosts, withParts.queues, withParts.exchanges),
+    );
 
     const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts));
     duplicates(p, "policies", policies.map(sameObject));
+
+    // Issue 15's objects (settings/objects.ts).
+    const operatorPolicies = listOf(p, "operatorPolicies", raw.operatorPolicies, (k, x) =>
+        operatorPolicy(p, k, x, knownVhosts),
+    );
+    duplicates(p, "operatorPolicies", operatorPolicies.map(sameObject));
+    const shovels = listOf(p, "shovels", raw.shovels, (k, x) => shovel(p, k, x, knownVhosts));
+    duplicates(p, "shovels", shovels.map(sameObject));
+    const federationUpstreams = listOf(p, "federationUpstreams", raw.federationUpstreams, (k, x) =>
+        federationUpstream(p, k, x, knownVhosts),
+    );
+    duplicates(p, "federationUpstreams", federationUpstreams.map(sameObject));
+    const federationUpstreamSets = listOf(p, "federationUpstreamSets", raw.federationUpstreamSets, (k, x) =>
+        federationUpstreamSet(p, k, x, knownVhosts, federationUpstreams),
+    );
+    duplicates(p, "federationUpstreamSets", federationUpstreamSets.map(sameObject));
+    checkFederationRefs(p, policies, federationUpstreams, federationUpstreamSets);
+    const globals = globalParameters(p, raw.globalParameters);
 
     const ssh =
         target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort, raw.cluster !== undefined) : undefined;
@@ -195,7 +250,7 @@ export function parseSettings(
         rabbitmqVersion: rabbitmqVersion as string,
         debianRelease: debianRelease!,
         baseImage: baseImage!,
-        plugins,
+        plugins: withObjectPlugins(plugins, shovels, federationUpstreams),
         bindAddress: bindAddress!,
         amqpPort: amqpPort!,
         managementPort: managementPort!,
@@ -210,12 +265,19 @@ export function parseSettings(
         exchanges,
         bindings,
         policies,
+        vhostObjects: vhostDetails,
+        operatorPolicies,
+        shovels,
+        federationUpstreams,
+        federationUpstreamSets,
+        superStreams,
+        globalParameters: globals,
         smokeQueue,
         allowDataLoss,
     };
 }
 
-/** `allowDataLoss`: true (anything), or a list of "queue <label>" / "vhost <label>" entries as a refusal names them. */
+/** `allowDataLoss`: true (anything), or a list of "<kind> <label>" entries (queue, vhost, shovel, policy, operator-policy) as a refusal names them. */
 function consent(p: Problems, v: unknown): string[] {
     const x = parseJsonish(parseScalar(v));
     if (x === undefined || x === false) return [];
@@ -223,10 +285,11 @@ function consent(p: Problems, v: unknown): string[] {
     if (!Array.isArray(x))
         return p.add("allowDataLoss", `is ${show(v)}; use true or a list like ["queue shop/orders"]`) ?? [];
     return x.flatMap((e, i) => {
-        if (typeof e === "string" && (e === "*" || /^(queue|vhost) \S/.test(e))) return [e];
+        if (typeof e === "string" && (e === "*" || /^(queue|vhost|shovel|policy|operator-policy) \S/.test(e)))
+            return [e];
         p.add(
             `allowDataLoss[${i}]`,
-            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>" or "vhost <label>"`,
+            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>", "vhost <label>", "shovel <label>", "policy <label>" or "operator-policy <label>"`,
         );
         return [];
     });

@@ -1,6 +1,7 @@
 // What the broker holds: vhosts, users and their permissions, queues, exchanges, bindings
 // and policies. Each parser checks one object against RabbitMQ's rules (rabbitmq.ts) and
 // the rest of the topology (a binding's ends must be declared, a vhost must exist).
+import { userExtras } from "./objects";
 import { Problems } from "./problems";
 import {
     BUILT_IN_EXCHANGES,
@@ -110,7 +111,17 @@ export function user(
     adminName: string,
 ): UserSettings | undefined {
     if (!isObject(u)) return p.add(key, "must be an object like {name, password, tags, permissions}");
-    unknownFields(p, key, u, ["name", "password", "tags", "permissions", "topicPermissions"]);
+    unknownFields(p, key, u, [
+        "name",
+        "password",
+        "tags",
+        "permissions",
+        "topicPermissions",
+        "limits",
+        "passwordHash",
+        "hashingAlgorithm",
+    ]);
+    const extras = userExtras(p, key, u);
     const n = name(p, `${key}.name`, u.name, "user name");
     if (n !== undefined && n === adminName)
         p.add(`${key}.name`, `"${n}" is the admin user; set it with ${p.ref("adminUser")}`);
@@ -125,6 +136,10 @@ export function user(
         tags: tags(p, `${key}.tags`, u.tags ?? []),
         permissions,
         topicPermissions,
+        ...(Object.keys(extras.limits).length > 0 ? { limits: extras.limits } : {}),
+        ...(extras.passwordHash !== undefined
+            ? { passwordHash: extras.passwordHash, hashingAlgorithm: extras.hashingAlgorithm }
+            : {}),
     };
 }
 

@@ -2,6 +2,14 @@
 // default is filled in; nothing here is raw input.
 import type * as pulumi from "@pulumi/pulumi";
 import { AptSource } from "../../lib/apt";
+import type {
+    FederationUpstreamSetSettings,
+    FederationUpstreamSettings,
+    OperatorPolicySettings,
+    ShovelSettings,
+    SuperStreamSettings,
+    VhostSettings,
+} from "./objects";
 import { DebianRelease, ExchangeType, POLICY_TARGETS, QueueType, Target } from "./rabbitmq";
 
 /** A secret value: text, or a Pulumi Output a library user got from a secret store. */
@@ -28,6 +36,11 @@ export interface UserSettings {
     tags: string[];
     permissions: Permission[];
     topicPermissions: TopicPermission[];
+    /** RabbitMQ's user limits ("max-connections", "max-channels"); absent: none. */
+    limits?: Record<string, number>;
+    /** A hash to import instead of a password (secret), and its algorithm (RabbitMQ's module name). */
+    passwordHash?: SecretInput;
+    hashingAlgorithm?: string;
 }
 
 export interface QueueSettings {
@@ -162,6 +175,15 @@ export interface BrokerSettings {
     exchanges: ExchangeSettings[];
     bindings: BindingSettings[];
     policies: PolicySettings[];
+    /** Every vhost of `vhosts` with its metadata and limits (issue 15's objects, settings/objects.ts). */
+    vhostObjects: VhostSettings[];
+    operatorPolicies: OperatorPolicySettings[];
+    shovels: ShovelSettings[];
+    federationUpstreams: FederationUpstreamSettings[];
+    federationUpstreamSets: FederationUpstreamSetSettings[];
+    superStreams: SuperStreamSettings[];
+    /** Global runtime parameters by name (cluster_name). */
+    globalParameters: Record<string, string>;
     smokeQueue: string;
     /** Consent to lose data in this up: "queue <label>", "vhost <label>", or "*" for anything. */
     allowDataLoss: string[];

@@ -3,7 +3,7 @@
 // refuse rather than guess.
 import { describe, expect, it } from "vitest";
 import { BrokerDefinitionsOutputs, brokerDefinitionsProvider } from "../../components/providers/broker-definitions";
-import { Definitions, QueueDefinition, definitionsOf } from "../../lib/definitions-plan";
+import { Definitions, KINDS, Kind, QueueDefinition, definitionsOf } from "../../lib/definitions-plan";
 
 const api = { url: "http://127.0.0.1:1", username: "admin", password: "pw-one-xxxx" };
 const queue = (name: string, type = "classic"): QueueDefinition => ({
@@ -21,16 +21,8 @@ const state = (d: Definitions, more: Partial<BrokerDefinitionsOutputs> = {}): Br
     passwords: {},
     groupSizes: {},
     allowDataLoss: [],
-    counts: {
-        vhosts: 0,
-        users: 0,
-        permissions: 0,
-        topicPermissions: 0,
-        policies: 0,
-        queues: 0,
-        exchanges: 0,
-        bindings: 0,
-    },
+    counts: Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<Kind, number>,
+    status: {},
     ...more,
 });
 const diff = (olds: BrokerDefinitionsOutputs, news: BrokerDefinitionsOutputs) =>

@@ -222,7 +222,7 @@ describe("lossesOf: what loses data", () => {
 describe("importDocument", () => {
     it("imports users with RabbitMQ's salted hash of their password, never the password", () => {
         const doc = importDocument(definitionsOf({ users: [{ name: "app", tags: ["monitoring"] }] }), {
-            app: "s3cret-pass",
+            passwords: { app: "s3cret-pass" },
         });
         expect(doc.users).toHaveLength(1);
         const u = doc.users[0];
@@ -238,7 +238,7 @@ describe("importDocument", () => {
 
     it("starts quorum queues with their group size, which is not part of their identity", () => {
         const d = defs([queue("q", "/", "quorum"), queue("c")]);
-        expect(importDocument(d, {}, { q: 3, c: 3 }).queues).toEqual([
+        expect(importDocument(d, {}, { groupSizes: { q: 3, c: 3 } }).queues).toEqual([
             queue("q", "/", "quorum", { "x-quorum-initial-group-size": 3 }),
             queue("c"),
         ]);
