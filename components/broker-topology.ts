@@ -77,13 +77,13 @@ export function vhostDefinition(v: VhostSettings): VhostDefinition {
 
 /**
  * A shovel's runtime-parameter value in RabbitMQ's keys, with `uri` deciding how each URI is
- * written. RabbitMQ's defaults (protocol amqp091, ack-mode on-confirm, src-delete-after never)
- * are left out, as `rabbitmqctl set_parameter shovel` users write them: a shovel made by hand
- * and imported (npm run import) is then the same value, and adopting it restarts nothing.
+ * written. What the settings leave unset (protocol, ack-mode, src-delete-after: RabbitMQ's
+ * defaults) stays unset: a shovel made by hand and adopted (npm run import) is then the same
+ * value, written or not, and adopting it restarts nothing.
  */
 export function shovelValue(s: ShovelSettings, uri: (u: SecretInput) => string = shown): Record<string, unknown> {
     const end = (prefix: "src" | "dest", e: ShovelEnd) => ({
-        ...(e.protocol !== "amqp091" ? { [`${prefix}-protocol`]: e.protocol } : {}),
+        ...(e.protocol !== undefined ? { [`${prefix}-protocol`]: e.protocol } : {}),
         [`${prefix}-uri`]: uri(e.uri),
         ...(e.queue !== undefined ? { [`${prefix}-queue`]: e.queue } : {}),
         ...(e.exchange !== undefined ? { [`${prefix}-exchange`]: e.exchange } : {}),
@@ -93,17 +93,17 @@ export function shovelValue(s: ShovelSettings, uri: (u: SecretInput) => string =
     return {
         ...end("src", s.source),
         ...(s.source.prefetchCount !== undefined ? { "src-prefetch-count": s.source.prefetchCount } : {}),
-        ...(s.deleteAfter !== "never" ? { "src-delete-after": s.deleteAfter } : {}),
+        ...(s.deleteAfter !== undefined ? { "src-delete-after": s.deleteAfter } : {}),
         ...end("dest", s.destination),
         ...(s.destination.addForwardHeaders !== undefined
             ? { "dest-add-forward-headers": s.destination.addForwardHeaders }
             : {}),
-        ...(s.ackMode !== "on-confirm" ? { "ack-mode": s.ackMode } : {}),
+        ...(s.ackMode !== undefined ? { "ack-mode": s.ackMode } : {}),
         ...(s.reconnectDelay !== undefined ? { "reconnect-delay": s.reconnectDelay } : {}),
     };
 }
 
-/** A federation upstream's value in RabbitMQ's keys (ack-mode only when not RabbitMQ's default, on-confirm). */
+/** A federation upstream's value in RabbitMQ's keys (what the settings leave unset stays unset). */
 export function upstreamValue(u: FederationUpstreamSettings, uri: (u: SecretInput) => string = shown) {
     const keys: Array<[keyof FederationUpstreamSettings, string]> = [
         ["exchange", "exchange"],
@@ -118,11 +118,7 @@ export function upstreamValue(u: FederationUpstreamSettings, uri: (u: SecretInpu
     ];
     return {
         uri: uri(u.uri),
-        ...Object.fromEntries(
-            keys
-                .filter(([k]) => u[k] !== undefined && !(k === "ackMode" && u[k] === "on-confirm"))
-                .map(([k, rk]) => [rk, u[k]]),
-        ),
+        ...Object.fromEntries(keys.filter(([k]) => u[k] !== undefined).map(([k, rk]) => [rk, u[k]])),
     };
 }
 

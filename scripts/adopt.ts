@@ -331,7 +331,7 @@ function shovelArgs(vhost: string, name: string, v: Record<string, unknown>): Re
     const end = (prefix: "src" | "dest") => {
         const e: Record<string, unknown> = {};
         const protocol = (v[`${prefix}-protocol`] as string | undefined) ?? "amqp091";
-        if (protocol !== "amqp091") e.protocol = protocol;
+        if (v[`${prefix}-protocol`] !== undefined) e.protocol = protocol;
         const uri = v[`${prefix}-uri`];
         if (Array.isArray(uri)) return "a list of URIs";
         if (!(protocol === "amqp091" && uri === localUri(vhost))) e.uri = uri;

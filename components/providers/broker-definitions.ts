@@ -343,7 +343,9 @@ export async function linkStatus(
             const s = live.find((l) => l.vhost === x.vhost && l.name === x.name);
             if (s?.state === "running") out[key] = "running";
             else if (s) {
-                out[key] = masked(`${s.state}${s.reason ? `: ${String(s.reason)}` : ""}`);
+                out[key] = masked(
+                    `not running: ${s.state}${s.reason ? ` (${String(s.reason)})` : ""} after ${waitMs / 1000} s; the broker log says why (a wrong URI or password, a destination it cannot reach)`,
+                );
                 settled = false;
             } else if (
                 isOneShot(x) &&

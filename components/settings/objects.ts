@@ -176,7 +176,8 @@ export interface OperatorPolicySettings extends Omit<PolicySettings, "applyTo"> 
 }
 
 export interface ShovelEnd {
-    protocol: (typeof SHOVEL_PROTOCOLS)[number];
+    /** Undefined: RabbitMQ's default, amqp091 (left unset as a hand-made shovel leaves it). */
+    protocol?: (typeof SHOVEL_PROTOCOLS)[number];
     /** A secret; undefined: this broker, in the shovel's vhost (AMQP 0-9-1). */
     uri: SecretInput;
     queue?: string;
@@ -192,8 +193,10 @@ export interface ShovelSettings {
     vhost: string;
     source: ShovelEnd;
     destination: ShovelEnd;
-    ackMode: (typeof ACK_MODES)[number];
-    deleteAfter: "never" | "queue-length" | number;
+    /** Undefined: RabbitMQ's default, on-confirm. RabbitMQ's defaults stay unset, so a value written by hand round-trips. */
+    ackMode?: (typeof ACK_MODES)[number];
+    /** Undefined: RabbitMQ's default, "never". */
+    deleteAfter?: "never" | "queue-length" | number;
     reconnectDelay?: number;
 }
 
@@ -209,7 +212,8 @@ export interface FederationUpstreamSettings {
     messageTtl?: number;
     prefetchCount?: number;
     reconnectDelay?: number;
-    ackMode: (typeof ACK_MODES)[number];
+    /** Undefined: RabbitMQ's default, on-confirm. */
+    ackMode?: (typeof ACK_MODES)[number];
     trustUserId?: boolean;
 }
 
@@ -429,12 +433,12 @@ function shovelEnd(
         role === "source" ? "prefetchCount" : "addForwardHeaders",
     ];
     unknownFields(p, key, v, fields);
-    const protocol = oneOf(p, `${key}.protocol`, v.protocol ?? "amqp091", SHOVEL_PROTOCOLS);
-    if (protocol === undefined) return undefined;
+    const protocol = v.protocol === undefined ? undefined : oneOf(p, `${key}.protocol`, v.protocol, SHOVEL_PROTOCOLS);
+    if (v.protocol !== undefined && protocol === undefined) return undefined;
     const amqp10 = protocol === "amqp10";
     if (amqp10 && v.uri === undefined) p.add(`${key}.uri`, "is required for AMQP 1.0 (amqp://user:password@host:5672)");
     const uri = v.uri === undefined ? localUri(vhost) : amqpUri(p, `${key}.uri`, v.uri, amqp10);
-    const out: ShovelEnd = { protocol, uri: uri ?? "" };
+    const out: ShovelEnd = { ...(protocol ? { protocol } : {}), uri: uri ?? "" };
     const str = (f: "queue" | "exchange" | "routingKey" | "address") => {
         if (v[f] === undefined) return;
         if (f === "routingKey" ? typeof v[f] === "string" : nameProblem(v[f], f) === undefined) out[f] = v[f] as string;
@@ -481,31 +485,31 @@ export function shovel(p: Problems, key: string, v: unknown, vhosts: Set<string>
     const vhost = vhostIn(p, `${key}.vhost`, v.vhost, vhosts);
     const source = shovelEnd(p, `${key}.source`, v.source, "source", vhost ?? "/");
     const destination = shovelEnd(p, `${key}.destination`, v.destination, "destination", vhost ?? "/");
-    const ackMode = oneOf(p, `${key}.ackMode`, v.ackMode ?? "on-confirm", ACK_MODES);
+    const ackMode = v.ackMode === undefined ? undefined : oneOf(p, `${key}.ackMode`, v.ackMode, ACK_MODES);
     let deleteAfter: ShovelSettings["deleteAfter"] | undefined;
-    const d = v.deleteAfter ?? "never";
-    if (d === "never" || d === "queue-length") deleteAfter = d;
+    const d = v.deleteAfter;
+    if (d === undefined || d === "never" || d === "queue-length") deleteAfter = d;
     else if (Number.isInteger(d) && (d as number) > 0) deleteAfter = d as number;
     else
         deleteAfter = p.add(
             `${key}.deleteAfter`,
             `is ${show(d)}; use "never", "queue-length" or a number of messages > 0`,
         );
-    if (deleteAfter === "queue-length" && source && (source.protocol !== "amqp091" || source.queue === undefined))
+    if (deleteAfter === "queue-length" && source && (source.protocol === "amqp10" || source.queue === undefined))
         p.add(`${key}.deleteAfter`, `"queue-length" needs an AMQP 0-9-1 source queue`);
     const reconnectDelay =
         v.reconnectDelay === undefined
             ? undefined
             : integer(p, `${key}.reconnectDelay`, v.reconnectDelay, 0, 3600, "seconds");
-    if (n === undefined || vhost === undefined || !source || !destination || !ackMode || deleteAfter === undefined)
-        return undefined;
+    const bad = (v.ackMode !== undefined && !ackMode) || (d !== undefined && deleteAfter === undefined);
+    if (n === undefined || vhost === undefined || !source || !destination || bad) return undefined;
     return {
         name: n,
         vhost,
         source,
         destination,
-        ackMode,
-        deleteAfter,
+        ...(ackMode ? { ackMode } : {}),
+        ...(deleteAfter !== undefined ? { deleteAfter } : {}),
         ...(reconnectDelay !== undefined ? { reconnectDelay } : {}),
     };
 }
@@ -554,9 +558,10 @@ export function federationUpstream(
     num("messageTtl", 0, "milliseconds");
     num("prefetchCount", 1, "messages");
     num("reconnectDelay", 0, "seconds");
-    out.ackMode = oneOf(p, `${key}.ackMode`, v.ackMode ?? "on-confirm", ACK_MODES);
+    if (v.ackMode !== undefined) out.ackMode = oneOf(p, `${key}.ackMode`, v.ackMode, ACK_MODES);
     if (v.trustUserId !== undefined) out.trustUserId = bool(p, `${key}.trustUserId`, v.trustUserId);
-    if (n === undefined || vhost === undefined || uri === undefined || out.ackMode === undefined) return undefined;
+    if (n === undefined || vhost === undefined || uri === undefined || (v.ackMode !== undefined && !out.ackMode))
+        return undefined;
     return Object.fromEntries(
         Object.entries(out).filter(([, x]) => x !== undefined),
     ) as unknown as FederationUpstreamSettings;

@@ -205,10 +205,8 @@ describe("shovels", () => {
         expect(s.shovels[0]).toEqual({
             name: "move",
             vhost: "shop",
-            source: { protocol: "amqp091", uri: "amqp:///shop", queue: "a" },
-            destination: { protocol: "amqp091", uri: remote, queue: "b" },
-            ackMode: "on-confirm",
-            deleteAfter: "never",
+            source: { uri: "amqp:///shop", queue: "a" },
+            destination: { uri: remote, queue: "b" },
         });
         expect(s.plugins).toEqual(["rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management"]);
     });
