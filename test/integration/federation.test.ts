@@ -72,6 +72,9 @@ beforeAll(async () => {
         amqpPort: ports.uAmqp,
         managementPort: ports.uMgmt,
         adminPassword: UP_ADMIN,
+        // RabbitMQ 4.x: the upstream of an exchange link needs the plugin too (its internal
+        // exchange type; rabbitmq-server#12892). Without it the link stays "shutdown".
+        plugins: ["rabbitmq_federation"],
         exchanges: [{ name: "events", type: "topic" }],
         users: [{ name: "fed", password: FED_PASSWORD, permissions: [{ vhost: "/" }] }],
     });
