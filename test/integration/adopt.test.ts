@@ -98,6 +98,7 @@ beforeAll(async () => {
         "quorum",
     ]);
     await ctl(["set_vhost_limits", "-p", "shop", '{"max-queues": 50}']);
+    await ctl(["set_permissions", "-p", "shop", "admin", ".*", ".*", ".*"]);
     await ctl(["add_user", "clerk"], `${CLERK_PASSWORD}\n`);
     await ctl(["set_user_tags", "clerk", "monitoring"]);
     await ctl(["set_permissions", "-p", "shop", "clerk", ".*", ".*", ".*"]);
