@@ -49,12 +49,14 @@ async function main(): Promise<number> {
         const secret = SECRET_KEYS.includes(key);
         if (flags["dry-run"]) console.log(`  burrow:${key} = ${secret ? "[secret]" : JSON.stringify(value)}`);
         else {
-            // The value on stdin: never in argv, where any process could read it.
+            // The value on stdin: never in argv, where any process could read it. Text as is
+            // (burrow:adminUser admin), lists and objects as JSON, as `config set` takes them.
+            const text = typeof value === "string" ? value : JSON.stringify(value);
             await execFile(
                 "pulumi",
                 ["config", "set", ...(secret ? ["--secret"] : []), `burrow:${key}`, "--stack", stack],
                 {
-                    input: `${JSON.stringify(value)}\n`,
+                    input: `${text}\n`,
                     timeoutMs: 60_000,
                 },
             );

@@ -169,7 +169,18 @@ describe("npm run export", () => {
         // "Anywhere": a node of the same image that burrow does not manage.
         const image = `burrow/rabbitmq:${a.name}`;
         await docker(["run", "-d", "--name", bare, "--label", "burrow.test=adopt", image]);
-        await docker(["exec", bare, "rabbitmqctl", "await_startup", "--timeout", "120"], { timeoutMs: 150_000 });
+        // The node takes a few seconds to register with epmd; await_startup fails until it has.
+        for (let i = 0; ; i++) {
+            const ok = await docker(["exec", bare, "rabbitmqctl", "await_startup", "--timeout", "60"], {
+                timeoutMs: 90_000,
+            }).then(
+                () => true,
+                () => false,
+            );
+            if (ok) break;
+            if (i > 60) throw new Error(`${bare} did not start`);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
         await docker(["cp", exported, `${bare}:/tmp/backup.json`]);
         await docker(["exec", bare, "rabbitmqctl", "import_definitions", "/tmp/backup.json"], { timeoutMs: 120_000 });
         const listed = (await docker(["exec", bare, "rabbitmqctl", "-q", "list_queues", "-p", "shop", "name", "type"]))
@@ -207,9 +218,11 @@ describe("npm run import", () => {
         expect(r.status, r.out).toBe(0);
         expect(r.out).toMatch(/queue odd: `burrow:queues\[\d\]\.arguments\.x-custom-thing`|queue odd: `queues\[\d\]/);
         expect(r.out).toContain("burrow:users: 1 (secret)");
+        expect(r.out).toContain("burrow:adminUser: 1");
         expect(r.out).toContain("burrow:superStreams: 1");
         expect(r.out).not.toContain(A_ADMIN);
         const cfg = await a.stack.getAllConfig();
+        expect(cfg["burrow:adminUser"].value).toBe("admin");
         expect(JSON.parse(cfg["burrow:superStreams"].value)).toEqual([
             { name: "invoices", vhost: "shop", partitions: 2 },
         ]);
