@@ -66,6 +66,8 @@ export interface PlacementInputs {
     names: DockerNames;
     adminPassword: pulumi.Output<string>;
     erlangCookie: pulumi.Output<string>;
+    /** The stack's owner id (lib/ownership.ts). */
+    owner: string;
 }
 
 /** Node 1's id, resolved only once `allIds` (every node) is: waiting for the whole cluster. */
@@ -83,9 +85,11 @@ export function placeBroker(name: string, i: PlacementInputs, parent: pulumi.Res
 }
 
 /** What every host of the SSH target gets, one host or a cluster of them. */
-function hostArgs(i: PlacementInputs) {
+function hostArgs(i: PlacementInputs, ssh: SshSettings) {
     const s = i.settings;
     return {
+        owner: i.owner,
+        adoptExisting: ssh.adoptExisting,
         aptSources: s.aptSources,
         rabbitmqVersion: s.rabbitmqVersion,
         plugins: s.plugins,
@@ -113,7 +117,10 @@ function placeOnHosts(name: string, i: PlacementInputs, ssh: SshSettings, parent
     const targets = ssh.hosts.map((h) => sshTargetOf(ssh, h));
     const cluster = new BrokerHostCluster(
         `${name}-hosts`,
-        { hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })), ...hostArgs(i) },
+        {
+            hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })),
+            ...hostArgs(i, ssh),
+        },
         { parent },
     );
     const first = cluster.nodes[0];
@@ -154,7 +161,7 @@ function placeOnHost(name: string, i: PlacementInputs, ssh: SshSettings, parent:
     const target = sshTargetOf(ssh, ssh);
     const host = new BrokerHost(
         `${name}-host`,
-        { ssh: pulumi.secret(target), ...hostArgs(i), loopbackOnly: ssh.tunnel },
+        { ssh: pulumi.secret(target), ...hostArgs(i, ssh), loopbackOnly: ssh.tunnel },
         { parent },
     );
     const endpoint = ssh.tunnel

@@ -134,6 +134,12 @@ export interface SshArgs {
     readonly insecureIgnoreHostKey?: boolean;
     /** Broker on the host's loopback only, reached through SSH tunnels; default false. Excludes `hosts`. */
     readonly tunnel?: boolean;
+    /**
+     * A RabbitMQ already on a host that this stack did not install: default false (refused);
+     * true adopts it (destroy puts its configuration back, keeps packages and data); "purge"
+     * adopts it and lets destroy remove it.
+     */
+    readonly adoptExisting?: boolean | "purge";
     /** Default `host`, the broker's amqpPort and managementPort. */
     readonly accessHost?: string;
     readonly accessAmqpPort?: number;

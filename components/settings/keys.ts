@@ -83,7 +83,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     ssh: {
         default: "none",
         meaning:
-            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"accessHost","accessAmqpPort","accessManagementPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
+            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"adoptExisting":false,"accessHost","accessAmqpPort","accessManagementPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
     },
     aptSources: {
         default: "`[]`",

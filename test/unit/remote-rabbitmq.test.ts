@@ -16,14 +16,17 @@ const base: RemoteRabbitmqInputs = {
     memoryHighWatermark: 0.6,
     erlangCookie: "cookie",
     keepData: false,
+    owner: "0123456789abcdef",
+    adoptExisting: false,
     loopbackOnly: false,
     cluster: null,
 };
+const fresh = { origin: "fresh" as const, adopted: false, adoptedRunning: false, installId: "install-1" };
 const third = { ...base, cluster: { nodeName: "", peers: ["rabbit@one", "rabbit@two"], forgetVia: base.ssh } };
 
 describe("RemoteRabbitmq install script", () => {
     it("for cluster host 3: lists hosts 1..3 as peers (itself by the name the host resolves) and fixes NODENAME", () => {
-        const script = installScript(third);
+        const script = installScript(third, fresh);
         expect(script).toContain("cluster_formation.peer_discovery_backend = classic_config\n");
         expect(script).toContain(
             "cluster_formation.classic_config.nodes.1 = rabbit@one\ncluster_formation.classic_config.nodes.2 = rabbit@two\n",
@@ -37,9 +40,11 @@ describe("RemoteRabbitmq install script", () => {
     });
 
     it("for a single broker: no cluster lines, no node name file", () => {
-        const script = installScript(base);
+        const script = installScript(base, fresh);
         expect(script).not.toContain("cluster_formation");
-        expect(script).not.toContain("rabbitmq-env.conf");
+        // No node name of its own; one left by cluster mode (ssh.hosts turned back into ssh.host) goes.
+        expect(script).not.toContain("write /etc/rabbitmq/rabbitmq-env.conf");
+        expect(script).toContain(`grep -q '^NODENAME=' /etc/rabbitmq/rabbitmq-env.conf && { rm -f`);
         execFileSync("bash", ["-n"], { input: script });
     });
 });

@@ -341,6 +341,11 @@ const BAD: Array<[string, RawConfig, string]> = [
         "`burrow:ssh.hosts` lists 10 hosts; burrow builds clusters of 1 to 9",
     ],
     [
+        "ssh adoptExisting not a choice",
+        { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true, adoptExisting: "yes" } },
+        '`burrow:ssh.adoptExisting` is "yes"; use false (refuse a RabbitMQ this stack did not install), true (adopt it; destroy keeps it) or "purge"',
+    ],
+    [
         "cluster port ranges overlap",
         { cluster: 3, amqpPort: 5000, managementPort: 5001 },
         "`burrow:managementPort` range",
@@ -453,6 +458,19 @@ describe("SSH cluster settings", () => {
         const s = parseSettings({ ...SSH_CLUSTER, cluster: { nodes: 2 } });
         expect(s.cluster).toEqual({ nodes: 2, replicationFactor: 2 });
         expect(s.warnings.join()).toContain("`burrow:ssh.hosts` lists 2 hosts, an even number");
+    });
+
+    it("refuses a foreign RabbitMQ by default; ssh.adoptExisting takes true, false or purge (also as CLI text)", () => {
+        const ssh = { host: "h", privateKey: KEY, insecureIgnoreHostKey: true };
+        expect(parseSettings({ target: "ssh", ssh }).ssh?.adoptExisting).toBe(false);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: true } }).ssh?.adoptExisting).toBe(true);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: "true" } }).ssh?.adoptExisting).toBe(true);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: "purge" } }).ssh?.adoptExisting).toBe(
+            "purge",
+        );
+        expect(
+            parseSettings({ ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, adoptExisting: "false" } }).ssh?.adoptExisting,
+        ).toBe(false);
     });
 
     it("keeps the single-host form unchanged, as a one-host list", () => {
