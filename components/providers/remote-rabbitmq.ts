@@ -113,15 +113,19 @@ export function installScript(i: RemoteRabbitmqInputs, as: InstallAs): string {
     });
     const pkg = i.rabbitmqVersion ? `rabbitmq-server=${i.rabbitmqVersion}` : "rabbitmq-server";
     const c = i.cluster;
-    // The node's name: a cluster fixes it (RABBITMQ's default otherwise: rabbit@ the short hostname).
+    // The node's name: a cluster fixes it; a single broker keeps the one it has (a cluster's
+    // NODENAME stays when ssh.hosts turns back into ssh.host), else RabbitMQ's default.
     const nodeName = c
         ? `node=${q(c.nodeName)}
 [ -n "$node" ] || node="rabbit@$(hostname -s)"
 for peer in ${c.peers.map(q).join(" ")}; do
   [ "$peer" = "$node" ] && { echo "node name $node is already taken by an earlier host of burrow:ssh.hosts; give each host its own hostname or set ssh.hosts[i].nodeName" >&2; exit 12; }
 done
+# Erlang resolves the part after @ at boot (else the node never starts and the init script waits 10 min).
+getent hosts "\${node#*@}" >/dev/null || { echo "node name $node: host name \${node#*@} does not resolve on host $(hostname) (burrow:ssh.hosts[i].nodeName); add it to /etc/hosts or DNS, or use rabbit@$(hostname -s)" >&2; exit 12; }
 `
-        : `node="rabbit@$(hostname -s)"
+        : `node=$(sed -n 's/^NODENAME=//p' /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null || true)
+node=\${node:-rabbit@$(hostname -s)}
 `;
     // Cluster: peer discovery by classic config listing the earlier nodes and this one.
     const clusterConf = c
@@ -137,8 +141,7 @@ printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${c.peers.length + 1}
 } | write /etc/rabbitmq/rabbitmq.conf 0644
 printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
         : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
-${conf}CONF
-[ -e /etc/rabbitmq/rabbitmq-env.conf ] && grep -q '^NODENAME=' /etc/rabbitmq/rabbitmq-env.conf && { rm -f /etc/rabbitmq/rabbitmq-env.conf; changed=1; }`;
+${conf}CONF`;
     // A node that could not reach its peers at first boot forms a cluster of its own: say so.
     const clusterWait =
         c && c.peers.length > 0
@@ -160,7 +163,10 @@ fi
 `
             : "";
     const flag = (b: boolean) => (b ? "1" : "0");
+    // lastpipe: "printf ... | write FILE" runs write in this shell, so its changed=1 counts
+    // (without it a changed cookie, plugin list or cluster config never restarted the node).
     return `set -euo pipefail
+shopt -s lastpipe
 step() { echo "burrow-step: $*" >&2; }
 step "check the host is Debian-like"
 [ -f /etc/debian_version ] || { echo "not a Debian-like host (no /etc/debian_version): burrow installs with apt" >&2; exit 10; }
@@ -194,25 +200,42 @@ step "configure"
 prev=$(sed -n 's/^NODENAME=//p' /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null || true)
 prev=\${prev:-rabbit@$(hostname -s)}
 changed=0
-write() { # write FILE MODE: stdin to FILE if different
-  local tmp; tmp=$(mktemp)
-  cat > "$tmp"
-  if ! cmp -s "$tmp" "$1"; then install -m "$2" -o rabbitmq -g rabbitmq "$tmp" "$1"; changed=1; fi
-  rm -f "$tmp"
+staged=()
+write() { # write FILE MODE: stdin to FILE.burrow-new, staged if it differs from FILE
+  cat > "$1.burrow-new"
+  if cmp -s "$1.burrow-new" "$1"; then rm -f "$1.burrow-new"; return; fi
+  chown rabbitmq:rabbitmq "$1.burrow-new" && chmod "$2" "$1.burrow-new"
+  staged+=("$1"); changed=1
 }
 ${confWrite}
 printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
 printf '%s' ${q(i.erlangCookie)} | write /var/lib/rabbitmq/.erlang.cookie 0400
+# A running node is stopped with the files it started with (its name, its cookie: a new cookie
+# could not reach it), then the new files go in.
+running() { pgrep -u rabbitmq -f beam.smp >/dev/null 2>&1; }
+if [ $changed = 1 ] && running; then
+  step "stop the node to apply the new configuration"
+  if [ -d /run/systemd/system ]; then systemctl stop rabbitmq-server || true; fi
+  if running; then rabbitmqctl -q -n "$prev" stop >/dev/null 2>&1 || true; fi
+  for i in $(seq 1 60); do
+    running || break
+    # SIGTERM makes the Erlang VM shut down cleanly.
+    [ "$i" = 30 ] && pkill -TERM -u rabbitmq -f beam.smp
+    [ "$i" = 60 ] && { echo "the running RabbitMQ node $prev did not stop within 60 s; stop it and run up again" >&2; exit 14; }
+    sleep 1
+  done
+  rm -f /var/run/rabbitmq/pid
+fi
+for f in "\${staged[@]}"; do mv -f "$f.burrow-new" "$f"; done
 step "start the service"
 if [ -d /run/systemd/system ]; then
   systemctl enable --quiet rabbitmq-server
-  if [ $changed = 1 ] || ! systemctl is-active --quiet rabbitmq-server; then systemctl restart rabbitmq-server; fi
+  systemctl is-active --quiet rabbitmq-server || systemctl start rabbitmq-server
 else
-  if [ $changed = 1 ] && rabbitmqctl -q -n "$prev" status >/dev/null 2>&1; then
-    rabbitmqctl -q -n "$prev" stop >/dev/null || true
-    rm -f /var/run/rabbitmq/pid
-  fi
-  rabbitmqctl -q status >/dev/null 2>&1 || /etc/init.d/rabbitmq-server start >/dev/null
+  rabbitmqctl -q status >/dev/null 2>&1 || /etc/init.d/rabbitmq-server start >/dev/null || {
+    echo "RabbitMQ did not start: $(grep -h 'ERROR' /var/log/rabbitmq/startup_err 2>/dev/null | tail -1); see /var/log/rabbitmq/" >&2
+    exit 11
+  }
 fi
 step "wait until the node is ready"
 for i in $(seq 1 120); do

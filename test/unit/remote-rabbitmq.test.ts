@@ -42,9 +42,8 @@ describe("RemoteRabbitmq install script", () => {
     it("for a single broker: no cluster lines, no node name file", () => {
         const script = installScript(base, fresh);
         expect(script).not.toContain("cluster_formation");
-        // No node name of its own; one left by cluster mode (ssh.hosts turned back into ssh.host) goes.
+        // No node name of its own: it keeps the one it has (a cluster's, when ssh.hosts turns back into ssh.host).
         expect(script).not.toContain("write /etc/rabbitmq/rabbitmq-env.conf");
-        expect(script).toContain(`grep -q '^NODENAME=' /etc/rabbitmq/rabbitmq-env.conf && { rm -f`);
         execFileSync("bash", ["-n"], { input: script });
     });
 });
