@@ -125,9 +125,9 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         // How burrow reaches the API is not part of the user.
         const changed = changedInputs(olds, news, ["api"]);
         // A new node gets the user again; a new name is an update (the old user is removed then).
-        const replaces = changed.filter(
-            (k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)),
-        );
+        // A new transport alone is the same node reached another way (an SSH host re-addressed):
+        // an update, applied through the new one.
+        const replaces = changed.filter((k) => k === "nodeId");
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {

@@ -36,11 +36,12 @@ const dpkgStatus = (t: SshTarget, pkg: string) =>
     on(t, `dpkg-query -W -f='\${db:Status-Abbrev}' ${pkg} 2>/dev/null | cut -c1-2 || echo none`);
 const dpkgLogLines = (t: SshTarget) => on(t, "wc -l < /var/log/dpkg.log");
 
-/** Publishes `n` persistent messages with confirms into the durable queue (declared here). */
+/** Publishes `n` persistent messages with confirms into the durable queue (declared here, emptied first). */
 async function publish(url: string, n: number, tag: string) {
     const conn = await amqp.connect(url);
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue(QUEUE, { durable: true });
+    await ch.purgeQueue(QUEUE);
     for (let i = 0; i < n; i++) ch.sendToQueue(QUEUE, Buffer.from(`${tag}-${i}`), { persistent: true });
     await ch.waitForConfirms();
     await conn.close();
@@ -197,7 +198,7 @@ describe("one SSH host through day-2 changes", () => {
         await setSsh(hosts("localhost", `day2@${HOSTNAME}`));
         const r = await up();
         expect(r.summary.resourceChanges?.replace ?? 0).toBeGreaterThanOrEqual(1);
-        expect(await on(host.target, "rabbitmqctl -q eval 'node().'")).toBe(`day2@${HOSTNAME}`);
+        expect(await on(host.target, "rabbitmqctl -q eval 'node().'")).toBe(`'day2@${HOSTNAME}'`); // a quoted atom
         expect(await dpkgStatus(host.target, "rabbitmq-server")).toBe("ii");
         expect(await dpkgLogLines(host.target)).toBe(dpkgBefore); // renamed in place, not reinstalled
         expect(changesOf(await ts.stack.up({ onOutput: (o) => ts.output.push(o) }))).toEqual({});
@@ -239,7 +240,7 @@ describe("one SSH host through day-2 changes", () => {
         expect(err).toContain(`on host ${HOSTNAME}; nothing more was removed`);
         expect(await dpkgStatus(host.target, "rabbitmq-server")).toBe("ii");
         expect(await on(host.target, "cat /etc/burrow/owner | wc -l")).not.toBe("0");
-        await on(host.target, `kill ${holder}; pkill -f 'sleep 180' || true; sleep 2`);
+        await on(host.target, `kill ${holder}; pkill -f '^sleep 180' || true; sleep 2`);
     });
 
     it("destroy then removes only what burrow installed, never what was there before or needs its packages", async () => {
