@@ -158,7 +158,8 @@ done
         as.origin === "adopt"
             ? `if [ ! -e /etc/burrow/adopted.tar ]; then
   (cd / && for f in ${ADOPTED_FILES.join(" ")}; do [ -e "$f" ] && echo "$f"; done) > /etc/burrow/adopted.list || true
-  tar -C / -cpf /etc/burrow/adopted.tar.new -T /etc/burrow/adopted.list && mv -f /etc/burrow/adopted.tar.new /etc/burrow/adopted.tar
+  # Readable by root only: it holds the adopted node's Erlang cookie.
+  (umask 077 && tar -C / -cpf /etc/burrow/adopted.tar.new -T /etc/burrow/adopted.list) && mv -f /etc/burrow/adopted.tar.new /etc/burrow/adopted.tar
 fi
 `
             : "";

@@ -335,6 +335,8 @@ describe("a RabbitMQ that was on the host before burrow", () => {
         expect(r.summary.result).toBe("succeeded");
         expect(r.outputs.smoke.value.ok).toBe(true);
         expect(await on(host.target, "sed -n 's/^adopted=//p' /etc/burrow/owner")).toBe("1");
+        // What it had is saved, readable by root only (its cookie is in it).
+        expect(await on(host.target, "stat -c %a /etc/burrow/adopted.tar")).toBe("600");
         const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
         expect(d.summary.result).toBe("succeeded");
         expect(await dpkgStatus(host.target, "rabbitmq-server")).toBe("ii");

@@ -90,3 +90,47 @@ describe("RemoteRabbitmq diff", () => {
         ).toEqual({ changes: true, replaces: [] });
     });
 });
+
+describe("RemoteRabbitmq install script: ownership", () => {
+    const as = (origin: "fresh" | "ours" | "adopt", adopted = origin === "adopt") => ({
+        origin,
+        adopted,
+        adoptedRunning: adopted,
+        installId: "install-7",
+    });
+
+    it("marks the host with the owner and this install's id before installing anything", () => {
+        const script = installScript(base, as("fresh"));
+        const mark = script.indexOf("> /etc/burrow/owner.new");
+        expect(mark).toBeGreaterThan(0);
+        expect(mark).toBeLessThan(script.indexOf("apt-get install"));
+        expect(script).toContain(`'0123456789abcdef' 'install-7' 0 0 "$node"`);
+    });
+
+    it("owns only what apt adds: the list of installed packages before, kept across a failed attempt", () => {
+        const script = installScript(base, as("fresh"));
+        expect(script).toContain("[ -s /etc/burrow/packages-before ] || installed > /etc/burrow/packages-before");
+        expect(script).toContain("installed | comm -13 /etc/burrow/packages-before -");
+        expect(script).toContain(": > /etc/burrow/packages"); // a fresh or adopted install starts an empty list
+        expect(installScript(base, as("ours"))).toContain("touch /etc/burrow/packages"); // ours keeps its list
+    });
+
+    it("saves an adopted RabbitMQ's files once, and only when adopting", () => {
+        const script = installScript(base, as("adopt"));
+        expect(script).toContain("if [ ! -e /etc/burrow/adopted.tar ]; then");
+        expect(script).toContain("var/lib/rabbitmq/.erlang.cookie etc/burrow/owner");
+        expect(script).toContain("(umask 077 && tar -C / -cpf /etc/burrow/adopted.tar.new"); // the cookie inside
+        expect(script).toContain(`'0123456789abcdef' 'install-7' 1 1 "$node"`);
+        expect(installScript(base, as("ours", true))).not.toContain("adopted.tar");
+        execFileSync("bash", ["-n"], { input: script });
+    });
+
+    it("stops a running node with the files it started with before the new ones go in", () => {
+        const script = installScript(third, as("ours"));
+        expect(script).toContain("shopt -s lastpipe");
+        const stop = script.indexOf(`rabbitmqctl -q -n "$prev" stop`);
+        expect(stop).toBeGreaterThan(0);
+        expect(stop).toBeLessThan(script.indexOf(`mv -f "$f.burrow-new" "$f"`));
+        expect(script).toContain(`getent hosts "\${node#*@}"`);
+    });
+});
