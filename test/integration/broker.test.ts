@@ -280,13 +280,13 @@ describe("pulumi up of a broker with a topology", () => {
     it("reports no changes on a second up and no drift on refresh", async () => {
         const again = await ts.up();
         expect(changesOf(again)).toEqual({});
-        const refresh = await ts.stack.refresh({ onOutput: (o) => ts.output.push(o) });
+        const refresh = await ts.refresh();
         expect(changesOf(refresh)).toEqual({});
     });
 
     it("re-creates on up what someone deleted on the broker (refresh sees it gone)", async () => {
         await request(api, "DELETE", "/api/queues/shop/orders");
-        const refresh = await ts.stack.refresh({ onOutput: (o) => ts.output.push(o) });
+        const refresh = await ts.refresh();
         expect(changesOf(refresh)).toEqual({ update: 1 }); // the definitions lost "shop/orders"
         const r = await ts.up();
         expect(changesOf(r)).toEqual({ update: 1 });

@@ -1,7 +1,14 @@
 // Integration harness, after Pulumi's own automation-api tests: a unique stack per test
 // file on a temporary file:// backend, ports from one machine-wide allocator, and a teardown
 // that destroys and removes the stack even when a test failed, and fails when it could not.
-import { LocalWorkspace, PreviewOptions, PreviewResult, Stack, UpResult } from "@pulumi/pulumi/automation";
+import {
+    LocalWorkspace,
+    PreviewOptions,
+    PreviewResult,
+    RefreshResult,
+    Stack,
+    UpResult,
+} from "@pulumi/pulumi/automation";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
@@ -93,7 +100,7 @@ export interface TestStack {
     stack: Stack;
     name: string;
     backendDir: string;
-    /** Everything the CLI printed (up, refresh, preview, destroy), for searching secrets in it. */
+    /** Everything the CLI printed on stdout and stderr (up, refresh, preview, destroy), for searching secrets in it. */
     output: string[];
     /** The environment every pulumi command of this stack runs with (and what its docker calls see). */
     env: Record<string, string>;
@@ -101,6 +108,8 @@ export interface TestStack {
     up(): Promise<UpResult>;
     /** Runs `preview`, its output kept in `output`. */
     preview(opts?: PreviewOptions): Promise<PreviewResult>;
+    /** Runs `refresh`, its output kept in `output`. */
+    refresh(): Promise<RefreshResult>;
     /** Destroy, remove the stack and its files; throws if any step failed or Docker objects are left. */
     destroy(): Promise<void>;
 }
@@ -154,7 +163,9 @@ export async function createTestStack(
     }
     await stack.setAllConfig(all);
     const output: string[] = [];
+    // Diagnostics (warnings, a program's log) may come on stderr: both are kept.
     const onOutput = (o: string) => output.push(o);
+    const onError = (o: string) => output.push(o);
     const dockerEnv = opts.env;
     return {
         stack,
@@ -162,15 +173,13 @@ export async function createTestStack(
         backendDir,
         output,
         env,
-        up: () => stack.up({ onOutput }),
-        preview: async (o: PreviewOptions = {}) => {
-            const r = await stack.preview({ ...o, onOutput });
-            return r;
-        },
+        up: () => stack.up({ onOutput, onError }),
+        preview: (o: PreviewOptions = {}) => stack.preview({ ...o, onOutput, onError }),
+        refresh: () => stack.refresh({ onOutput, onError }),
         async destroy() {
             const problems: string[] = [];
             try {
-                await stack.destroy({ onOutput });
+                await stack.destroy({ onOutput, onError });
             } catch (e) {
                 problems.push(`destroy failed: ${(e as Error).message}`);
             }
@@ -178,7 +187,7 @@ export async function createTestStack(
             const left = await dockerLeftovers(name, dockerEnv).catch((e: Error) => [`(could not list: ${e.message})`]);
             if (left.length > 0) {
                 problems.push(`left behind in Docker: ${left.join(", ")}`);
-                await forceRemove(name, dockerEnv);
+                await forceRemove(name, dockerEnv).catch((e: Error) => problems.push(`force remove: ${e.message}`));
             }
             await stack.workspace.removeStack(name).catch((e: Error) => problems.push(`stack rm failed: ${e.message}`));
             // Pulumi.<stack>.yaml is written into the project by setAllConfig.

@@ -21,7 +21,17 @@ printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root
 exec /usr/sbin/sshd -D -e
 `;
 
-async function buildSshdImage() {
+// Built once per test process (a cached rebuild still costs a docker build).
+let sshdImage: Promise<void> | undefined;
+function buildSshdImage(): Promise<void> {
+    sshdImage ??= buildSshdImageNow().catch((e) => {
+        sshdImage = undefined;
+        throw e;
+    });
+    return sshdImage;
+}
+
+async function buildSshdImageNow() {
     const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
     fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
     fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
