@@ -2,10 +2,10 @@
 // running sshd, reached on 127.0.0.1, with a key pair made for it.
 import * as fs from "fs";
 import * as path from "path";
-import { utils } from "ssh2";
 import { docker } from "../../lib/exec";
 import { SshTarget, sshExec } from "../../lib/ssh";
 import { freePort } from "./harness";
+import { ed25519KeyPair } from "../ssh-keys";
 
 const SSHD_IMAGE = "burrow-test/sshd:trixie";
 const SSHD_DOCKERFILE = `FROM burrow/debian:trixie
@@ -57,7 +57,7 @@ export async function startSshHost(
     opts: SshHostOptions = {},
 ) {
     await buildSshdImage();
-    const keys = opts.keys ?? utils.generateKeyPairSync("ed25519");
+    const keys = opts.keys ?? ed25519KeyPair();
     const sshPort = await freePort();
     const container = `burrow-${role}-sshd-${opts.hostname ? `${opts.hostname}-` : ""}${Date.now().toString(36)}`;
     const naming = [

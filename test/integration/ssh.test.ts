@@ -5,7 +5,6 @@
 // reinstalling, destroy purges the packages and the repository entries.
 import * as amqp from "amqplib";
 import { execFileSync } from "child_process";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { SshTarget, sshExec } from "../../lib/ssh";
@@ -14,6 +13,7 @@ import { isLoopback, leakNeedles, parseProcNetTcp } from "../proof-checks";
 import { TestStack, changesOf, cleanUp, createTestStack, freePort } from "./harness";
 import { AMQP_HEADER, HTTP_GET, answers, placesToSearch } from "./probes";
 import { startSshHost } from "./ssh-host";
+import { ed25519KeyPair } from "../ssh-keys";
 
 let ts: TestStack;
 let container: string;
@@ -124,7 +124,7 @@ describe("SSH target", () => {
 
     it("keeps the private key out of the state files, the CLI output and the preview", async () => {
         // The lines of this key that no other ed25519 key shares (its first line is a fixed header).
-        const lines = leakNeedles(target.privateKey, utils.generateKeyPairSync("ed25519").private);
+        const lines = leakNeedles(target.privateKey, ed25519KeyPair().private);
         expect(lines.length).toBeGreaterThanOrEqual(3);
         await ts.preview({ diff: true });
         const places = Object.values(placesToSearch(ts));
@@ -204,7 +204,7 @@ describe("SSH target failures", () => {
     };
 
     it("refuses a host whose key does not match the pinned one", async () => {
-        const other = utils.generateKeyPairSync("ed25519").public; // "ssh-ed25519 AAAA..." of another key
+        const other = ed25519KeyPair().public; // "ssh-ed25519 AAAA..." of another key
         const r = await upError("ssh-hostkey", { port: target.port, privateKey: target.privateKey, hostKey: other });
         expect(r.message).toContain(
             `ssh root@127.0.0.1:${target.port}: the host key does not match burrow:ssh.hostKey`,
@@ -213,7 +213,7 @@ describe("SSH target failures", () => {
     });
 
     it("says so when the key is refused", async () => {
-        const stranger = utils.generateKeyPairSync("ed25519").private;
+        const stranger = ed25519KeyPair().private;
         const r = await upError("ssh-badkey", { port: target.port, privateKey: stranger, hostKey: target.hostKey });
         expect(r.message).toContain(
             `ssh root@127.0.0.1:${target.port}: the key was refused for user "root" (burrow:ssh.privateKey)`,

@@ -1,7 +1,7 @@
 // The checks the security tests judge by, shown to catch what they name: a socket bound
 // beyond loopback in the kernel's table, a secret (or a key's specific lines) in a file.
 import * as crypto from "crypto";
-import { utils } from "ssh2";
+import { ed25519KeyPair } from "../ssh-keys";
 import { describe, expect, it } from "vitest";
 import { findLeaks, isLoopback, leakNeedles, parseProcNetTcp } from "../proof-checks";
 
@@ -45,8 +45,8 @@ describe("leak search", () => {
     });
 
     it("searches an ed25519 OpenSSH key by the lines no other key shares (not its fixed first line)", () => {
-        const key = utils.generateKeyPairSync("ed25519").private;
-        const other = utils.generateKeyPairSync("ed25519").private;
+        const key = ed25519KeyPair().private;
+        const other = ed25519KeyPair().private;
         const header = key.split("\n")[1];
         expect(other.split("\n")[1]).toBe(header); // why the old check, which searched this line, could not fail
         const needles = leakNeedles(key, other);
