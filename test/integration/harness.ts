@@ -21,7 +21,8 @@ export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 // ---- ports -----------------------------------------------------------------------------
 // Ports come from a range below the kernel's ephemeral range (32768-60999 here), so no
 // listen(0) or outgoing connection on the machine is handed one of them, and each is
-// locked by a file in PORT_LOCKS for as long as the process that took it lives: tests running
+// locked by a file in PORT_LOCKS for as long as the process that took it lives (its pid and
+// start time, so a reused pid does not keep a lock alive): tests running
 // at the same time (in this checkout or another) never get the same or overlapping ports,
 // and a port stays ours from allocation until Docker binds it.
 const PORT_LOCKS = path.join(os.tmpdir(), "burrow-test-ports");
@@ -32,28 +33,31 @@ process.once("exit", () => {
     for (const f of held) fs.rmSync(f, { force: true });
 });
 
-function alive(pid: number): boolean {
+/** "pid start-time": a process, told apart from a later one that reuses its pid (pids wrap fast here). */
+function processId(pid: number): string | undefined {
     try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
+        // Field 22 of /proc/<pid>/stat, after the command name in parentheses.
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        return `${pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`;
+    } catch {
+        return undefined;
     }
 }
+const ME = processId(process.pid) ?? `${process.pid} ?`;
 
 /** Takes the lock file of a port; a lock whose process has exited is taken over. */
 function lockPort(port: number): boolean {
     const file = path.join(PORT_LOCKS, String(port));
     for (let attempt = 0; attempt < 2; attempt++) {
         try {
-            fs.writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+            fs.writeFileSync(file, `${ME}\n`, { flag: "wx" });
             held.add(file);
             return true;
         } catch (e) {
             if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-            const owner = Number(fs.readFileSync(file, "utf8").trim());
-            if (owner === process.pid || (owner && alive(owner))) return false;
-            fs.rmSync(file, { force: true }); // stale: its process is gone
+            const owner = fs.readFileSync(file, "utf8").trim();
+            if (owner === ME || processId(Number(owner.split(" ")[0])) === owner) return false;
+            fs.rmSync(file, { force: true }); // stale: its process is gone (a worker may end without "exit")
         }
     }
     return false;
