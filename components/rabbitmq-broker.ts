@@ -34,6 +34,8 @@ export interface RabbitmqBrokerArgs extends BrokerArgs {
      * `config set` fix, which is what the stack program passes.
      */
     readonly inputSource?: InputSource;
+    /** With inputSource "config": the keys set with --secret (keys holding passwords or keys must be). */
+    readonly configSecretKeys?: readonly string[];
 }
 
 /** The smoke queue burrow declares itself: durable, in vhost "/" (quorum in a cluster). */
@@ -54,9 +56,9 @@ function organization(): string {
 
 /** The args checked by the same rules as stack config; a bad value stops the program with one clean message. */
 export function validatedSettings(name: string, args: RabbitmqBrokerArgs): BrokerSettings {
-    const { dockerNamePrefix: _prefix, inputSource = "args", ...settingsArgs } = args;
+    const { dockerNamePrefix: _prefix, inputSource = "args", configSecretKeys, ...settingsArgs } = args;
     try {
-        return parseSettings(settingsArgs, inputSource, name);
+        return parseSettings(settingsArgs, inputSource, name, configSecretKeys && new Set(configSecretKeys));
     } catch (e) {
         // RunError: Pulumi prints the message alone, without "unhandled exception" and a stack trace.
         if (e instanceof SettingsError) throw new pulumi.RunError(e.message);

@@ -45,6 +45,8 @@ export function parseSettings(
     input: BrokerArgs | RawConfig,
     source: InputSource = "config",
     component?: string,
+    /** Stack config only: the keys set with --secret; keys that hold secrets must be among them. */
+    secretKeys?: ReadonlySet<string>,
 ): BrokerSettings {
     const raw = input as RawConfig;
     const p = new Problems(source);
@@ -177,6 +179,7 @@ export function parseSettings(
     if (tls && target === "ssh")
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
+    if (source === "config" && secretKeys) plainSecrets(p, raw, secretKeys);
     const allowDataLoss = consent(p, raw.allowDataLoss);
     if (allowDataLoss.length > 0) {
         warnings.push(
@@ -213,6 +216,31 @@ export function parseSettings(
         smokeQueue,
         allowDataLoss,
     };
+}
+
+/**
+ * Config keys that hold a password or a private key must be set with --secret: Pulumi keeps
+ * plain config in plain text in Pulumi.<stack>.yaml and in the state.
+ */
+function plainSecrets(p: Problems, raw: RawConfig, secretKeys: ReadonlySet<string>) {
+    const users = parseJsonish(raw.users);
+    const holds: Array<[string, boolean, string]> = [
+        ["adminPassword", raw.adminPassword !== undefined, "a password"],
+        [
+            "users",
+            Array.isArray(users) && users.some((u) => u && typeof u === "object" && "password" in u),
+            "passwords",
+        ],
+        ["ssh", raw.ssh !== undefined && JSON.stringify(raw.ssh).includes("PRIVATE KEY"), "a private key"],
+    ];
+    for (const [key, has, what] of holds) {
+        if (has && !secretKeys.has(key)) {
+            p.add(
+                key,
+                `holds ${what} but is not a secret: Pulumi would keep it in plain text in Pulumi.<stack>.yaml and in the state. Set it again with --secret (\`npm run pulumi -- config set --secret ${CONFIG_NAMESPACE}:${key} ...\`; with --path, --secret on the secret part is enough)`,
+            );
+        }
+    }
 }
 
 /** `allowDataLoss`: true (anything), or a list of "queue <label>" / "vhost <label>" entries as a refusal names them. */

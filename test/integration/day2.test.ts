@@ -169,6 +169,7 @@ describe("day-2 operations on one broker keep every message", () => {
         const r = await row("user-password-rotated", ["ledger"], async () => {
             await ts.stack.setConfig("burrow:users", {
                 value: JSON.stringify(topology().users.map((u) => ({ ...u, password: USER_PW[1] }))),
+                secret: true,
             });
             await up();
         });
@@ -177,7 +178,7 @@ describe("day-2 operations on one broker keep every message", () => {
         await c1.close();
         await expect(amqp.connect(userUrl(USER_PW[0]))).rejects.toThrow(/ACCESS_REFUSED|403/);
         await noChanges();
-        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology().users) });
+        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology().users), secret: true });
         await up();
     });
 
@@ -279,7 +280,10 @@ describe("day-2 operations on one broker keep every message", () => {
     });
 
     it("changes one topic permission's exchange and keeps the user's other topic permissions", async () => {
-        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology({ topicExchange: "audit" }).users) });
+        await ts.stack.setConfig("burrow:users", {
+            value: JSON.stringify(topology({ topicExchange: "audit" }).users),
+            secret: true,
+        });
         await up();
         const perms = (await get<Array<{ exchange: string }>>(api(), "/api/topic-permissions/shop/app")) ?? [];
         const exchanges = perms.map((p) => p.exchange).sort();

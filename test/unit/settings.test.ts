@@ -520,3 +520,23 @@ describe("parseSettings rejects bad input, naming the key", () => {
         }
     });
 });
+
+describe("config keys that hold secrets", () => {
+    const plain = (raw: RawConfig, secret: string[]) => {
+        try {
+            parseSettings(raw, "config", undefined, new Set(secret));
+            return [];
+        } catch (e) {
+            return (e as SettingsError).problems;
+        }
+    };
+    it("must be set with --secret: passwords and private keys would sit in plain text in the stack file and state", () => {
+        const users = [{ name: "app", password: "app-password-1" }];
+        expect(plain({ users }, [])).toEqual([
+            expect.stringMatching(/^`burrow:users` holds passwords but is not a secret: .*--secret/),
+        ]);
+        expect(plain({ users }, ["users"])).toEqual([]);
+        expect(plain({ adminPassword: "admin-password-1" }, [])[0]).toMatch(/^`burrow:adminPassword` holds a password/);
+        expect(plain({ users: [{ name: "app" }] }, [])).toEqual([]); // a generated password is never in config
+    });
+});
