@@ -15,6 +15,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
+import { objectLabel } from "../../lib/labels";
 import { MembershipStep, QuorumQueueMembers, describePlan, membershipPlan } from "../../lib/quorum";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -40,16 +41,44 @@ export interface QuorumMembershipOutputs extends QuorumMembershipInputs {
 
 const quorumPath = (q: { vhost: string; name: string }) => `/api/queues/quorum/${seg(q.vhost)}/${seg(q.name)}`;
 
+interface ListedQueue {
+    vhost: string;
+    name: string;
+    type?: string;
+    members?: string[];
+    node?: string;
+    durable?: boolean;
+    exclusive?: boolean | null;
+    messages?: number;
+}
+
+async function listQueues(api: ManagementApi): Promise<ListedQueue[]> {
+    return (
+        (await get<ListedQueue[]>(
+            api,
+            "/api/queues?disable_stats=true&enable_queue_totals=true&columns=vhost,name,type,members,node,durable,exclusive,messages",
+        )) ?? []
+    );
+}
+
 /** Every quorum queue on the broker with the nodes of its members. */
 export async function quorumQueues(api: ManagementApi): Promise<QuorumQueueMembers[]> {
-    const all =
-        (await get<Array<{ vhost: string; name: string; type?: string; members?: string[] }>>(
-            api,
-            "/api/queues?disable_stats=true&enable_queue_totals=true&columns=vhost,name,type,members",
-        )) ?? [];
-    return all
+    return (await listQueues(api))
         .filter((q) => q.type === "quorum")
         .map((q) => ({ vhost: q.vhost, name: q.name, members: q.members ?? [] }));
+}
+
+/**
+ * A durable classic queue lives on one node only: removing that node from the cluster
+ * deletes the queue with its messages. Such a scale-in is refused, naming the queues.
+ */
+export function queuesLostWith(
+    queues: Array<Pick<ListedQueue, "vhost" | "name" | "type" | "node" | "durable" | "exclusive" | "messages">>,
+    departing: string[],
+): string[] {
+    return queues
+        .filter((q) => q.type === "classic" && q.durable && !q.exclusive && departing.includes(q.node ?? ""))
+        .map((q) => `${objectLabel(q.vhost, q.name)} (classic, on ${q.node}, ${q.messages ?? 0} messages)`);
 }
 
 /** Runs fn over items, at most `width` at a time. */
@@ -95,9 +124,19 @@ async function replicaCall(api: ManagementApi, s: MembershipStep, node: string, 
     return r.status !== 404; // 404: the queue was deleted meanwhile; nothing to do
 }
 
-/** Reads every quorum queue's members, adds the missing ones, then removes those on departing nodes. */
-export async function reconcile(i: QuorumMembershipInputs): Promise<QuorumMembershipOutputs> {
+/**
+ * Reads every quorum queue's members, adds the missing ones, then removes those on departing
+ * nodes. `departing`: the nodes this change removes (refused while a classic queue lives there).
+ */
+export async function reconcile(i: QuorumMembershipInputs, departing: string[] = []): Promise<QuorumMembershipOutputs> {
     await waitForApi(i.api, 60_000);
+    if (departing.length) {
+        const lost = queuesLostWith(await listQueues(i.api), departing);
+        if (lost.length)
+            throw new Error(
+                `removing ${departing.join(", ")} from the cluster (burrow:cluster) would delete ${lost.length === 1 ? "this queue" : "these queues"} with ${lost.length === 1 ? "its" : "their"} messages, which live on ${departing.length === 1 ? "that node" : "those nodes"} only:\n  ${lost.join("\n  ")}\nConsume and delete ${lost.length === 1 ? "it" : "them"} (or re-declare as quorum queues) first; the node was not removed.`,
+            );
+    }
     const queues = await quorumQueues(i.api);
     const steps = membershipPlan(queues, i);
     let added = 0,
@@ -144,7 +183,12 @@ export const quorumMembershipProvider: pulumi.dynamic.ResourceProvider<
             return {
                 outs: { ...news, quorumQueues: olds.quorumQueues, added: olds.added, removed: olds.removed },
             };
-        return { outs: await reconcile(news) };
+        return {
+            outs: await reconcile(
+                news,
+                olds.nodes.filter((n) => !news.nodes.includes(n)),
+            ),
+        };
     },
     async read(id, props) {
         return { id, props };

@@ -2,7 +2,11 @@
 // and targets, and the provider's decisions that need no broker (what is a change, and that
 // a rotated password alone touches nothing).
 import { describe, expect, it } from "vitest";
-import { QuorumMembershipOutputs, quorumMembershipProvider } from "../../components/providers/quorum-membership";
+import {
+    QuorumMembershipOutputs,
+    queuesLostWith,
+    quorumMembershipProvider,
+} from "../../components/providers/quorum-membership";
 import { membershipPlan, targetSize } from "../../lib/quorum";
 
 const n = (...i: number[]) => i.map((k) => `rabbit@rabbit-${k}`);
@@ -132,5 +136,18 @@ describe("quorumMembershipProvider", () => {
         const r = await quorumMembershipProvider.update!("id", state, rotated);
         expect(Date.now() - t0).toBeLessThan(1000);
         expect(r.outs).toEqual({ ...state, api: rotated.api });
+    });
+});
+
+describe("queuesLostWith", () => {
+    it("names the durable classic queues that live on a departing node (they go with it)", () => {
+        const qs = [
+            { vhost: "/", name: "a", type: "classic", node: n(3)[0], durable: true, exclusive: false, messages: 7 },
+            { vhost: "shop", name: "b", type: "classic", node: n(1)[0], durable: true, exclusive: false, messages: 1 },
+            { vhost: "/", name: "tmp", type: "classic", node: n(3)[0], durable: false, exclusive: true, messages: 0 },
+            { vhost: "/", name: "q", type: "quorum", node: n(3)[0], durable: true, exclusive: false, messages: 5 },
+        ];
+        expect(queuesLostWith(qs, n(3))).toEqual(["a (classic, on rabbit@rabbit-3, 7 messages)"]);
+        expect(queuesLostWith(qs, [])).toEqual([]);
     });
 });
