@@ -15,6 +15,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
+import { causedBy, isManagementApiError } from "../../lib/errors";
 import { objectLabel } from "../../lib/labels";
 import { MembershipStep, QuorumQueueMembers, describePlan, membershipPlan } from "../../lib/quorum";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -108,6 +109,29 @@ async function waitVoters(api: ManagementApi, s: MembershipStep, timeoutMs: numb
     }
 }
 
+/**
+ * Ra makes one membership change at a time: while the last one (a new member's promotion to
+ * voter, a leader election) is in flight it answers cluster_change_not_permitted. Retried.
+ */
+async function whenPermitted<T>(fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            return await fn();
+        } catch (e) {
+            const busy = causedBy(
+                e,
+                (x) =>
+                    isManagementApiError(x) &&
+                    x.status === 503 &&
+                    /cluster_change_not_permitted|timeout/.test(x.reason),
+            );
+            if (!busy || Date.now() > deadline) throw e;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+    }
+}
+
 async function replicaCall(api: ManagementApi, s: MembershipStep, node: string, what: "add" | "delete") {
     const r = await request(
         api,
@@ -141,16 +165,20 @@ export async function reconcile(i: QuorumMembershipInputs, departing: string[] =
     const steps = membershipPlan(queues, i);
     let added = 0,
         removed = 0;
-    // Grow first, everywhere: no queue loses a member before every queue has its new ones.
+    // Grow first, everywhere: no queue loses a member before every queue has its new ones,
+    // each a voter (caught up) before the next is added.
     await pool(steps, 4, async (s) => {
-        for (const n of s.add) if (await replicaCall(i.api, s, n, "add")) added++;
+        for (const n of s.add) {
+            if (!(await whenPermitted(() => replicaCall(i.api, s, n, "add")))) break;
+            added++;
+            await waitVoters(i.api, { ...s, add: [n] }, 120_000);
+        }
     });
     await pool(
         steps.filter((s) => s.remove.length > 0),
         4,
         async (s) => {
-            if (s.add.length) await waitVoters(i.api, s, 120_000);
-            for (const n of s.remove) if (await replicaCall(i.api, s, n, "delete")) removed++;
+            for (const n of s.remove) if (await whenPermitted(() => replicaCall(i.api, s, n, "delete"))) removed++;
         },
     );
     // The broker's word on it: a step it accepted but did not carry out fails the up.

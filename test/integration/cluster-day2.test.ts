@@ -135,8 +135,11 @@ describe("a Docker cluster scaled 1 -> 3 -> 2, then every container replaced", (
         expect(r.summary.result).toBe("succeeded");
         return r;
     };
+    // Ra's own view through the queue's leader (GET /api/queues/... shows stats up to 5 s old).
     const members = async (queue: string) =>
-        ((await get<{ members?: string[] }>(api(), `/api/queues/%2F/${queue}`))?.members ?? []).sort();
+        ((await get<Array<{ "Node Name": string }>>(api(), `/api/queues/quorum/%2F/${queue}/status`)) ?? [])
+            .map((m) => m["Node Name"])
+            .sort();
     const clusterNodes = async () =>
         ((await get<Array<{ name: string; running: boolean }>>(api(), "/api/nodes?columns=name,running")) ?? [])
             .map((n) => `${n.name}${n.running ? "" : " (down)"}`)
