@@ -386,9 +386,36 @@ describe("two checkouts with the same stack name on two state backends", () => {
         }
     });
 
+    it("stores the owner label in a state written before it existed without restarting the broker", async () => {
+        expect((await a.stack.up({ onOutput: (o) => a.output.push(o) })).summary.result).toBe("succeeded");
+        // The state as an earlier burrow wrote it: no burrow.owner in any Docker object's labels.
+        const state = await a.stack.exportStack();
+        let stripped = 0;
+        for (const r of (state.deployment as { resources: Array<Record<string, unknown>> }).resources) {
+            if (!/RabbitmqContainer|DockerVolume/.test(String(r.type))) continue;
+            for (const side of ["inputs", "outputs"]) {
+                const labels = (r[side] as { labels?: Record<string, string> } | undefined)?.labels;
+                if (labels && "burrow.owner" in labels) {
+                    delete labels["burrow.owner"];
+                    stripped++;
+                }
+            }
+        }
+        expect(stripped).toBe(4);
+        await a.stack.importStack(state);
+        const name = `burrow-${a.name}`;
+        const before = await startedAt(name);
+        const r = await a.stack.up({ onOutput: (o) => a.output.push(o) });
+        expect(r.summary.result).toBe("succeeded");
+        expect(r.summary.resourceChanges?.replace ?? 0).toBe(0);
+        expect(r.summary.resourceChanges?.update).toBe(2); // the container and the volume store the label
+        expect(await startedAt(name)).toBe(before);
+        expect(changesOf(await a.stack.up())).toEqual({});
+    });
+
     it("refuses the second up naming the owner, and leaves the first broker and its data untouched", async () => {
         const upA = await a.stack.up({ onOutput: (o) => a.output.push(o) });
-        expect(upA.summary.result).toBe("succeeded");
+        expect(changesOf(upA)).toEqual({});
         const name = upA.outputs.containerName.value as string;
         await publish(urlA(), "kept", ids);
         const owner = (
