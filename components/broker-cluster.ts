@@ -16,9 +16,11 @@ export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNod
  *
  * Leaving the cluster is the deletion of a node's volume (docker-volume.ts), never of its
  * container, so a replaced container (new image, memory limit, ...) boots from its volume
- * still a member. Node 1's container depends on the volumes of nodes 2..N: a whole-stack
- * destroy deletes it before them, so no node is forgotten on the way out (kept data stays
- * one cluster); a scale-down deletes only the departing node's volume, while node 1 runs.
+ * still a member. With keepData the volumes are never deleted, so a destroyed cluster's
+ * kept nodes stay one cluster. Node 1's container depends on the volumes of nodes 2..N: a
+ * whole-stack destroy deletes it before them, so their deletes find no node 1 to ask and
+ * forget nothing (no rabbitmqctl run per node, nothing to fail on the way out); a
+ * scale-down deletes only the departing node's volume, while node 1 runs.
  */
 export class BrokerCluster extends pulumi.ComponentResource {
     readonly nodes: BrokerContainer[];

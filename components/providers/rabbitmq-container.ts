@@ -323,10 +323,10 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     async delete(_id, props) {
         // Gone already, or another stack state's: left alone.
         if (!(await ownedForDelete("container", props.name, props.labels))) return;
-        // A cluster node shuts down cleanly: its quorum queue leaders move first, and the last
-        // node down knows it was last, so a kept cluster boots again from node 1. (`docker stop`
-        // would not do: PID 1 is a shell that ignores SIGTERM, so it waits out its timeout and
-        // kills.) Restart policy off first, or Docker would start the stopped node again.
+        // A cluster node shuts down cleanly (its quorum queue leaders move to the nodes that
+        // stay, rather than the cluster noticing a dead node). `docker stop` would not do: PID 1
+        // is a shell that ignores SIGTERM, so it waits out its timeout and kills. Restart policy
+        // off first, or Docker would start the stopped node again.
         // The node stays a member: a replacement boots from the same volume; a node removed
         // for good is forgotten when its volume is deleted (docker-volume.ts).
         if (props.cluster) {
