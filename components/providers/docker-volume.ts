@@ -6,7 +6,9 @@
 // when the container is replaced (the new container boots from the same volume and must
 // still be a member). So its delete asks node 1 to forget the node, when node 1 still
 // runs: on a whole-stack destroy node 1's container is deleted first (it depends on the
-// other nodes' volumes, components/broker-cluster.ts) and nothing is forgotten.
+// other nodes' volumes, components/broker-cluster.ts) and nothing is forgotten. With
+// keepData (retainOnDelete) the delete never runs: a removed node stays a stopped member
+// with its data, and scaling out again brings it back.
 import * as pulumi from "@pulumi/pulumi";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
