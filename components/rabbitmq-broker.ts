@@ -8,6 +8,7 @@ import { ClusterNode, placeBroker } from "./broker-placement";
 import { BrokerTopology } from "./broker-topology";
 import { defaultDockerPrefix, dockerNames } from "./docker-names";
 import { GeneratedSecret } from "./providers/generated-secret";
+import { QuorumMembership } from "./providers/quorum-membership";
 import { SmokeTest } from "./providers/smoke-test";
 import {
     BrokerArgs,
@@ -168,6 +169,20 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [access] },
         );
+
+        // A cluster's quorum queues keep their replicas on its nodes as it grows and shrinks.
+        if (s.cluster)
+            new QuorumMembership(
+                `${name}-membership`,
+                {
+                    api,
+                    nodes: place.clusterNodes.apply((nodes) => nodes.map((n) => n.node)),
+                    replicationFactor: s.cluster.replicationFactor,
+                    targetSizes: quorumTargetSizes(s.cluster, queues),
+                    generation: place.allNodeIds,
+                },
+                { parent: this, dependsOn: [topology] },
+            );
 
         const urlOf = (scheme: "amqp" | "amqps", host: string, port: number) =>
             pulumi.secret(

@@ -126,6 +126,28 @@ export const FIGURES = {
     "smoke.memory-alarm.script-fail-ms": "ms until `npm run smoke -- --json` exited 1 naming the memory alarm",
     "smoke.memory-alarm.up-fail-ms": "ms until `pulumi up` failed at its smoke test naming the memory alarm",
     "smoke.disk-alarm.fail-ms": "ms until runSmoke failed naming the disk alarm",
+    "day2.scale-1-3.published": "messages confirmed before a cluster scaled from 1 to 3 nodes",
+    "day2.scale-1-3.lost": "confirmed messages not consumed after a cluster scaled from 1 to 3 nodes",
+    "day2.scale-1-3.duplicated": "extra deliveries after a cluster scaled from 1 to 3 nodes",
+    "day2.scale-3-2.published": "messages confirmed before a cluster scaled from 3 to 2 nodes",
+    "day2.scale-3-2.lost": "confirmed messages not consumed after a cluster scaled from 3 to 2 nodes",
+    "day2.scale-3-2.duplicated": "extra deliveries after a cluster scaled from 3 to 2 nodes",
+    "day2.replace-in-cluster.published":
+        "messages confirmed before every container of a 3-node cluster replaced (a plugin added)",
+    "day2.replace-in-cluster.lost":
+        "confirmed messages not consumed after every container of a 3-node cluster replaced (a plugin added)",
+    "day2.replace-in-cluster.duplicated":
+        "extra deliveries after every container of a 3-node cluster replaced (a plugin added)",
+    "day2.cluster-keepdata.published":
+        "messages confirmed before a 3-node cluster destroyed with keepData and brought up again",
+    "day2.cluster-keepdata.lost":
+        "confirmed messages not consumed after a 3-node cluster destroyed with keepData and brought up again",
+    "day2.cluster-keepdata.duplicated":
+        "extra deliveries after a 3-node cluster destroyed with keepData and brought up again",
+    "day2.two-owners.published": "messages confirmed before a second checkout with the same Docker names was refused",
+    "day2.two-owners.lost":
+        "confirmed messages not consumed after a second checkout with the same Docker names was refused",
+    "day2.two-owners.duplicated": "extra deliveries after a second checkout with the same Docker names was refused",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;

@@ -1,7 +1,8 @@
 // Dynamic provider: a Docker network the stack creates for its cluster's nodes, so they
 // find each other by name (node aliases) and nothing else is on it.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
+import { claim, ownedForDelete } from "../../lib/docker-ownership";
+import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerNetworkInputs {
@@ -11,7 +12,8 @@ export interface DockerNetworkInputs {
 
 export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetworkInputs, DockerNetworkInputs> = {
     async create(inputs) {
-        if (!(await dockerExists("network", inputs.name))) {
+        // This stack's network from an interrupted up is used again; another stack state's is refused.
+        if (!(await claim("network", inputs.name, inputs.labels))) {
             await docker([
                 "network",
                 "create",
@@ -23,13 +25,17 @@ export const dockerNetworkProvider: pulumi.dynamic.ResourceProvider<DockerNetwor
     },
     async diff(_id, olds, news) {
         const replaces = olds.name !== news.name ? ["name"] : [];
-        return { changes: replaces.length > 0, replaces };
+        return { changes: changedInputs(olds, news).length > 0, replaces };
+    },
+    async update(_id, _olds, news) {
+        return { outs: news }; // docker cannot relabel a network; the labels in the state are what burrow checks
     },
     async read(id, props) {
         return (await dockerExists("network", id)) ? { id, props } : { id: "", props };
     },
-    async delete(id) {
-        if (await dockerExists("network", id)) await docker(["network", "rm", id]);
+    async delete(id, props) {
+        // Gone already, or another stack state's: left alone.
+        if (await ownedForDelete("network", id, props.labels)) await docker(["network", "rm", id]);
     },
 };
 

@@ -9,7 +9,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
-import { docker, dockerExists } from "../../lib/exec";
+import { claim, ownedForDelete } from "../../lib/docker-ownership";
+import { docker } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -24,10 +25,15 @@ export interface RabbitmqContainerInputs {
     memoryLimitMb: number;
     memoryHighWatermark: number;
     erlangCookie: string;
+    /** burrow.stack and burrow.owner: whose container it is (lib/docker-ownership.ts). Not a reason to replace it. */
     labels: Record<string, string>;
     readyTimeoutMs: number;
-    /** Cluster mode: the stack's network, this node's alias on it, the peers it may join at first boot. */
-    cluster: null | { network: string; alias: string; peers: string[]; forgetVia: string };
+    /**
+     * Cluster mode: the stack's network, this node's alias on it, the peers it may join at
+     * first boot. (Leaving the cluster is the node's volume's delete, docker-volume.ts: a
+     * replaced container stays a member.)
+     */
+    cluster: null | { network: string; alias: string; peers: string[] };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
     tls: null | {
         only: boolean;
@@ -146,22 +152,30 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     }
 }
 
-/** A container of this name left by an interrupted `pulumi up` is removed; anyone else's is an error. */
+/** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
-    let label: string;
-    try {
-        label = (
-            await docker(["container", "inspect", "--format", '{{index .Config.Labels "burrow.stack"}}', inputs.name])
-        ).stdout.trim();
-    } catch {
-        return; // no such container
-    }
-    if (label !== inputs.labels["burrow.stack"]) {
-        throw new Error(
-            `a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`,
-        );
-    }
-    await docker(["rm", "--force", inputs.name]);
+    if (await claim("container", inputs.name, inputs.labels)) await docker(["rm", "--force", inputs.name]);
+}
+
+/**
+ * Which input changes replace the container and which are only stored. Labels are only
+ * stored (docker cannot relabel a running container; a replacement restarts the broker, so
+ * a new label must not cause one): the state's labels are what delete checks ownership
+ * with. bootAdmin only matters when the container is made; the readiness timeout is how
+ * long to wait, not what runs.
+ */
+export function containerChanges(
+    olds: RabbitmqContainerInputs,
+    news: RabbitmqContainerInputs,
+): { replaces: string[]; stored: string[] } {
+    // States written before leaving the cluster moved to the volume carry cluster.forgetVia: no longer an input.
+    const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
+    const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
+    const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
+    return {
+        replaces: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin", "labels"]),
+        stored: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin"]).filter((k) => k === "labels"),
+    };
 }
 
 /** Writes files to a private temporary directory and copies them into a created container. */
@@ -291,31 +305,39 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     },
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        // bootAdmin only matters when the container is made; the readiness timeout is how long to wait, not what runs.
-        const replaces: string[] = changedInputs(olds, news, ["readyTimeoutMs", "bootAdmin"]);
+        const { replaces, stored } = containerChanges(olds, news);
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+        return { changes: replaces.length + stored.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async update(_id, wrappedOlds, news) {
+        // Only what diff calls "stored" changed (labels): the running container is kept.
+        const olds = unwrapSecrets(wrappedOlds) as RabbitmqContainerOutputs;
+        return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;
         return s && s.id === id ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
-        // Scaling a cluster down: the remaining nodes forget this one (best effort: on destroy they go too).
-        if (props.cluster?.forgetVia) {
-            await docker(["exec", props.name, "rabbitmqctl", "stop_app"], { timeoutMs: 60_000 }).catch(() => undefined);
-            await docker(["exec", props.cluster.forgetVia, "rabbitmqctl", "forget_cluster_node", props.nodeName], {
-                timeoutMs: 60_000,
-            }).catch(() => undefined);
+        // Gone already, or another stack state's: left alone.
+        if (!(await ownedForDelete("container", props.name, props.labels))) return;
+        // A cluster node shuts down cleanly (its quorum queue leaders move to the nodes that
+        // stay, rather than the cluster noticing a dead node). `docker stop` would not do: PID 1
+        // is a shell that ignores SIGTERM, so it waits out its timeout and kills. Restart policy
+        // off first, or Docker would start the stopped node again.
+        // The node stays a member: a replacement boots from the same volume; a node removed
+        // for good is forgotten when its volume is deleted (docker-volume.ts).
+        if (props.cluster) {
+            await docker(["update", "--restart", "no", props.name]).catch(() => undefined);
+            await docker(["exec", props.name, "rabbitmqctl", "stop"], { timeoutMs: 120_000 }).catch(() => undefined);
         }
-        if (await dockerExists("container", props.name)) {
-            // A clean stop first (SIGTERM: RabbitMQ flushes its queues and acks), then remove.
-            // `rm --force` alone is a SIGKILL: acked messages come back after the restart.
-            await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
-            await docker(["rm", "--force", "--volumes", props.name]);
-        }
+        // A clean stop (SIGTERM: the entrypoint runs RabbitMQ's own start script, which stops the
+        // node; a stopped cluster node returns at once), then remove. `rm --force` alone is a
+        // SIGKILL: acked messages come back after the restart.
+        await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
+        await docker(["rm", "--force", "--volumes", props.name]);
     },
 };
 
