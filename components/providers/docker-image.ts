@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { docker, dockerExists } from "../../lib/exec";
+import { OWNER_LABEL } from "../../lib/ownership";
 
 export interface DockerImageInputs {
     /** The stack's own tag, removed on destroy. */
@@ -16,6 +17,12 @@ export interface DockerImageInputs {
     dockerfile: string;
     /** Extra files of the build context: name -> content. */
     files: Record<string, string>;
+    /**
+     * The stack's container that runs from the tag, and the stack state's owner id: while a
+     * container of that name belongs to another owner (another checkout with the same stack
+     * name), destroy leaves the tag to it. Not a reason to rebuild.
+     */
+    heldBy?: { container: string; owner: string };
 }
 
 export interface DockerImageOutputs extends DockerImageInputs {
@@ -116,7 +123,7 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
         return { id: outs.tag, outs };
     },
     async diff(_id, olds, news) {
-        const replaces: string[] = changedInputs(olds, news);
+        const replaces: string[] = changedInputs(olds, news, ["heldBy"]);
         // An image removed behind burrow's back is built again.
         if (replaces.length === 0 && !(await dockerExists("image", olds.tag))) replaces.push("tag");
         return { changes: replaces.length > 0, replaces };
@@ -133,6 +140,19 @@ export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInp
             () => "",
         );
         if (current !== props.imageId) return;
+        if (props.heldBy) {
+            const owner = await docker([
+                "container",
+                "inspect",
+                "--format",
+                `{{index .Config.Labels "${OWNER_LABEL}"}}`,
+                props.heldBy.container,
+            ]).then(
+                (r) => r.stdout.trim(),
+                () => "",
+            );
+            if (owner !== "" && owner !== props.heldBy.owner) return;
+        }
         await docker(["image", "rm", props.tag]);
     },
 };

@@ -296,6 +296,11 @@ describe("a 3-node cluster destroyed with keepData", () => {
     });
     afterAll(async () => {
         try {
+            // The kept volumes go too: keepData off, then destroy.
+            if (ts) {
+                await ts.stack.setConfig("burrow:keepData", { value: "false" });
+                await ts.stack.up({ onOutput: (o) => ts.output.push(o) }).catch(() => undefined);
+            }
             await ts?.destroy();
         } finally {
             if (ts) await forceRemove(ts.name); // the kept volumes
