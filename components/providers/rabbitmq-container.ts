@@ -3,12 +3,13 @@
 // half-booted node.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
+import { portInUseMessage } from "../../lib/errors";
 import { docker, dockerExists } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -95,7 +96,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                     const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
+                            `RabbitMQ in the broker container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
                         ),
                     );
                 }
@@ -121,7 +122,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                         if (!s?.running)
                             reject(
                                 new Error(
-                                    `the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`,
+                                    `the broker container ${name} stopped while RabbitMQ was starting (out of memory? see burrow:memoryLimitMb); its last log lines:\n${last(15)}`,
                                 ),
                             );
                     },
@@ -132,7 +133,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                 () =>
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
+                            `RabbitMQ in the broker container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
                         ),
                     ),
                 timeoutMs,
@@ -158,7 +159,7 @@ async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
     }
     if (label !== inputs.labels["burrow.stack"]) {
         throw new Error(
-            `a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`,
+            `a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove it (\`docker rm -f ${inputs.name}\`) if it is yours to remove, or give this stack's broker another name with the library's dockerNamePrefix`,
         );
     }
     await docker(["rm", "--force", inputs.name]);
@@ -193,13 +194,8 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             : []),
     ];
     for (const [port, , key] of published) {
-        if (!(await portFree(inputs.bindAddress, port))) {
-            throw new Error(
-                `port ${port} on ${inputs.bindAddress} is already in use (burrow:${key}); ` +
-                    `stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port with ` +
-                    `\`npm run pulumi -- config set burrow:${key} <port>\``,
-            );
-        }
+        if (!(await portFree(inputs.bindAddress, port)))
+            throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key));
     }
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();
@@ -266,10 +262,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(
-                `a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`,
-                { cause: e },
-            );
+            // Taken between the check and the start: name the port Docker names, if it does.
+            const taken = published.find(([p]) => msg.includes(`:${p}`)) ?? published[0];
+            throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, taken[0], taken[2]), { cause: e });
         }
         throw e;
     }
@@ -284,7 +279,7 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
 export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
@@ -317,7 +312,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
             await docker(["rm", "--force", "--volumes", props.name]);
         }
     },
-};
+});
 
 export class RabbitmqContainer extends DynamicResource {
     declare readonly containerId: pulumi.Output<string>;

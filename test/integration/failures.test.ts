@@ -52,7 +52,9 @@ describe("a port already taken on the host", () => {
             () => undefined,
             (e: Error) => e,
         );
-        expect(String(err)).toContain(`port ${port} on 127.0.0.1 is already in use (burrow:amqpPort)`);
+        expect(String(err)).toContain(
+            `cannot publish port ${port} on 127.0.0.1 (burrow:amqpPort): it is already in use`,
+        );
         expect(Date.now() - t0).toBeLessThan(5 * 60_000); // an error, not a hang (the image may still build)
         const left = (await dockerLeftovers(ts.name)).filter(
             (x) => !x.endsWith("-data") && !x.startsWith("burrow/rabbitmq:"),
