@@ -4,6 +4,7 @@
 // taken port, a refused SSH host, a missing base image... Each names the burrow object
 // (queue shop/orders, the broker container burrow-dev, host 10.0.0.1:22), the `burrow:` key
 // involved and what to do; none carries a stack trace, ANSI colour codes or HTML entities.
+import { DEBIAN_RELEASES } from "../components/settings/rabbitmq";
 import { objectLabel } from "./labels";
 
 /** The management API could not be reached at all (refused, reset, timed out): "cannot tell", not "gone". */
@@ -184,9 +185,22 @@ export function portInUseMessage(container: string, address: string, port: numbe
 /** The base image the broker image builds FROM is not in the local engine. */
 export function baseImageMissingMessage(image: string): string {
     const release = /^burrow\/debian:(\w+)$/.exec(image)?.[1];
-    return release
+    return release && (DEBIAN_RELEASES as readonly string[]).includes(release)
         ? `the base image ${image} (burrow:baseImage, from burrow:debianRelease ${release}) is not in the local Docker engine; make it with \`npm run bootstrap -- --release ${release}\``
         : `the base image ${image} (burrow:baseImage) is not in the local Docker engine; load or build it, or set burrow:baseImage to a local image (\`docker image ls\`)`;
+}
+
+/** The broker image did not build FROM the base image; `output` is the failed docker build's. */
+export function imageBuildFailedMessage(tag: string, baseImage: string, output: string): string {
+    const text = cleanMessage(output);
+    // Debian testing's Release is valid for a week; a base image made before bootstrap set
+    // Check-Valid-Until=false for it cannot install anything once the mirror's copy is older.
+    const release = /^burrow\/debian:(\w+)$/.exec(baseImage)?.[1];
+    const expired =
+        /Release file for .* is expired/.test(text) && release
+            ? ` The mirror's Release file has expired and ${baseImage} does not ignore that: it was made by an older bootstrap; make it again: \`docker image rm ${baseImage} && npm run bootstrap -- --release ${release}\`.`
+            : "";
+    return `building the broker image ${tag} FROM ${baseImage} (burrow:baseImage) failed; apt-get in the build must reach Debian's mirror.${expired} The build said: ${text}`;
 }
 
 /** How a failed SSH connection reads, by what went wrong. */

@@ -6,7 +6,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { baseImageMissingMessage, cleanMessage } from "../../lib/errors";
+import { baseImageMissingMessage, imageBuildFailedMessage } from "../../lib/errors";
 import { docker, dockerExists } from "../../lib/exec";
 
 export interface DockerImageInputs {
@@ -55,10 +55,7 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
             fs.writeFileSync(path.join(dir, name), content, { mode: 0o755 });
         }
         await docker(["build", "--quiet", "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
-            throw new Error(
-                `building the broker image ${inputs.tag} FROM ${inputs.baseImage} (burrow:baseImage) failed; apt-get in the build must reach Debian's mirror: ${cleanMessage(e.message)}`,
-                { cause: e },
-            );
+            throw new Error(imageBuildFailedMessage(inputs.tag, inputs.baseImage, e.message), { cause: e });
         });
         const { stdout: versions } = await docker([
             "run",

@@ -17,6 +17,7 @@ import {
     baseImageMissingMessage,
     brokerReason,
     cleanMessage,
+    imageBuildFailedMessage,
     importRefusedMessage,
     quietEngineShutdown,
 } from "../../lib/errors";
@@ -243,8 +244,21 @@ describe("9. a missing base image", () => {
         expect(baseImageMissingMessage("burrow/debian:forky")).toBe(
             "the base image burrow/debian:forky (burrow:baseImage, from burrow:debianRelease forky) is not in the local Docker engine; make it with `npm run bootstrap -- --release forky`",
         );
+        expect(baseImageMissingMessage("burrow/debian:nosuch")).toBe(
+            "the base image burrow/debian:nosuch (burrow:baseImage) is not in the local Docker engine; load or build it, or set burrow:baseImage to a local image (`docker image ls`)",
+        );
         expect(baseImageMissingMessage("mine/debian:13")).toBe(
             "the base image mine/debian:13 (burrow:baseImage) is not in the local Docker engine; load or build it, or set burrow:baseImage to a local image (`docker image ls`)",
+        );
+    });
+});
+
+describe("9b. a broker image that does not build", () => {
+    it("says why in the build's words, without its colour codes, and how to remake a stale base image", () => {
+        const output =
+            "`docker build --quiet --tag burrow/rabbitmq:dev /tmp/x` failed with exit code 100: Step 2/7 : RUN apt-get update\n\u001b[91mE:\u001b[0m\u001b[91m Release file for http://deb.debian.org/debian/dists/forky/InRelease is expired (invalid since 23d). Updates for this repository will not be applied.\u001b[0m";
+        expect(imageBuildFailedMessage("burrow/rabbitmq:dev", "burrow/debian:forky", output)).toBe(
+            "building the broker image burrow/rabbitmq:dev FROM burrow/debian:forky (burrow:baseImage) failed; apt-get in the build must reach Debian's mirror. The mirror's Release file has expired and burrow/debian:forky does not ignore that: it was made by an older bootstrap; make it again: `docker image rm burrow/debian:forky && npm run bootstrap -- --release forky`. The build said: `docker build --quiet --tag burrow/rabbitmq:dev /tmp/x` failed with exit code 100: Step 2/7 : RUN apt-get update\nE: Release file for http://deb.debian.org/debian/dists/forky/InRelease is expired (invalid since 23d). Updates for this repository will not be applied.",
         );
     });
 });
