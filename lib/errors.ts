@@ -173,13 +173,30 @@ export function importRefusedMessage(status: number, reason: string, counts: str
         : `RabbitMQ refused the definitions import (${counts}): ${reason}; correct the object it names and run up again`;
 }
 
-/** A host port the broker container needs is taken. */
-export function portInUseMessage(container: string, address: string, port: number, key: string): string {
+/** A host port the broker container needs is taken (or cannot be opened: `code` other than EADDRINUSE). */
+export function portInUseMessage(
+    container: string,
+    address: string,
+    port: number,
+    key: string,
+    code = "EADDRINUSE",
+): string {
+    const why =
+        code === "EADDRINUSE"
+            ? "it is already in use"
+            : code === "EACCES"
+              ? "this user may not open it (ports below 1024 need root)"
+              : `it cannot be opened (${code})`;
     return (
-        `the broker container ${container} cannot publish port ${port} on ${address} (burrow:${key}): it is already in use. ` +
+        `the broker container ${container} cannot publish port ${port} on ${address} (burrow:${key}): ${why}. ` +
         `Stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port: ` +
         `\`npm run pulumi -- config set burrow:${key} <port>\``
     );
+}
+
+/** burrow:bindAddress is not an address of this host. */
+export function bindAddressMissingMessage(container: string, address: string): string {
+    return `the broker container ${container} cannot publish its ports on ${address} (burrow:bindAddress): it is not an address of this host; use one it has (\`ip -brief address\`), e.g. 127.0.0.1: \`npm run pulumi -- config set burrow:bindAddress 127.0.0.1\``;
 }
 
 /** The base image the broker image builds FROM is not in the local engine. */

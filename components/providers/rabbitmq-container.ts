@@ -9,7 +9,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
-import { portInUseMessage } from "../../lib/errors";
+import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
 import { docker, dockerExists } from "../../lib/exec";
 import { unwrapSecrets } from "../../lib/secrets";
 
@@ -54,11 +54,12 @@ export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
 // "Starting broker... completed with N plugins." (a joining node may print progress reports in between).
 const READY_LINE = /Starting broker\.\.\.[\s\S]*completed with \d+ plugins/;
 
-function portFree(host: string, port: number): Promise<boolean> {
+/** Whether the port can be published on the address: undefined if so, else why not (EADDRINUSE, EADDRNOTAVAIL, ...). */
+function portProblem(host: string, port: number): Promise<string | undefined> {
     return new Promise((resolve) => {
         const srv = net.createServer();
-        srv.once("error", () => resolve(false));
-        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+        srv.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(undefined)));
     });
 }
 
@@ -194,8 +195,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             : []),
     ];
     for (const [port, , key] of published) {
-        if (!(await portFree(inputs.bindAddress, port)))
-            throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key));
+        const problem = await portProblem(inputs.bindAddress, port);
+        if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
+        if (problem) throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem));
     }
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();

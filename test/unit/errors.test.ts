@@ -146,6 +146,26 @@ describe("3. the management API out of reach", () => {
     });
 });
 
+/** A container's inputs; the port checks come before anything touches Docker. */
+const containerInputs = {
+    name: "burrow-unit",
+    image: "none",
+    hostname: "burrow",
+    nodeName: "rabbit@burrow",
+    bindAddress: "127.0.0.1",
+    amqpPort: 1,
+    managementPort: 1,
+    volume: "none",
+    memoryLimitMb: 256,
+    memoryHighWatermark: 0.6,
+    erlangCookie: "x",
+    labels: { "burrow.stack": "unit" },
+    readyTimeoutMs: 1000,
+    cluster: null,
+    tls: null,
+    bootAdmin: null,
+};
+
 describe("4. a host port already taken", () => {
     let blocker: net.Server;
     let port: number;
@@ -158,24 +178,7 @@ describe("4. a host port already taken", () => {
 
     it("names the container, the port, the key, and how to free or change it, before anything is made", async () => {
         const err = await rabbitmqContainerProvider
-            .create({
-                name: "burrow-unit-porttaken",
-                image: "none",
-                hostname: "burrow",
-                nodeName: "rabbit@burrow",
-                bindAddress: "127.0.0.1",
-                amqpPort: port,
-                managementPort: 1,
-                volume: "none",
-                memoryLimitMb: 256,
-                memoryHighWatermark: 0.6,
-                erlangCookie: "x",
-                labels: { "burrow.stack": "unit" },
-                readyTimeoutMs: 1000,
-                cluster: null,
-                tls: null,
-                bootAdmin: null,
-            })
+            .create({ ...containerInputs, name: "burrow-unit-porttaken", amqpPort: port })
             .then(
                 () => undefined,
                 (e: Error) => e,
@@ -184,6 +187,20 @@ describe("4. a host port already taken", () => {
             `the broker container burrow-unit-porttaken cannot publish port ${port} on 127.0.0.1 (burrow:amqpPort): it is already in use. Stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port: \`npm run pulumi -- config set burrow:amqpPort <port>\``,
         );
         expectClean(err!.message);
+    });
+});
+
+describe("4b. a bind address this host does not have", () => {
+    it("names burrow:bindAddress instead of calling the port taken", async () => {
+        const err = await rabbitmqContainerProvider
+            .create({ ...containerInputs, name: "burrow-unit-bind", bindAddress: "192.0.2.1", amqpPort: 5999 })
+            .then(
+                () => undefined,
+                (e: Error) => e,
+            );
+        expect(err?.message).toBe(
+            "the broker container burrow-unit-bind cannot publish its ports on 192.0.2.1 (burrow:bindAddress): it is not an address of this host; use one it has (`ip -brief address`), e.g. 127.0.0.1: `npm run pulumi -- config set burrow:bindAddress 127.0.0.1`",
+        );
     });
 });
 
