@@ -219,7 +219,7 @@ export function exchange(p: Problems, key: string, v: unknown, vhosts: Set<strin
     const autoDelete = bool(p, `${key}.autoDelete`, v.autoDelete ?? false);
     const internal = bool(p, `${key}.internal`, v.internal ?? false);
     const a = args(p, `${key}.arguments`, v.arguments);
-    valueProblems(p, `${key}.arguments`, a, EXCHANGE_ARGUMENTS, "an exchange argument");
+    exchangeArgumentProblems(p, `${key}.arguments`, a);
     if (
         n === undefined ||
         vhost === undefined ||
@@ -255,10 +255,7 @@ export function binding(
         p.add(`${key}.routingKey`, `is ${show(routingKey)}; a routing key is a string of at most 255 bytes`);
     }
     const a = args(p, `${key}.arguments`, v.arguments);
-    for (const [k, val] of Object.entries(a)) {
-        const spec = BINDING_ARGUMENTS[k];
-        if (spec && !spec.check(val)) p.add(`${key}.arguments.${k}`, `is ${show(val)}; expected ${spec.expect}`);
-    }
+    bindingArgumentProblems(p, `${key}.arguments`, a);
     const declaredExchange = (x: string) =>
         BUILT_IN_EXCHANGES.includes(x) || exchanges.some((e) => e.vhost === vhost && e.name === x);
     if (vhost !== undefined && source !== undefined && !declaredExchange(source)) {
@@ -423,7 +420,7 @@ export function queueArgumentProblems(
     for (const [k, val] of Object.entries(a)) {
         const at = `${key}.${k}`;
         if (k === "x-queue-type") {
-            p.add(at, `is set by \`${queueKey}.type\`; remove it from arguments`);
+            p.add(at, `is set by ${p.ref(`${queueKey}.type`)}; remove it from arguments`);
             continue;
         }
         const spec: ArgCheck | undefined = QUEUE_ARGUMENTS[k];
@@ -454,18 +451,24 @@ export function queueArgumentProblems(
     }
 }
 
-/** Exchange (or other) arguments: unknown keys and bad values. */
-function valueProblems(
-    p: Problems,
-    key: string,
-    a: Record<string, unknown>,
-    table: Record<string, ValueCheck>,
-    what: string,
-): void {
+/** Exchange arguments: the built-in types take alternate-exchange only, as text. */
+export function exchangeArgumentProblems(p: Problems, key: string, a: Record<string, unknown>): void {
     for (const [k, val] of Object.entries(a)) {
-        const spec = table[k];
-        if (!spec) p.add(`${key}.${k}`, `is not ${what} burrow knows; known: ${Object.keys(table).join(", ")}`);
+        const spec: ValueCheck | undefined = EXCHANGE_ARGUMENTS[k];
+        if (!spec)
+            p.add(
+                `${key}.${k}`,
+                `is not an exchange argument burrow knows; known: ${Object.keys(EXCHANGE_ARGUMENTS).join(", ")}`,
+            );
         else if (!spec.check(val)) p.add(`${key}.${k}`, badValue(val, spec.expect));
+    }
+}
+
+/** Binding arguments the broker checks (x-match); the others of a headers binding are the headers to match. */
+export function bindingArgumentProblems(p: Problems, key: string, a: Record<string, unknown>): void {
+    for (const [k, val] of Object.entries(a)) {
+        const spec: ValueCheck | undefined = BINDING_ARGUMENTS[k];
+        if (spec && !spec.check(val)) p.add(`${key}.${k}`, badValue(val, spec.expect));
     }
 }
 
