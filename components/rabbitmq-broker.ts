@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import { quietEngineShutdown } from "../lib/errors";
 import { objectLabel } from "../lib/labels";
 import { currentBackend, ownerIdOf } from "../lib/ownership";
 import { amqpUrl } from "../lib/urls";
@@ -102,6 +103,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
 
     constructor(name: string, args: RabbitmqBrokerArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:RabbitmqBroker", name, {}, opts);
+        // A provider's refusal is then shown once, not followed by the engine shutdown's echo.
+        quietEngineShutdown();
         const s = validatedSettings(name, args);
         const child = { parent: this };
         this.settings = s;

@@ -11,7 +11,7 @@
 // with its data, and scaling out again brings it back.
 import * as pulumi from "@pulumi/pulumi";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { docker } from "../../lib/exec";
 
 export interface DockerVolumeInputs {
@@ -59,42 +59,43 @@ export async function forgetNode(
     return "forgotten";
 }
 
-export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeInputs, DockerVolumeInputs> = {
-    async create(inputs) {
-        // A volume this stack made before (kept data, or an earlier burrow's) is picked up
-        // again; another stack state's is refused, never adopted.
-        if (!(await claim("volume", inputs.name, inputs.labels))) {
-            const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
-            await docker(["volume", "create", ...labels, inputs.name]);
-        }
-        return { id: inputs.name, outs: inputs };
-    },
-    async diff(_id, olds, news) {
-        const replaces = olds.name !== news.name ? ["name"] : [];
-        return {
-            changes: changedInputs(olds, news).length > 0,
-            replaces,
-            deleteBeforeReplace: false,
-        };
-    },
-    async update(_id, _olds, news) {
-        return { outs: news }; // docker cannot relabel a volume; the labels in the state are what burrow checks
-    },
-    async read(id, props) {
-        return (await docker(["volume", "inspect", id]).then(
-            () => true,
-            () => false,
-        ))
-            ? { id, props }
-            : { id: "", props };
-    },
-    async delete(id, props) {
-        // Gone already, or another stack state's: left alone.
-        if (!(await ownedForDelete("volume", id, props.labels))) return;
-        if (props.clusterNode) await forgetNode(props.clusterNode, props.labels);
-        await docker(["volume", "rm", "--force", id]);
-    },
-};
+export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeInputs, DockerVolumeInputs> =
+    userFacingProvider({
+        async create(inputs) {
+            // A volume this stack made before (kept data, or an earlier burrow's) is picked up
+            // again; another stack state's is refused, never adopted.
+            if (!(await claim("volume", inputs.name, inputs.labels))) {
+                const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+                await docker(["volume", "create", ...labels, inputs.name]);
+            }
+            return { id: inputs.name, outs: inputs };
+        },
+        async diff(_id, olds, news) {
+            const replaces = olds.name !== news.name ? ["name"] : [];
+            return {
+                changes: changedInputs(olds, news).length > 0,
+                replaces,
+                deleteBeforeReplace: false,
+            };
+        },
+        async update(_id, _olds, news) {
+            return { outs: news }; // docker cannot relabel a volume; the labels in the state are what burrow checks
+        },
+        async read(id, props) {
+            return (await docker(["volume", "inspect", id]).then(
+                () => true,
+                () => false,
+            ))
+                ? { id, props }
+                : { id: "", props };
+        },
+        async delete(id, props) {
+            // Gone already, or another stack state's: left alone.
+            if (!(await ownedForDelete("volume", id, props.labels))) return;
+            if (props.clusterNode) await forgetNode(props.clusterNode, props.labels);
+            await docker(["volume", "rm", "--force", id]);
+        },
+    });
 
 export class DockerVolume extends DynamicResource {
     declare readonly name: pulumi.Output<string>;

@@ -13,7 +13,7 @@
 // cluster-wide target, not per queue; it removes members only after the node was forgotten
 // (after the up); and changing rabbitmq.conf would restart every existing broker.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { causedBy, isManagementApiError } from "../../lib/errors";
 import { objectLabel } from "../../lib/labels";
@@ -195,7 +195,7 @@ export async function reconcile(i: QuorumMembershipInputs, departing: string[] =
 export const quorumMembershipProvider: pulumi.dynamic.ResourceProvider<
     QuorumMembershipInputs,
     QuorumMembershipOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         return { id: "quorum-membership", outs: await reconcile(inputs) };
     },
@@ -224,7 +224,7 @@ export const quorumMembershipProvider: pulumi.dynamic.ResourceProvider<
     async delete() {
         // The replicas belong to the queues: nothing to undo.
     },
-};
+});
 
 /** Every quorum queue's replicas on the cluster's nodes, as many as its target. */
 export class QuorumMembership extends DynamicResource {

@@ -3,7 +3,7 @@
 // half-booted node.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -11,6 +11,7 @@ import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
 import { docker } from "../../lib/exec";
+import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -59,11 +60,12 @@ export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
 // "Starting broker... completed with N plugins." (a joining node may print progress reports in between).
 const READY_LINE = /Starting broker\.\.\.[\s\S]*completed with \d+ plugins/;
 
-function portFree(host: string, port: number): Promise<boolean> {
+/** Whether the port can be published on the address: undefined if so, else why not (EADDRINUSE, EADDRNOTAVAIL, ...). */
+function portProblem(host: string, port: number): Promise<string | undefined> {
     return new Promise((resolve) => {
         const srv = net.createServer();
-        srv.once("error", () => resolve(false));
-        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+        srv.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(undefined)));
     });
 }
 
@@ -101,7 +103,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                     const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
+                            `RabbitMQ in the broker container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
                         ),
                     );
                 }
@@ -127,7 +129,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                         if (!s?.running)
                             reject(
                                 new Error(
-                                    `the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`,
+                                    `the broker container ${name} stopped while RabbitMQ was starting (out of memory? see burrow:memoryLimitMb); its last log lines:\n${last(15)}`,
                                 ),
                             );
                     },
@@ -138,7 +140,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                 () =>
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
+                            `RabbitMQ in the broker container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
                         ),
                     ),
                 timeoutMs,
@@ -207,13 +209,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             : []),
     ];
     for (const [port, , key] of published) {
-        if (!(await portFree(inputs.bindAddress, port))) {
-            throw new Error(
-                `port ${port} on ${inputs.bindAddress} is already in use (burrow:${key}); ` +
-                    `stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port with ` +
-                    `\`npm run pulumi -- config set burrow:${key} <port>\``,
-            );
-        }
+        const problem = await portProblem(inputs.bindAddress, port);
+        if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
+        if (problem) throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem));
     }
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();
@@ -280,10 +278,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(
-                `a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`,
-                { cause: e },
-            );
+            // Taken between the check and the start: name the port Docker names, if it does.
+            const taken = published.find(([p]) => msg.includes(`:${p}`)) ?? published[0];
+            throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, taken[0], taken[2]), { cause: e });
         }
         throw e;
     }
@@ -298,7 +295,7 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
 export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
@@ -339,7 +336,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
         await docker(["rm", "--force", "--volumes", props.name]);
     },
-};
+});
 
 export class RabbitmqContainer extends DynamicResource {
     declare readonly containerId: pulumi.Output<string>;

@@ -6,7 +6,7 @@
 // and restarts the node; nothing is reinstalled. Delete stops the node, purges the
 // packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
@@ -204,61 +204,62 @@ async function install(
     };
 }
 
-export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> = {
-    async create(inputs) {
-        const r = await install(inputs);
-        const nodeId = crypto.randomUUID();
-        return {
-            id: `${inputs.ssh.host}:${inputs.ssh.port}`,
-            outs: {
-                ...inputs,
-                nodeId,
-                node: r.node,
-                installedRabbitmqVersion: r.rabbitmq,
-                installedErlangVersion: r.erlang,
-            },
-        };
-    },
-    async diff(_id, wrappedOlds, news) {
-        const olds = unwrapSecrets(wrappedOlds);
-        const changed = changedInputs(olds, news);
-        // Another host, or a node that joins or leaves cluster mode or changes its name
-        // (its data belongs to the old name): a new node.
-        const replaces = changed.filter(
-            (k) =>
-                (k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port)) ||
-                (k === "cluster" &&
-                    (!olds.cluster !== !news.cluster || olds.cluster?.nodeName !== news.cluster?.nodeName)),
-        );
-        return { changes: changed.length > 0, replaces };
-    },
-    async update(_id, olds, news) {
-        const r = await install(news);
-        return {
-            outs: {
-                ...news,
-                nodeId: r.changed ? crypto.randomUUID() : olds.nodeId,
-                node: r.node,
-                installedRabbitmqVersion: r.rabbitmq,
-                installedErlangVersion: r.erlang,
-            },
-        };
-    },
-    async delete(_id, props) {
-        await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), {
-            input: uninstallScript(props),
-            timeoutMs: 10 * 60_000,
-        });
-        // Scaling a cluster down: with this node stopped, the remaining nodes forget it
-        // (best effort, like the Docker cluster: on destroy host 1 goes too).
-        const via = props.cluster?.forgetVia;
-        if (via && props.node) {
-            await sshExec(via, asRoot(via, `rabbitmqctl -q forget_cluster_node ${q(props.node)}`), {
-                timeoutMs: 120_000,
-            }).catch(() => undefined);
-        }
-    },
-};
+export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> =
+    userFacingProvider({
+        async create(inputs) {
+            const r = await install(inputs);
+            const nodeId = crypto.randomUUID();
+            return {
+                id: `${inputs.ssh.host}:${inputs.ssh.port}`,
+                outs: {
+                    ...inputs,
+                    nodeId,
+                    node: r.node,
+                    installedRabbitmqVersion: r.rabbitmq,
+                    installedErlangVersion: r.erlang,
+                },
+            };
+        },
+        async diff(_id, wrappedOlds, news) {
+            const olds = unwrapSecrets(wrappedOlds);
+            const changed = changedInputs(olds, news);
+            // Another host, or a node that joins or leaves cluster mode or changes its name
+            // (its data belongs to the old name): a new node.
+            const replaces = changed.filter(
+                (k) =>
+                    (k === "ssh" && (olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port)) ||
+                    (k === "cluster" &&
+                        (!olds.cluster !== !news.cluster || olds.cluster?.nodeName !== news.cluster?.nodeName)),
+            );
+            return { changes: changed.length > 0, replaces };
+        },
+        async update(_id, olds, news) {
+            const r = await install(news);
+            return {
+                outs: {
+                    ...news,
+                    nodeId: r.changed ? crypto.randomUUID() : olds.nodeId,
+                    node: r.node,
+                    installedRabbitmqVersion: r.rabbitmq,
+                    installedErlangVersion: r.erlang,
+                },
+            };
+        },
+        async delete(_id, props) {
+            await sshRun(props.ssh, "removing RabbitMQ", asRoot(props.ssh, "bash -s"), {
+                input: uninstallScript(props),
+                timeoutMs: 10 * 60_000,
+            });
+            // Scaling a cluster down: with this node stopped, the remaining nodes forget it
+            // (best effort, like the Docker cluster: on destroy host 1 goes too).
+            const via = props.cluster?.forgetVia;
+            if (via && props.node) {
+                await sshExec(via, asRoot(via, `rabbitmqctl -q forget_cluster_node ${q(props.node)}`), {
+                    timeoutMs: 120_000,
+                }).catch(() => undefined);
+            }
+        },
+    });
 
 export class RemoteRabbitmq extends DynamicResource {
     declare readonly nodeId: pulumi.Output<string>;

@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, InputSource, Problems } from "./problems";
 import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
-import { binding, exchange, permission, pluginList, policy, queue, tags, user } from "./topology";
+import { binding, exchange, permission, pluginList, policy, queue, tags, targetBroker, user } from "./topology";
 import { BrokerSettings, UserSettings } from "./types";
 import {
     address,
@@ -71,6 +71,8 @@ export function parseSettings(
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
 
     const warnings: string[] = [];
+    // What the topology is checked against: the RabbitMQ the release (or a pinned version) brings.
+    const broker = targetBroker(p, debianRelease, raw.rabbitmqVersion, plugins, warnings);
     // On the SSH target a cluster's node count is the number of hosts in `ssh.hosts`.
     const sshHostCount = target === "ssh" ? countOfHosts(raw.ssh) : undefined;
     if (raw.cluster !== undefined && target === "ssh" && sshHostCount === undefined) {
@@ -133,7 +135,9 @@ export function parseSettings(
 
     const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
 
-    const queues = listOf(p, "queues", raw.queues, (k, q) => queue(p, k, q, knownVhosts, defaultQueueType, cluster));
+    const queues = listOf(p, "queues", raw.queues, (k, q) =>
+        queue(p, k, q, knownVhosts, defaultQueueType, cluster, broker),
+    );
     duplicates(p, "queues", queues.map(sameObject));
     if (queues.some((q) => q.vhost === "/" && q.name === smokeQueue)) {
         p.add(
@@ -147,7 +151,7 @@ export function parseSettings(
 
     const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, queues, exchanges));
 
-    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts));
+    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts, broker));
     duplicates(p, "policies", policies.map(sameObject));
 
     const ssh =

@@ -207,7 +207,7 @@ describe("SSH target failures", () => {
         const other = ed25519KeyPair().public; // "ssh-ed25519 AAAA..." of another key
         const r = await upError("ssh-hostkey", { port: target.port, privateKey: target.privateKey, hostKey: other });
         expect(r.message).toContain(
-            `ssh root@127.0.0.1:${target.port}: the host key does not match burrow:ssh.hostKey`,
+            `host 127.0.0.1:${target.port}: the ssh-ed25519 host key does not match burrow:ssh.hostKey`,
         );
         expect(r.made).toEqual([]);
     });
@@ -216,7 +216,7 @@ describe("SSH target failures", () => {
         const stranger = ed25519KeyPair().private;
         const r = await upError("ssh-badkey", { port: target.port, privateKey: stranger, hostKey: target.hostKey });
         expect(r.message).toContain(
-            `ssh root@127.0.0.1:${target.port}: the key was refused for user "root" (burrow:ssh.privateKey)`,
+            `host 127.0.0.1:${target.port}: the key in burrow:ssh.privateKey was refused for user "root" (burrow:ssh.user)`,
         );
         expect(r.made).toEqual([]);
     });
@@ -228,7 +228,9 @@ describe("SSH target failures", () => {
             privateKey: target.privateKey,
             insecureIgnoreHostKey: true,
         });
-        expect(r.message).toContain(`ssh root@127.0.0.1:${closed}: cannot connect (burrow:ssh.host/port)`);
+        expect(r.message).toContain(
+            `host 127.0.0.1:${closed} could not be reached (burrow:ssh.host, burrow:ssh.port): connect ECONNREFUSED`,
+        );
         expect(r.made).toEqual([]);
     });
 });
