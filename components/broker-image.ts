@@ -8,6 +8,8 @@ export interface BrokerImageArgs {
     readonly plugins: string[];
     /** The stack's own image tag; removed again on destroy. */
     readonly tag: string;
+    /** The container running from the tag and its owner: another owner's container keeps the tag on destroy. */
+    readonly heldBy?: { readonly container: string; readonly owner: string };
 }
 
 /**
@@ -87,7 +89,13 @@ if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
   chown rabbitmq:rabbitmq "$cookie" && chmod 400 "$cookie"
 fi
 unset BURROW_ERLANG_COOKIE
-exec rabbitmq-server
+# RabbitMQ's own start script as PID 1, as the rabbitmq user: it turns SIGTERM (docker stop)
+# into a clean node stop. Debian's wrapper (/usr/sbin/rabbitmq-server) would run it under
+# \`su\`, which neither passes SIGTERM on (docker stop then ends in SIGKILL, and acked
+# messages come back after the restart) nor keeps the container's open-file limit (PAM sets
+# 1024). setpriv does neither.
+cd /var/lib/rabbitmq
+exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=/var/lib/rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server
 `;
 
 /** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
@@ -111,6 +119,7 @@ export class BrokerImage extends pulumi.ComponentResource {
                 baseImage: args.baseImage,
                 dockerfile: brokerDockerfile(args.baseImage, args.plugins),
                 files: { "burrow-entrypoint": ENTRYPOINT },
+                ...(args.heldBy ? { heldBy: args.heldBy } : {}),
             },
             { parent: this },
         );

@@ -2,6 +2,7 @@
 // them), on one host over SSH, or on a cluster of SSH hosts. Each way returns the same
 // record, so the broker component reads top to bottom whatever the target.
 import * as pulumi from "@pulumi/pulumi";
+import { OWNER_LABEL } from "../lib/ownership";
 import { SshTarget } from "../lib/ssh";
 import { clientHost } from "../lib/urls";
 import { BrokerCluster } from "./broker-cluster";
@@ -207,7 +208,12 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
         : undefined;
     const image = new BrokerImage(
         `${name}-image`,
-        { baseImage: s.baseImage, plugins: s.plugins, tag: i.names.imageTag },
+        {
+            baseImage: s.baseImage,
+            plugins: s.plugins,
+            tag: i.names.imageTag,
+            heldBy: { container: i.names.container(s.cluster ? 1 : undefined), owner: i.names.labels[OWNER_LABEL] },
+        },
         { parent },
     );
     const nodeArgs = {

@@ -9,6 +9,8 @@
 // resource's delete sees the box is no longer its own and leaves it alone; destroy removes only
 // listed packages that nothing else installed still needs, and never autoremoves.
 
+import { foreignRabbitmqMessage } from "./errors";
+
 /** What adoptExisting allows: false refuses a foreign RabbitMQ; true adopts it and leaves it on destroy; "purge" adopts and removes it. */
 export type AdoptPolicy = boolean | "purge";
 
@@ -153,7 +155,7 @@ function foreignEvidence(f: HostFacts): string {
 export function planInstall(
     f: HostFacts,
     want: { owner: string; installId: string; adoptExisting: AdoptPolicy; claim: boolean },
-    where: string,
+    at: { host: string; port: number },
 ): InstallPlan {
     const m = f.marker;
     if (m && (m.install === want.installId || m.owner === want.owner))
@@ -162,12 +164,7 @@ export function planInstall(
     const evidence = foreignEvidence(f);
     if (!evidence) return { origin: "fresh", adopted: false, adoptedRunning: false };
     if (want.adoptExisting === false)
-        throw new ForeignRabbitmqError(
-            `${where} (hostname ${f.hostname}) already has a RabbitMQ that this stack did not install: ${evidence}. ` +
-                `burrow changed nothing on it. Use a host without RabbitMQ, remove it yourself, or let this stack take it over: ` +
-                `\`pulumi config set --path burrow:ssh.adoptExisting true\` (destroy then restores its configuration and keeps its packages and data; ` +
-                `"purge" instead of true lets destroy remove it).`,
-        );
+        throw new ForeignRabbitmqError(foreignRabbitmqMessage(at.host, at.port, f.hostname, evidence));
     return { origin: "adopt", adopted: true, adoptedRunning: f.running };
 }
 

@@ -5,6 +5,8 @@
 // "c" in vhost "a/b" is "a%2Fb/c".
 
 const escapeName = (s: string) => s.replace(/%/g, "%25").replace(/\//g, "%2F");
+/** Inside labels made of several names, spaces are escaped too, so " " can separate the parts. */
+const escapePart = (s: string) => escapeName(s).replace(/ /g, "%20");
 const unescapeName = (s: string) => s.replace(/%2F/gi, "/").replace(/%25/g, "%");
 
 /** The label of an object that has a name in a vhost (queue, exchange, policy, ...). */
@@ -37,4 +39,19 @@ export function bindingLabel(b: {
     const args = Object.keys(b.arguments ?? {}).length ? ` ${JSON.stringify(b.arguments)}` : "";
     const text = `${escapeName(b.source)} -> ${b.destination_type}:${escapeName(b.destination)} (${key})${args}`;
     return b.vhost === "/" ? text : `${escapeName(b.vhost)}/${text}`;
+}
+
+/** A vhost's label: its name ("/" inside it written %2F). */
+export const vhostLabel = (vhost: string): string => escapeName(vhost);
+
+/** A user's label: its name. */
+export const userLabel = (user: string): string => escapeName(user);
+
+/** A user's permissions in a vhost: "app" in vhost "/", "shop/app" elsewhere (as objectLabel). */
+export const permissionLabel = (vhost: string, user: string): string => objectLabel(vhost, user);
+
+/** A user's topic permission on one exchange in a vhost: "app -> amq.topic", "shop/app -> events". */
+export function topicPermissionLabel(vhost: string, user: string, exchange: string): string {
+    const who = vhost === "/" ? escapePart(user) : `${escapePart(vhost)}/${escapePart(user)}`;
+    return `${who} -> ${escapePart(exchange)}`;
 }

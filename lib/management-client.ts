@@ -2,7 +2,7 @@ import * as http from "http";
 import * as https from "https";
 import { SshTarget } from "./ssh";
 import { withTunnelTo } from "./ssh-tunnel";
-import { ManagementApiError, UnreachableError, isManagementApiError } from "./errors";
+import { ManagementApiError, UnreachableError, isManagementApiError, isUnreachable } from "./errors";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
@@ -111,5 +111,6 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
         }
         await new Promise((r) => setTimeout(r, 200));
     }
-    throw new UnreachableError(api.url, `no answer within ${timeoutMs / 1000} s (${last?.message})`, { cause: last });
+    const why = isUnreachable(last) ? last.detail : last?.message;
+    throw new UnreachableError(api.url, `no answer within ${timeoutMs / 1000} s; last: ${why}`, { cause: last });
 }

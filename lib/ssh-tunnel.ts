@@ -2,9 +2,7 @@
 // own loopback: for brokers on hosts that listen only there. Opened for the duration of
 // one operation (a management API call, a smoke test) and closed after it.
 import * as net from "net";
-import type * as Ssh2 from "ssh2";
-const ssh2 = (): typeof Ssh2 => require("ssh2"); // loaded on first use, not on every program start
-import { SshTarget, hostKeyMatches } from "./ssh";
+import { SshTarget, sshConnect } from "./ssh";
 
 /** withTunnel, handing `fn` the given URL pointed at the tunnel's local end. */
 export function withTunnelTo<T>(
@@ -26,21 +24,8 @@ export async function withTunnel<T>(
     remotePort: number,
     fn: (localPort: number) => Promise<T>,
 ): Promise<T> {
-    const conn = new (ssh2().Client)();
-    await new Promise<void>((resolve, reject) => {
-        conn.once("ready", () => resolve());
-        conn.once("error", (e) =>
-            reject(new Error(`ssh tunnel to ${t.host}:${t.port} for port ${remotePort}: ${e.message}`)),
-        );
-        conn.connect({
-            host: t.host,
-            port: t.port,
-            username: t.user,
-            privateKey: t.privateKey,
-            readyTimeout: 20_000,
-            hostVerifier: (key: Buffer) =>
-                t.insecureIgnoreHostKey === true || (t.hostKey !== undefined && hostKeyMatches(t.hostKey, key)),
-        });
+    const conn = await sshConnect(t).catch((e: Error) => {
+        throw new Error(`${e.message} (while opening an SSH tunnel to port ${remotePort})`, { cause: e });
     });
     const server = net.createServer((socket) => {
         conn.forwardOut("127.0.0.1", socket.remotePort ?? 0, "127.0.0.1", remotePort, (err, stream) => {

@@ -18,13 +18,6 @@ export function amqpUrl(a: {
     return `${a.scheme}://${encodeURIComponent(a.username)}:${encodeURIComponent(a.password)}@${a.host}:${a.port}`;
 }
 
-/** The same URL with the vhost as its path ("/" is %2F), as amqplib takes it. */
-export function amqpUrlFor(base: string, vhost: string): string {
-    const u = new URL(base);
-    u.pathname = "/" + encodeURIComponent(vhost);
-    return u.toString();
-}
-
 /** A URL fit to print: the password replaced by ***. */
 export function redactUrl(url: string): string {
     try {
@@ -34,4 +27,22 @@ export function redactUrl(url: string): string {
     } catch {
         return "<invalid url>";
     }
+}
+
+/**
+ * What amqplib's connect() needs, from an amqp(s):// URL, with the user and password decoded
+ * as UTF-8. amqplib decodes a URL's credentials with `unescape` (Latin-1), so a password with
+ * any non-ASCII character fails to log in when given as a URL; burrow always connects with this.
+ */
+export function amqpConnectSpec(url: string, vhost?: string) {
+    const u = new URL(url);
+    const path = decodeURIComponent(u.pathname.replace(/^\//, ""));
+    return {
+        protocol: u.protocol.replace(/:$/, ""),
+        hostname: u.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: u.port ? Number(u.port) : u.protocol === "amqps:" ? 5671 : 5672,
+        username: decodeURIComponent(u.username),
+        password: decodeURIComponent(u.password),
+        vhost: vhost ?? (path === "" ? "/" : path),
+    };
 }

@@ -23,9 +23,16 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
 fi
 export BURROW_DEFAULT_STACK="${BURROW_STACK:-dev}"
 
-# pkgjson KEY: a value from package.json (where every version is pinned), read without node.
+# pkgjson KEY: a value from package.json (where every version is pinned), read with python3
+# or, on a machine without it, with any node (bootstrap runs before Node 24 is there).
 pkgjson() {
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); 
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."): d=d[k]
 print(d)' "$BURROW_ROOT/package.json" "$1"
+  else
+    node -e 'let d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+for (const k of process.argv[2].split(".")) { d = d[k]; if (d === undefined) throw new Error("no " + process.argv[2]); }
+console.log(d)' "$BURROW_ROOT/package.json" "$1"
+  fi
 }

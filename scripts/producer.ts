@@ -2,6 +2,7 @@
 // Declares the queue (either side may start first), sends one persistent message with a
 // publisher confirm, and closes its connection.
 import * as amqp from "amqplib";
+import { amqpConnectSpec } from "../lib/urls";
 import { defaultStack, parseArgs, stackOutputs } from "./stack-outputs";
 
 async function main() {
@@ -9,7 +10,7 @@ async function main() {
     const queue = (flags.queue as string) ?? "hello";
     const text = positional.join(" ") || "Hello World!";
     const url = process.env.BURROW_AMQP_URL ?? (await stackOutputs((flags.stack as string) ?? defaultStack())).amqpUrl;
-    const conn = await amqp.connect(url);
+    const conn = await amqp.connect(amqpConnectSpec(url));
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue(queue, { durable: true });
     ch.sendToQueue(queue, Buffer.from(text), { persistent: true });

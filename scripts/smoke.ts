@@ -19,7 +19,16 @@ async function main(): Promise<number> {
         const outs = process.env.BURROW_AMQP_URL && given.length > 0 ? undefined : await stackOutputs(stack);
         const url = process.env.BURROW_AMQP_URL ?? outs!.amqpUrl;
         const queues = (given.length > 0 ? given : (outs?.smoke?.queues ?? ["burrow.smoke"])).map(parseLabel);
-        result = await runSmoke({ url, queues, timeoutMs: flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000 });
+        // With the stack's outputs, a failure also names the alarms the management API lists.
+        const api = outs && {
+            url: outs.managementUrl,
+            username: outs.adminUser,
+            password: outs.adminPassword,
+            ca: outs.caCert || undefined,
+        };
+        const timeoutMs = flags["timeout-ms"] ? Number(flags["timeout-ms"]) : 10_000;
+        if (!(timeoutMs > 0)) throw new Error(`--timeout-ms must be a positive number of milliseconds`);
+        result = await runSmoke({ url, queues, timeoutMs, api });
     } catch (e) {
         const error = (e as Error).message;
         if (json) console.log(JSON.stringify({ ok: false, steps: [], totalMs: 0, error }));

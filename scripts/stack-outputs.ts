@@ -7,6 +7,8 @@ export interface BrokerOutputs {
     managementUrl: string;
     adminUser: string;
     adminPassword: string;
+    /** PEM CA of the stack's TLS listeners ("" without burrow:tls). */
+    caCert?: string;
     queues: Array<{ vhost: string; name: string; type: string }>;
     smoke?: { queues: string[] };
 }

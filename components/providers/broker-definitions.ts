@@ -1,163 +1,101 @@
-// Dynamic provider: the broker's queues, exchanges, bindings and policies as ONE resource,
-// applied with one call to the management API's definitions import (the way RabbitMQ
-// itself loads a topology), however many objects there are. Inputs are maps keyed by a
-// readable label ("tasks", "shop/orders", "events -> queue:tasks (t.#)"), so a preview
-// still shows each object added, changed or removed, by name.
+// Dynamic provider: everything the broker holds that burrow declares — vhosts, users and
+// their permissions and topic permissions, queues, exchanges, bindings, policies — as ONE
+// resource, applied with one call to the management API's definitions import (the way
+// RabbitMQ itself loads a topology), however many objects there are. Inputs are maps keyed
+// by each object's label (lib/labels.ts), so a preview names each object added, changed or
+// removed.
 //
-// A queue or exchange cannot change type or arguments on a running broker: a changed one
-// is deleted and declared again (its messages are lost, as with any re-declaration), and
-// the import that follows re-creates the bindings that went with it. Removed objects are
-// deleted one by one. A new broker node (`generation` changed) gets everything imported again.
+// What an update does is planned first (lib/definitions-plan.ts). A queue or exchange cannot
+// change on a running broker, so a changed one is deleted and declared again; a change that
+// would lose messages (a queue or stream re-declared or removed while it holds messages, a
+// vhost removed with messages in it) is named in the preview and refused unless the user
+// consented (burrow:allowDataLoss). Empty queues are deleted with the broker's if-empty
+// guard. Delete removes nothing: the broker's data goes with its node, or is kept with it
+// (burrow:keepData).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, providerIn } from "../../lib/dynamic-resource";
-import { ManagementApi, get, isManagementError, request, seg, waitForApi } from "../../lib/management-client";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import {
+    BindingDefinition,
+    Change,
+    Definitions,
+    KINDS,
+    Kind,
+    LiveCounts,
+    Loss,
+    PermissionDefinition,
+    TopicPermissionDefinition,
+    consented,
+    importDocument,
+    lossesOf,
+    notices,
+    parseDefinition,
+    planChanges,
+    refusal,
+} from "../../lib/definitions-plan";
+import { engineWarn } from "../../lib/engine-log";
+import { causedBy, importRefusedMessage, isManagementApiError, isUnreachable } from "../../lib/errors";
+import {
+    bindingLabel,
+    objectLabel,
+    permissionLabel,
+    topicPermissionLabel,
+    userLabel,
+    vhostLabel,
+} from "../../lib/labels";
+import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
-import { bindingLabel, objectLabel } from "../../lib/labels";
-import { causedBy, isUnreachable } from "../../lib/errors";
 
-export interface QueueDefinition {
-    vhost: string;
-    name: string;
-    durable: boolean;
-    auto_delete: boolean;
-    arguments: Record<string, unknown>;
-}
-export interface ExchangeDefinition {
-    vhost: string;
-    name: string;
-    type: string;
-    durable: boolean;
-    auto_delete: boolean;
-    internal: boolean;
-    arguments: Record<string, unknown>;
-}
-export interface BindingDefinition {
-    vhost: string;
-    source: string;
-    destination: string;
-    destination_type: "queue" | "exchange";
-    routing_key: string;
-    arguments: Record<string, unknown>;
-}
-export interface PolicyDefinition {
-    vhost: string;
-    name: string;
-    pattern: string;
-    "apply-to": string;
-    definition: Record<string, unknown>;
-    priority: number;
-}
-
-/**
- * The objects, each kind a map from its label to the JSON text of its definition (RabbitMQ's
- * own import format). Text, not nested objects: at 1000 queues + 1000 bindings, converting
- * nested values to and from protobuf on every Check and Diff cost ~2 s per `up`; strings pass
- * through as they are. The CLI still shows each changed object's JSON as a structured diff.
- */
-export interface Definitions {
-    queues: Record<string, string>;
-    exchanges: Record<string, string>;
-    bindings: Record<string, string>;
-    policies: Record<string, string>;
-}
-export const KINDS = ["queues", "exchanges", "bindings", "policies"] as const;
-export type Kind = (typeof KINDS)[number];
+export { KINDS, Kind, Definitions };
 
 export interface BrokerDefinitionsInputs extends Definitions {
-    /** Where and as whom; not part of the topology, so a new admin password changes nothing here. */
+    /** Where and as whom (secret). A new password is stored by an update that changes nothing on the broker. */
     api: ManagementApi;
     /** The broker node's identity: a new node gets every object imported again. */
     generation: string;
+    /** Each user's password, by user label (secret). */
+    passwords: Record<string, string>;
+    /** Replicas a new quorum queue starts with, by queue label; how it starts is not what it is. */
+    groupSizes: Record<string, number>;
+    /** Consent to lose data: "queue <label>", "vhost <label>", or "*" (burrow:allowDataLoss). */
+    allowDataLoss: string[];
 }
 export interface BrokerDefinitionsOutputs extends BrokerDefinitionsInputs {
     /** Number of objects, by kind (for people reading the state). */
     counts: Record<Kind, number>;
 }
 
-export const queueLabel = (q: { vhost: string; name: string }) => objectLabel(q.vhost, q.name);
-export const exchangeLabel = queueLabel;
-export const policyLabel = queueLabel;
-export { bindingLabel };
-
-/** Builds the label maps; two objects with one label (a name reused in a vhost) is an error naming both. */
-export function definitionsOf(objects: {
-    queues: QueueDefinition[];
-    exchanges: ExchangeDefinition[];
-    bindings: BindingDefinition[];
-    policies: PolicyDefinition[];
-}): Definitions {
-    const keyed = <T>(kind: string, xs: T[], label: (x: T) => string): Record<string, string> => {
-        const out: Record<string, string> = {};
-        for (const x of xs) {
-            const k = label(x);
-            if (k in out) throw new Error(`two ${kind} are both "${k}"; names must be unique within a vhost`);
-            out[k] = JSON.stringify(x);
+/** Messages and types of every queue, by label; what cannot be read is said, not guessed. */
+async function liveCounts(api: ManagementApi): Promise<LiveCounts> {
+    try {
+        const queues =
+            (await get<Array<{ vhost: string; name: string; type?: string; messages?: number }>>(
+                api,
+                "/api/queues?columns=vhost,name,type,messages",
+            )) ?? [];
+        const messages: Record<string, number> = {};
+        const types: Record<string, string> = {};
+        for (const q of queues) {
+            const label = objectLabel(q.vhost, q.name);
+            messages[label] = q.messages ?? 0;
+            if (q.type) types[label] = q.type;
         }
-        return out;
-    };
-    return {
-        queues: keyed("queues", objects.queues, queueLabel),
-        exchanges: keyed("exchanges", objects.exchanges, exchangeLabel),
-        bindings: keyed("bindings", objects.bindings, bindingLabel),
-        policies: keyed("policies", objects.policies, policyLabel),
-    };
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** A stored definition: JSON text, or an object in states written by an earlier burrow. */
-export function parseDefinition<T>(v: unknown): T {
-    return (typeof v === "string" ? JSON.parse(v) : v) as T;
-}
-/** Key-order-independent text of a definition (Pulumi's state sorts object keys). */
-function canonical(v: unknown): string {
-    const sorted = (x: unknown): unknown =>
-        Array.isArray(x)
-            ? x.map(sorted)
-            : x && typeof x === "object"
-              ? Object.fromEntries(
-                    Object.keys(x)
-                        .sort()
-                        .map((k) => [k, sorted((x as Record<string, unknown>)[k])]),
-                )
-              : x;
-    return JSON.stringify(sorted(parseDefinition(v)));
-}
-
-/** Per object: added, changed or removed, with the property path Pulumi shows for it. */
-export function changesBetween(
-    olds: Definitions,
-    news: Definitions,
-): Array<{ kind: Kind; label: string; change: "add" | "update" | "delete" }> {
-    const out: Array<{ kind: Kind; label: string; change: "add" | "update" | "delete" }> = [];
-    for (const kind of KINDS) {
-        const o = olds[kind] ?? {},
-            n = news[kind] ?? {};
-        for (const label of Object.keys(n)) {
-            if (!(label in o)) out.push({ kind, label, change: "add" });
-            else if (canonical(o[label]) !== canonical(n[label])) out.push({ kind, label, change: "update" });
-        }
-        for (const label of Object.keys(o)) if (!(label in n)) out.push({ kind, label, change: "delete" });
+        return { messages, types };
+    } catch (e) {
+        return { messages: {}, types: {}, unreadable: (e as Error).message };
     }
-    return out;
 }
 
-/** What an update deletes before the import: removed objects, and changed queues/exchanges/bindings (they cannot change in place). */
-export function deletionsFor(olds: Definitions, news: Definitions): Array<{ kind: Kind; label: string }> {
-    // Policies are overwritten by the import; only removed ones are deleted.
-    return changesBetween(olds, news).filter(
-        (c) => c.change === "delete" || (c.change === "update" && c.kind !== "policies"),
+/** The losses of these changes that nobody consented to, and those consented to. */
+async function judge(changes: Change[], olds: Partial<Definitions>, allow: string[], api: ManagementApi) {
+    const risky = changes.some(
+        (c) =>
+            (c.kind === "queues" && (c.action === "delete" || c.action === "redeclare")) ||
+            (c.kind === "vhosts" && c.action === "delete"),
     );
-}
-
-/** The import document for the definitions API. */
-export function importDocument(d: Definitions) {
-    const parsed = <T>(m: Record<string, string>): T[] => Object.values(m).map((t) => parseDefinition<T>(t));
+    const losses: Loss[] = risky ? lossesOf(changes, olds, await liveCounts(api)) : [];
     return {
-        queues: parsed<QueueDefinition>(d.queues),
-        exchanges: parsed<ExchangeDefinition>(d.exchanges),
-        bindings: parsed<BindingDefinition>(d.bindings),
-        policies: parsed<PolicyDefinition>(d.policies),
+        refused: losses.filter((l) => !consented(l, allow)),
+        allowed: losses.filter((l) => consented(l, allow)),
     };
 }
 
@@ -168,19 +106,27 @@ async function deleteBinding(api: ManagementApi, b: BindingDefinition): Promise<
             api,
             between,
         )) ?? [];
-    for (const f of found.filter((f) => f.routing_key === b.routing_key && same(f.arguments ?? {}, b.arguments))) {
+    const same = (a: unknown, c: unknown) => JSON.stringify(a ?? {}) === JSON.stringify(c ?? {});
+    for (const f of found.filter((f) => f.routing_key === b.routing_key && same(f.arguments, b.arguments))) {
         await request(api, "DELETE", `${between}/${seg(f.properties_key)}`, undefined, [404]);
     }
 }
 
-async function deleteObject(api: ManagementApi, d: Definitions, kind: Kind, label: string): Promise<void> {
-    const fail = (e: Error): never => {
-        throw new Error(`deleting ${kind.slice(0, -1)} "${label}": ${e.message}`, { cause: e });
-    };
-    if (kind === "bindings")
-        return deleteBinding(api, parseDefinition<BindingDefinition>(d.bindings[label])).catch(fail);
-    const o = parseDefinition<{ vhost: string; name: string }>(d[kind][label]);
-    await request(api, "DELETE", `/api/${kind}/${seg(o.vhost)}/${seg(o.name)}`, undefined, [404]).catch(fail);
+/** The API path that deletes one object; topic permissions go per (user, vhost): the API has no finer delete. */
+function deletePath(kind: Kind, d: Partial<Definitions>, label: string): string {
+    const o = parseDefinition<Record<string, string>>(d[kind]?.[label]);
+    switch (kind) {
+        case "vhosts":
+            return `/api/vhosts/${seg(o.name)}`;
+        case "users":
+            return `/api/users/${seg(o.name)}`;
+        case "permissions":
+            return `/api/permissions/${seg(o.vhost)}/${seg(o.user)}`;
+        case "topicPermissions":
+            return `/api/topic-permissions/${seg(o.vhost)}/${seg(o.user)}`;
+        default:
+            return `/api/${kind}/${seg(o.vhost)}/${seg(o.name)}`;
+    }
 }
 
 /** Runs fn over items, at most `width` at a time. */
@@ -192,106 +138,187 @@ async function pool<T>(items: T[], width: number, fn: (x: T) => Promise<void>): 
     await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
-/** Bindings first (they hang on queues and exchanges), then policies, queues, exchanges. */
-const DELETE_ORDER: Kind[] = ["bindings", "policies", "queues", "exchanges"];
+/** After the guarded queue deletions: dependents first, vhosts last. */
+const DELETE_ORDER: Kind[] = [
+    "bindings",
+    "policies",
+    "topicPermissions",
+    "permissions",
+    "exchanges",
+    "users",
+    "vhosts",
+];
 
-async function deleteAll(
-    api: ManagementApi,
-    d: Definitions,
-    which: Array<{ kind: Kind; label: string }>,
-): Promise<void> {
-    for (const kind of DELETE_ORDER) {
-        await pool(
-            which.filter((w) => w.kind === kind),
-            8,
-            (w) => deleteObject(api, d, w.kind, w.label),
+const groupSizesOf = (d: Partial<Definitions>) => (d as Partial<BrokerDefinitionsInputs>).groupSizes ?? {};
+
+/** A guarded delete the broker refused: the queue (or vhost) holds data now. */
+class NotEmptyError extends Error {}
+
+async function deleteOne(api: ManagementApi, olds: Partial<Definitions>, kind: Kind, c: Change, guard: boolean) {
+    const what = `${kind === "topicPermissions" ? "topic permission" : kind.slice(0, -1)} ${c.label}`;
+    try {
+        if (kind === "bindings")
+            return await deleteBinding(api, parseDefinition<BindingDefinition>(olds.bindings?.[c.label]));
+        if (kind === "vhosts" && guard) {
+            // The broker has no if-empty for vhosts: burrow looks right before deleting.
+            const name = parseDefinition<{ name: string }>(olds.vhosts?.[c.label]).name;
+            const queues = (await get<Array<{ name: string }>>(api, `/api/queues/${seg(name)}?columns=name`)) ?? [];
+            if (queues.length > 0)
+                throw new NotEmptyError(
+                    `it still holds ${queues.length} queue(s): ${queues.map((q) => q.name).join(", ")}`,
+                );
+        }
+        const suffix = kind === "queues" && guard ? "?if-empty=true" : "";
+        await request(api, "DELETE", `${deletePath(kind, olds, c.label)}${suffix}`, undefined, [404]);
+    } catch (e) {
+        if (e instanceof NotEmptyError) throw new NotEmptyError(`${what}: ${e.message}`);
+        if (isManagementApiError(e) && e.status === 400 && kind === "queues")
+            throw new NotEmptyError(`${what}: ${e.reason}`);
+        throw new Error(`deleting ${what}: ${(e as Error).message}`, { cause: e });
+    }
+}
+
+/**
+ * Deletes what the plan removes or declares again. Queues go first, each with the broker's
+ * if-empty guard unless the user consented to lose its messages (the management API's
+ * message counts lag by a few seconds: the guard is what decides). If the broker refuses one
+ * because it holds messages now, what was already deleted is put back as it was and the
+ * update stops: nothing is lost, nothing is half-applied. A topic permission is deleted with
+ * all of its user's others in that vhost (the API has no finer delete); the import that
+ * follows puts back those that remain.
+ */
+async function deleteFor(api: ManagementApi, olds: Partial<Definitions>, changes: Change[], allow: string[]) {
+    const guarded = (consent: string) => !consented({ consent, message: "" }, allow);
+    const gone = (kind: Kind) =>
+        changes.filter((c) => c.kind === kind && (c.action === "delete" || c.action === "redeclare"));
+    try {
+        await pool(gone("queues"), 8, (c) => deleteOne(api, olds, "queues", c, guarded(`queue ${c.label}`)));
+        for (const kind of DELETE_ORDER) {
+            // One DELETE per (user, vhost) for topic permissions.
+            const byPath = new Map<string, Change>();
+            for (const c of gone(kind)) byPath.set(kind === "bindings" ? c.label : deletePath(kind, olds, c.label), c);
+            await pool([...byPath.values()], 8, (c) => deleteOne(api, olds, kind, c, guarded(`vhost ${c.label}`)));
+        }
+    } catch (e) {
+        if (!(e instanceof NotEmptyError)) throw e;
+        // Put back what was deleted (empty queues, in their old form); objects that were not
+        // deleted are left alone by the import.
+        await request(api, "POST", "/api/definitions", importDocument(olds, {}, groupSizesOf(olds), ["users"])).catch(
+            () => undefined,
+        );
+        throw new Error(
+            `${e.message}; burrow deleted nothing that holds data and put back what it had already changed. ` +
+                `Drain it, or consent with burrow:allowDataLoss, and run up again.`,
+            { cause: e },
         );
     }
 }
 
 async function importAll(i: BrokerDefinitionsInputs): Promise<BrokerDefinitionsOutputs> {
     await waitForApi(i.api, 60_000);
-    const doc = importDocument(i);
-    if (doc.queues.length + doc.exchanges.length + doc.bindings.length + doc.policies.length > 0) {
+    const doc = importDocument(i, i.passwords, i.groupSizes);
+    const total = Object.values(doc).reduce((n, xs) => n + xs.length, 0);
+    if (total > 0) {
         await request(i.api, "POST", "/api/definitions", doc).catch((e: Error) => {
-            throw new Error(
-                `importing the topology (${doc.queues.length} queues, ${doc.exchanges.length} exchanges, ${doc.bindings.length} bindings, ${doc.policies.length} policies): ${e.message}`,
-            );
+            const what = KINDS.filter((k) => Object.keys(i[k] ?? {}).length > 0)
+                .map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`)
+                .join(", ");
+            // The broker refused an object: say which, and why, in its own words decoded.
+            if (isManagementApiError(e) && (e.status === 400 || e.status >= 500))
+                throw new Error(importRefusedMessage(e.status, e.reason, what), { cause: e });
+            throw new Error(`importing the broker's definitions (${what}): ${e.message}`, { cause: e });
         });
     }
-    const counts = Object.fromEntries(KINDS.map((k) => [k, Object.keys(i[k]).length])) as Record<Kind, number>;
+    const counts = Object.fromEntries(KINDS.map((k) => [k, Object.keys(i[k] ?? {}).length])) as Record<Kind, number>;
     return { ...i, counts };
+}
+
+/** The labels of what the broker has, by kind, read from its definitions export. */
+function presentLabels(live: Record<string, unknown>): Record<Kind, Set<string>> {
+    const list = <T>(k: string) => (live[k] as T[] | undefined) ?? [];
+    return {
+        vhosts: new Set(list<{ name: string }>("vhosts").map((v) => vhostLabel(v.name))),
+        users: new Set(list<{ name: string }>("users").map((u) => userLabel(u.name))),
+        permissions: new Set(list<PermissionDefinition>("permissions").map((p) => permissionLabel(p.vhost, p.user))),
+        topicPermissions: new Set(
+            list<TopicPermissionDefinition>("topic_permissions").map((t) =>
+                topicPermissionLabel(t.vhost, t.user, t.exchange),
+            ),
+        ),
+        policies: new Set(list<{ vhost: string; name: string }>("policies").map((p) => objectLabel(p.vhost, p.name))),
+        queues: new Set(list<{ vhost: string; name: string }>("queues").map((q) => objectLabel(q.vhost, q.name))),
+        exchanges: new Set(list<{ vhost: string; name: string }>("exchanges").map((x) => objectLabel(x.vhost, x.name))),
+        bindings: new Set(
+            list<BindingDefinition>("bindings").map((b) => bindingLabel({ ...b, arguments: b.arguments ?? {} })),
+        ),
+    };
 }
 
 export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
     BrokerDefinitionsInputs,
     BrokerDefinitionsOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         return { id: "definitions", outs: await importAll(inputs) };
     },
     async diff(_id, wrappedOlds, news) {
-        // The CLI shows the per-object diff itself, from the label-keyed input maps.
         const olds = unwrapSecrets(wrappedOlds);
-        const changes = changesBetween(olds, news).length > 0 || olds.generation !== news.generation;
-        return { changes, replaces: [] };
+        const changes = planChanges(olds, news);
+        // Judged on the broker as it is now, with the credentials that work now.
+        const { refused, allowed } = await judge(changes, olds, news.allowDataLoss ?? [], olds.api);
+        if (refused.length > 0) throw new Error(refusal(refused));
+        for (const l of allowed) await engineWarn(`${l.message} (allowed by burrow:allowDataLoss)`);
+        for (const n of notices(changes)) await engineWarn(n);
+        // Consent and group sizes are how, not what; everything else is part of the resource,
+        // credentials included (a diff that ignored them would keep stale ones for later deletes).
+        const changed = changedInputs(olds, news, ["allowDataLoss", "groupSizes", ...KINDS]);
+        return { changes: changes.length > 0 || changed.length > 0, replaces: [] };
     },
     async update(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        // On a new node the old objects are not there; only what the old node had matters otherwise.
-        const gone = deletionsFor(olds, news);
-        if (gone.length) {
+        const changes = planChanges(olds, news);
+        const gone = changes.filter((c) => c.action === "delete" || c.action === "redeclare");
+        if (gone.length > 0) {
             await waitForApi(news.api, 60_000);
-            await deleteAll(news.api, olds, gone);
+            const { refused } = await judge(changes, olds, news.allowDataLoss ?? [], news.api);
+            if (refused.length > 0) throw new Error(refusal(refused));
+            await deleteFor(news.api, olds, gone, news.allowDataLoss ?? []);
         }
         return { outs: await importAll(news) };
     },
     async read(id, props) {
         if (!props) return { id, props };
-        // Refresh: objects someone deleted on the broker drop out of the state, so the next up declares them again.
+        // Refresh: objects someone deleted on the broker drop out of the state, so the next up
+        // declares them again. A broker that cannot be asked (down, refusing the credentials)
+        // tells nothing: refresh fails with the reason and the state stays as it is.
+        let live: Record<string, unknown> | undefined;
         try {
-            const live = await get<{
-                queues?: QueueDefinition[];
-                exchanges?: ExchangeDefinition[];
-                bindings?: BindingDefinition[];
-                policies?: PolicyDefinition[];
-            }>(props.api, "/api/definitions");
-            if (!live) return { id, props };
-            const has = (kind: Kind) =>
-                new Set(
-                    (live[kind] ?? []).map((o) =>
-                        kind === "bindings"
-                            ? bindingLabel({
-                                  ...(o as BindingDefinition),
-                                  arguments: (o as BindingDefinition).arguments ?? {},
-                              })
-                            : objectLabel(o.vhost, (o as { name: string }).name),
-                    ),
-                );
-            const kept = { ...props };
-            for (const kind of KINDS) {
-                const present = has(kind);
-                kept[kind] = Object.fromEntries(
-                    Object.entries(props[kind]).filter(([label]) => present.has(label)),
-                ) as never;
-            }
-            return { id, props: kept };
+            live = await get<Record<string, unknown>>(props.api, "/api/definitions");
         } catch (e) {
-            if (isManagementError(e)) throw e;
-            return { id, props }; // broker not reachable: nothing to learn
+            const why = causedBy(e, isUnreachable)
+                ? "the broker could not be reached"
+                : "the broker refused the request";
+            throw new Error(
+                `refresh cannot tell which of the broker's objects exist (${why}: ${(e as Error).message}); the state was not changed`,
+                { cause: e },
+            );
         }
-    },
-    async delete(_id, props) {
-        const all = KINDS.flatMap((kind) => Object.keys(props[kind]).map((label) => ({ kind, label })));
-        try {
-            await deleteAll(props.api, props, all);
-        } catch (e) {
-            // The broker itself is gone (destroy removes the container too): nothing left to delete.
-            if (causedBy(e, isUnreachable)) return;
-            throw e;
+        if (!live) return { id, props };
+        const present = presentLabels(live);
+        const kept = { ...props };
+        for (const kind of KINDS) {
+            kept[kind] = Object.fromEntries(
+                Object.entries(props[kind] ?? {}).filter(([label]) => present[kind].has(label)),
+            );
         }
+        return { id, props: kept };
     },
-};
+    async delete() {
+        // Nothing: the broker's objects live and die with its node (a destroy removes the node and,
+        // unless burrow:keepData, its data). Deleting them here would empty a kept broker, and on
+        // a replacement would undo what the new resource had just declared.
+    },
+});
 
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;
@@ -305,7 +332,7 @@ export class BrokerDefinitions extends DynamicResource {
             "BrokerDefinitions",
             name,
             { ...args, counts: undefined },
-            { ...opts, additionalSecretOutputs: ["api"] },
+            { ...opts, additionalSecretOutputs: ["api", "passwords"] },
         );
     }
 }

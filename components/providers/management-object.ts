@@ -1,104 +1,33 @@
-// Dynamic provider: one vhost, user, permission or topic permission of the broker,
-// applied through the management HTTP API (PUT is idempotent; a changed name is a
-// replacement). Queues, exchanges, bindings and policies are BrokerDefinitions.
+// Retired dynamic provider. Vhosts, users, permissions and topic permissions were one
+// ManagementObject resource each; they are now part of BrokerDefinitions. A stack made by
+// an earlier burrow still holds ManagementObjects in its state, and Pulumi deletes them on
+// the first up after the upgrade — AFTER BrokerDefinitions has taken the same objects over.
+// So this provider's delete must remove nothing (it would delete users and permissions the
+// definitions just declared), and its other methods only keep the state readable.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
-import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
-import { unwrapSecrets } from "../../lib/secrets";
-import { causedBy, isUnreachable } from "../../lib/errors";
+import { providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 
-export type ObjectKind = "vhost" | "user" | "permission" | "topic-permission";
-
-export interface ManagementObjectInputs {
-    /** Where and as whom; not part of the object, so a new admin password changes nothing here. */
-    api: ManagementApi;
-    kind: ObjectKind;
+export interface ManagementObjectOutputs {
+    kind: "vhost" | "user" | "permission" | "topic-permission";
     vhost: string;
-    /** Object name; for permissions the user. */
     name: string;
-    /** The API body. */
-    body: Record<string, unknown>;
-    /** The broker node's identity: on a new node (a new container) the object is applied again, not replaced. */
-    generation: string;
-}
-
-export interface ManagementObjectOutputs extends ManagementObjectInputs {
-    /** The API path of the object. */
     path: string;
 }
 
-function pathOf(i: ManagementObjectInputs): string {
-    const v = seg(i.vhost);
-    switch (i.kind) {
-        case "vhost":
-            return `/api/vhosts/${v}`;
-        case "user":
-            return `/api/users/${seg(i.name)}`;
-        case "permission":
-            return `/api/permissions/${v}/${seg(i.name)}`;
-        case "topic-permission":
-            return `/api/topic-permissions/${v}/${seg(i.name)}`;
-    }
-}
-
-async function put(i: ManagementObjectInputs): Promise<ManagementObjectOutputs> {
-    const path = pathOf(i);
-    await waitForApi(i.api, 60_000);
-    const fail = (e: Error): never => {
-        throw new Error(`${i.kind} "${i.name}" in vhost "${i.vhost}": ${e.message}`);
-    };
-    await request(i.api, "PUT", path, i.body).catch(fail);
-    return { ...i, path };
-}
-
-export const managementObjectProvider: pulumi.dynamic.ResourceProvider<
-    ManagementObjectInputs,
-    ManagementObjectOutputs
-> = {
-    async create(inputs) {
-        const outs = await put(inputs);
-        return { id: `${inputs.kind}:${inputs.vhost}:${inputs.name}`, outs };
+export const managementObjectProvider: pulumi.dynamic.ResourceProvider = userFacingProvider({
+    async create() {
+        throw new Error("ManagementObject is retired: burrow declares these objects through BrokerDefinitions");
     },
-    async diff(_id, wrappedOlds, news) {
-        const olds = unwrapSecrets(wrappedOlds);
-        // How burrow reaches the API is not part of the object.
-        const changed = changedInputs(olds, news, ["api"]);
-        const identity = changed.filter((k) => k === "kind" || k === "vhost" || k === "name");
-        return { changes: changed.length > 0, replaces: identity, deleteBeforeReplace: true };
-    },
-    async update(_id, _olds, news) {
-        return { outs: await put(news) };
+    async diff() {
+        return { changes: false };
     },
     async read(id, props) {
-        if (!props) return { id, props };
-        const found = await get(props.api, props.path).catch(() => undefined);
-        return found === undefined ? { id: "", props } : { id, props };
+        return { id, props };
     },
-    async delete(_id, props) {
-        try {
-            await request(props.api, "DELETE", props.path, undefined, [404]);
-        } catch (e) {
-            // The broker itself is gone (destroy removes the container too): nothing left to delete.
-            if (causedBy(e, isUnreachable)) return;
-            throw e;
-        }
+    async delete() {
+        // Nothing: the object now belongs to BrokerDefinitions (see above).
     },
-};
+});
 
-export class ManagementObject extends DynamicResource {
-    declare readonly path: pulumi.Output<string>;
-    declare readonly name: pulumi.Output<string>;
-    constructor(
-        name: string,
-        args: { [K in keyof ManagementObjectInputs]: pulumi.Input<ManagementObjectInputs[K]> },
-        opts?: pulumi.CustomResourceOptions,
-    ) {
-        super(
-            providerIn(__filename, { managementObjectProvider }),
-            "ManagementObject",
-            name,
-            { ...args, path: undefined },
-            { ...opts, additionalSecretOutputs: ["api"] },
-        );
-    }
-}
+/** The provider reference an old state names; kept so its `__provider` still loads. */
+export const managementObjectProviderRef = providerIn(__filename, { managementObjectProvider });

@@ -9,7 +9,7 @@
 // argv. Reached with `docker exec` (Docker target) or over SSH (SSH target). Permissions
 // are granted afterwards through the management API (they may name vhosts the topology creates).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -115,7 +115,7 @@ async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promi
     });
 }
 
-export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = {
+export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = userFacingProvider({
     async create(inputs) {
         if (!(await alreadyInPlace(inputs))) await apply(inputs);
         return { id: `${where(inputs.transport)}/${inputs.username}`, outs: inputs };
@@ -140,7 +140,7 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         // user here would also run when only the node is replaced, and remove the admin (and
         // its permissions) from the kept data.
     },
-};
+});
 
 export class AdminUser extends DynamicResource {
     declare readonly username: pulumi.Output<string>;

@@ -8,7 +8,7 @@
 // removes only what this resource installed and still owns (a replacement on the same box
 // has taken it over), never autoremoves, and fails with the host named when apt fails.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
@@ -368,7 +368,7 @@ async function install(
     const plan = planInstall(
         facts,
         { owner: i.owner, installId, adoptExisting: i.adoptExisting ?? false, claim },
-        `${i.ssh.host}:${i.ssh.port}`,
+        i.ssh,
     );
     const r = await runScript(i.ssh, "installing RabbitMQ", installScript(i, { ...plan, installId }), 20 * 60_000);
     const lines = r.stdout.trim().split("\n");
@@ -402,71 +402,72 @@ async function sameInstallAt(olds: RemoteRabbitmqOutputs, news: RemoteRabbitmqIn
     return olds.installId !== undefined && (await installIdAt(news.ssh)) === olds.installId;
 }
 
-export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> = {
-    async create(inputs) {
-        const installId = crypto.randomUUID();
-        const r = await install(inputs, installId, false);
-        return {
-            id: `${inputs.ssh.host}:${inputs.ssh.port}`,
-            outs: {
-                ...inputs,
-                installId,
-                adopted: r.adopted,
-                nodeId: crypto.randomUUID(),
-                node: r.node,
-                installedRabbitmqVersion: r.rabbitmq,
-                installedErlangVersion: r.erlang,
-            },
-        };
-    },
-    async diff(_id, wrappedOlds, news) {
-        const olds = unwrapSecrets(wrappedOlds);
-        const changed = changedInputs(olds, news);
-        const replaces: string[] = [];
-        // A node whose name changes is a new node (its data belongs to the old name). Joining or
-        // leaving cluster mode under the same name is not.
-        if ((olds.cluster?.nodeName ?? "") !== (news.cluster?.nodeName ?? "")) replaces.push("cluster");
-        // Another address: another host, unless the marker there is this resource's own.
-        const moved = olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port;
-        if (moved && !(await sameInstallAt(olds, news))) replaces.push("ssh");
-        return { changes: changed.length > 0, replaces };
-    },
-    async update(_id, olds, news) {
-        // A state from before markers: its install is claimed as this resource's.
-        const installId = olds.installId ?? crypto.randomUUID();
-        const r = await install(news, installId, olds.installId === undefined);
-        return {
-            outs: {
-                ...news,
-                installId,
-                adopted: r.adopted,
-                nodeId: r.changed ? crypto.randomUUID() : olds.nodeId,
-                node: r.node,
-                installedRabbitmqVersion: r.rabbitmq,
-                installedErlangVersion: r.erlang,
-            },
-        };
-    },
-    async delete(_id, props) {
-        const facts = await hostFacts(props.ssh, true);
-        const plan = planRemoval(facts, {
-            installId: props.installId,
-            keepData: props.keepData,
-            adoptExisting: props.adoptExisting ?? false,
-        });
-        if (plan.kind === "superseded") {
-            // Replaced on the same box (create-before-delete): the new install runs there. Only a
-            // node name that is gone leaves the cluster.
-            if (props.node && props.node !== plan.currentNode) await forget(props.cluster?.forgetVia, props.node);
-            return;
-        }
-        if (plan.kind !== "remove") return;
-        await runScript(props.ssh, "removing RabbitMQ", uninstallScript(props.installId, plan), 10 * 60_000);
-        // Scaling a cluster down: with this node stopped, the remaining nodes forget it
-        // (best effort, like the Docker cluster: on destroy host 1 goes too).
-        await forget(props.cluster?.forgetVia, props.node);
-    },
-};
+export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> =
+    userFacingProvider({
+        async create(inputs) {
+            const installId = crypto.randomUUID();
+            const r = await install(inputs, installId, false);
+            return {
+                id: `${inputs.ssh.host}:${inputs.ssh.port}`,
+                outs: {
+                    ...inputs,
+                    installId,
+                    adopted: r.adopted,
+                    nodeId: crypto.randomUUID(),
+                    node: r.node,
+                    installedRabbitmqVersion: r.rabbitmq,
+                    installedErlangVersion: r.erlang,
+                },
+            };
+        },
+        async diff(_id, wrappedOlds, news) {
+            const olds = unwrapSecrets(wrappedOlds);
+            const changed = changedInputs(olds, news);
+            const replaces: string[] = [];
+            // A node whose name changes is a new node (its data belongs to the old name). Joining or
+            // leaving cluster mode under the same name is not.
+            if ((olds.cluster?.nodeName ?? "") !== (news.cluster?.nodeName ?? "")) replaces.push("cluster");
+            // Another address: another host, unless the marker there is this resource's own.
+            const moved = olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port;
+            if (moved && !(await sameInstallAt(olds, news))) replaces.push("ssh");
+            return { changes: changed.length > 0, replaces };
+        },
+        async update(_id, olds, news) {
+            // A state from before markers: its install is claimed as this resource's.
+            const installId = olds.installId ?? crypto.randomUUID();
+            const r = await install(news, installId, olds.installId === undefined);
+            return {
+                outs: {
+                    ...news,
+                    installId,
+                    adopted: r.adopted,
+                    nodeId: r.changed ? crypto.randomUUID() : olds.nodeId,
+                    node: r.node,
+                    installedRabbitmqVersion: r.rabbitmq,
+                    installedErlangVersion: r.erlang,
+                },
+            };
+        },
+        async delete(_id, props) {
+            const facts = await hostFacts(props.ssh, true);
+            const plan = planRemoval(facts, {
+                installId: props.installId,
+                keepData: props.keepData,
+                adoptExisting: props.adoptExisting ?? false,
+            });
+            if (plan.kind === "superseded") {
+                // Replaced on the same box (create-before-delete): the new install runs there. Only a
+                // node name that is gone leaves the cluster.
+                if (props.node && props.node !== plan.currentNode) await forget(props.cluster?.forgetVia, props.node);
+                return;
+            }
+            if (plan.kind !== "remove") return;
+            await runScript(props.ssh, "removing RabbitMQ", uninstallScript(props.installId, plan), 10 * 60_000);
+            // Scaling a cluster down: with this node stopped, the remaining nodes forget it
+            // (best effort, like the Docker cluster: on destroy host 1 goes too).
+            await forget(props.cluster?.forgetVia, props.node);
+        },
+    });
 
 export class RemoteRabbitmq extends DynamicResource {
     declare readonly nodeId: pulumi.Output<string>;

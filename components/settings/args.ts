@@ -179,7 +179,11 @@ export interface ClusterArgs {
 export interface BrokerArgs {
     /** Where the broker runs: "docker" (default) or "ssh" (a host, or a cluster of hosts). */
     readonly target?: Target;
-    /** Default "trixie" (RabbitMQ 4.0.5, Erlang 27); "bookworm" is 3.10.8, Erlang 25. */
+    /**
+     * Default "trixie" (RabbitMQ 4.0.5, Erlang 27); "bookworm" is 3.10.8, Erlang 25; "forky"
+     * is 4.3.6, Erlang 29. Policies and queue arguments are checked against its RabbitMQ (on
+     * the SSH target give the hosts' release, or pin `rabbitmqVersion`).
+     */
     readonly debianRelease?: DebianRelease;
     /** Local image the broker image builds FROM; default burrow/debian:<debianRelease>. */
     readonly baseImage?: string;
@@ -231,4 +235,10 @@ export interface BrokerArgs {
     readonly tls?: TlsArgs;
     /** A cluster: a node count, true (3 nodes), or {nodes, replicationFactor}; default none (one node). */
     readonly cluster?: number | boolean | ClusterArgs;
+    /**
+     * Consent to changes that lose messages, for the next up only: a list of what the refusal
+     * named ("queue shop/orders", "vhost legacy"), or true for anything. Default none: such a
+     * change is refused at preview. Remove it once applied.
+     */
+    readonly allowDataLoss?: boolean | string[];
 }

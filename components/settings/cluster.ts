@@ -21,21 +21,21 @@ export function quorumGroupSize(cluster: ClusterSettings | undefined): number {
 /**
  * The replica count each quorum queue is kept at, by object label: its own
  * `x-quorum-initial-group-size` if the config gives one, else the cluster's replication factor,
- * never more than the nodes there are. Quorum queues only; empty without a cluster.
+ * never more than the nodes there are. Quorum queues only; without a cluster only the
+ * queues that give one. It is how a queue starts, not what it is: a change never declares a
+ * queue again (the cluster's membership follows it instead).
  */
 export function quorumTargetSizes(
     cluster: ClusterSettings | undefined,
     queues: Array<{ vhost: string; name: string; type: string; arguments: Record<string, unknown> }>,
 ): Record<string, number> {
-    if (!cluster) return {};
     const out: Record<string, number> = {};
     for (const q of queues) {
         if (q.type !== "quorum") continue;
         const explicit = q.arguments["x-quorum-initial-group-size"];
-        out[objectLabel(q.vhost, q.name)] = Math.min(
-            typeof explicit === "number" ? explicit : quorumGroupSize(cluster),
-            cluster.nodes,
-        );
+        if (!cluster && typeof explicit !== "number") continue;
+        const size = typeof explicit === "number" ? explicit : quorumGroupSize(cluster);
+        out[objectLabel(q.vhost, q.name)] = cluster ? Math.min(size, cluster.nodes) : size;
     }
     return out;
 }

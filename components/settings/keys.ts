@@ -19,7 +19,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     debianRelease: {
         default: "`trixie`",
         meaning:
-            "`trixie` (RabbitMQ 4.0.5, Erlang 27) or `bookworm` (3.10.8, Erlang 25); run `npm run bootstrap -- --release bookworm` once",
+            "`trixie` (RabbitMQ 4.0.5, Erlang 27), `bookworm` (3.10.8, Erlang 25) or `forky` (4.3.6, Erlang 29); run `npm run bootstrap -- --release <name>` once. Policies and arguments are checked against its RabbitMQ (SSH target: the hosts' release, or pin `rabbitmqVersion`)",
     },
     baseImage: { default: "`burrow/debian:<release>`", meaning: "local image the broker image builds FROM" },
     plugins: { default: "`[]`", meaning: "extra plugins (`rabbitmq_management` is always on)" },
@@ -100,6 +100,11 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
         default: "none",
         meaning:
             '`3`, `true` or `{"nodes":3,"replicationFactor":3}`: a cluster in Docker or on the hosts of `ssh.hosts`; quorum queues become the default',
+    },
+    allowDataLoss: {
+        default: "none",
+        meaning:
+            'consent to changes that lose messages, as the refusal names them: `["queue shop/orders","vhost legacy"]`, or `true` for anything; remove it after the up (see "Day-2 operations")',
     },
 };
 

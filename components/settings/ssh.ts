@@ -52,7 +52,11 @@ export function sshSettings(
             ? x.privateKey
             : p.add(
                   "ssh.privateKey",
-                  `must be a private key's text (-----BEGIN ... PRIVATE KEY-----); set it with ${p.howToSet("ssh.privateKey", '"$(cat KEY)"', "--secret --path")}`,
+                  `must be a private key's text (-----BEGIN ... PRIVATE KEY-----); ${
+                      p.source === "config"
+                          ? `set it from the key file with ${p.howToSet("ssh.privateKey", "< KEY_FILE", "--secret --path")} (on the command line a value that starts with ----- is taken for a flag)`
+                          : "pass the key file's text"
+                  }`,
               );
     const insecure = bool(p, "ssh.insecureIgnoreHostKey", x.insecureIgnoreHostKey ?? false);
     const tunnel = bool(p, "ssh.tunnel", x.tunnel ?? false);

@@ -169,4 +169,6 @@ export interface BrokerSettings {
     bindings: BindingSettings[];
     policies: PolicySettings[];
     smokeQueue: string;
+    /** Consent to lose data in this up: "queue <label>", "vhost <label>", or "*" for anything. */
+    allowDataLoss: string[];
 }

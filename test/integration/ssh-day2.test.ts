@@ -36,15 +36,20 @@ const dpkgStatus = (t: SshTarget, pkg: string) =>
     on(t, `dpkg-query -W -f='\${db:Status-Abbrev}' ${pkg} 2>/dev/null | cut -c1-2 || echo none`);
 const dpkgLogLines = (t: SshTarget) => on(t, "wc -l < /var/log/dpkg.log");
 
-/** Publishes `n` persistent messages with confirms into the durable queue (declared here, emptied first). */
-async function publish(url: string, n: number, tag: string) {
+/** Publishes `n` persistent messages into the durable queue (declared here, emptied first); the broker's confirms counted. */
+async function publish(url: string, n: number, tag: string): Promise<number> {
     const conn = await amqp.connect(url);
     const ch = await conn.createConfirmChannel();
     await ch.assertQueue(QUEUE, { durable: true });
     await ch.purgeQueue(QUEUE);
-    for (let i = 0; i < n; i++) ch.sendToQueue(QUEUE, Buffer.from(`${tag}-${i}`), { persistent: true });
-    await ch.waitForConfirms();
+    let confirmed = 0;
+    for (let i = 0; i < n; i++)
+        ch.sendToQueue(QUEUE, Buffer.from(`${tag}-${i}`), { persistent: true }, (err) => {
+            if (!err) confirmed++;
+        });
+    await ch.waitForConfirms().catch(() => undefined);
     await conn.close();
+    return confirmed;
 }
 
 /** Consumes until `n` arrived or 30 s passed, then reads the depth left: lost, duplicated, left over. */
@@ -78,13 +83,19 @@ async function count(url: string, n: number, tag: string) {
 }
 
 /** Publish before a change, count after it, record the figures before asserting. */
-async function acrossChange(scenario: string, url: () => string, change: () => Promise<void>) {
-    await publish(url(), COUNT, scenario);
+async function acrossChange(
+    scenario: "readdress" | "to-hosts" | "keepdata",
+    url: () => string,
+    change: () => Promise<void>,
+) {
+    const confirmed = await publish(url(), COUNT, scenario);
+    recordFigure(`ssh-day2.${scenario}.confirmed`, confirmed, COUNT);
+    expect(confirmed).toBe(COUNT);
     await change();
     const r = await count(url(), COUNT, scenario);
-    recordFigure(`ssh-day2.${scenario}.published`, COUNT);
     recordFigure(`ssh-day2.${scenario}.lost`, r.lost);
     recordFigure(`ssh-day2.${scenario}.duplicated`, r.duplicated);
+    recordFigure(`ssh-day2.${scenario}.left`, r.depth);
     expect(r).toEqual({ lost: 0, duplicated: 0, depth: 0 });
 }
 
@@ -164,6 +175,7 @@ describe("one SSH host through day-2 changes", () => {
             async () => {
                 await setSsh(single("localhost"));
                 const r = await up();
+                recordFigure("ssh-day2.readdress.resources-replaced", r.summary.resourceChanges?.replace ?? 0);
                 expect(r.summary.resourceChanges?.replace ?? 0).toBe(0);
                 expect(r.summary.resourceChanges?.delete ?? 0).toBe(0);
             },
@@ -234,7 +246,11 @@ describe("one SSH host through day-2 changes", () => {
             () => "",
             (e: Error) => String(e),
         );
-        recordFigure("ssh-day2.destroy-while-dpkg-locked.failed", err ? 1 : 0);
+        recordFigure(
+            "ssh-day2.destroy-while-dpkg-locked.refused",
+            err.includes(`localhost:${host.sshPort}: removing RabbitMQ failed`) ? 1 : 0,
+            1,
+        );
         expect(err).toContain(`localhost:${host.sshPort}: removing RabbitMQ failed`);
         expect(err).toContain("dpkg frontend lock");
         expect(err).toContain(`on host ${HOSTNAME}; nothing more was removed`);
@@ -246,6 +262,9 @@ describe("one SSH host through day-2 changes", () => {
     it("destroy then removes only what burrow installed, never what was there before or needs its packages", async () => {
         const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
         expect(d.summary.result).toBe("succeeded");
+        const others = ["socat", "netcat-openbsd", "python3-six", "python3"];
+        const removed = (await Promise.all(others.map((p) => dpkgStatus(host.target, p)))).filter((s) => s !== "ii");
+        recordFigure("ssh-day2.destroy.others-packages-removed", removed.length, others.length);
         expect(await dpkgStatus(host.target, "rabbitmq-server")).not.toBe("ii");
         expect(await dpkgStatus(host.target, "erlang-base")).not.toBe("ii");
         // There before burrow (one of them only an autoremove candidate): still there.
@@ -270,6 +289,7 @@ describe("a RabbitMQ that was on the host before burrow", () => {
             "cd / && sha256sum etc/rabbitmq/* var/lib/rabbitmq/.erlang.cookie 2>/dev/null; dpkg-query -W -f='${Version}' rabbitmq-server; echo; ls /var/lib/rabbitmq/mnesia",
         );
     let before = "";
+    let changed = 0; // refusal, then adopt + destroy: times the foreign install's fingerprint differed
 
     beforeAll(async () => {
         host = await sshHost("ssh-day2-foreign");
@@ -306,7 +326,8 @@ describe("a RabbitMQ that was on the host before burrow", () => {
             () => "",
             (e: Error) => String(e),
         );
-        recordFigure("ssh-day2.foreign-rabbitmq.refused", err.includes("did not install") ? 1 : 0);
+        recordFigure("ssh-day2.foreign-rabbitmq.refused", err.includes("did not install") ? 1 : 0, 1);
+        changed += (await fingerprint()) === before ? 0 : 1;
         expect(err).toContain(`127.0.0.1:${host.sshPort} (hostname `);
         expect(err).toContain("already has a RabbitMQ that this stack did not install: rabbitmq-server 4.0.5");
         expect(err).toContain("burrow:ssh.adoptExisting true");
@@ -340,6 +361,8 @@ describe("a RabbitMQ that was on the host before burrow", () => {
         const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
         expect(d.summary.result).toBe("succeeded");
         expect(await dpkgStatus(host.target, "rabbitmq-server")).toBe("ii");
+        changed += (await fingerprint()) === before ? 0 : 1;
+        recordFigure("ssh-day2.foreign-rabbitmq.files-changed", changed, 2);
         expect(await fingerprint()).toBe(before);
         expect(await on(host.target, "ls /etc/burrow 2>/dev/null | wc -l")).toBe("0");
         // It ran before burrow took it over, so it runs again, with its own data.

@@ -19,7 +19,7 @@ import {
 
 const OWNER = "0123456789abcdef";
 const want = { owner: OWNER, installId: "install-1", adoptExisting: false as const, claim: false };
-const WHERE = "10.0.0.3:22";
+const WHERE = { host: "10.0.0.3", port: 22 };
 const empty: HostFacts = { hostname: "mq1", packages: [], hasData: false, running: false };
 const marker = (m: Partial<NonNullable<HostFacts["marker"]>> = {}) => ({
     owner: OWNER,
@@ -126,7 +126,7 @@ describe("install: whose RabbitMQ is on the host", () => {
         }
         expect(err).toBeInstanceOf(ForeignRabbitmqError);
         expect(err?.message).toContain(
-            "10.0.0.3:22 (hostname mq1) already has a RabbitMQ that this stack did not install",
+            "host 10.0.0.3:22 (hostname mq1) already has a RabbitMQ that this stack did not install",
         );
         expect(err?.message).toContain(found);
         expect(err?.message).toContain("burrow changed nothing on it");

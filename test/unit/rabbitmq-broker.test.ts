@@ -68,9 +68,7 @@ describe("RabbitmqBroker", () => {
                 "b-admin-password",
                 "b-erlang-cookie",
                 "b-topology-definitions",
-                "b-topology-permission-admin",
-                "b-topology-user-app",
-                "b-topology-permission-app",
+                "b-topology-user-app-password",
                 "b-smoke",
             ]),
         );

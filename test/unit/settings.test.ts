@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RawConfig, SettingsError, parseSettings } from "../../components/settings";
+import { RawConfig, SettingsError, parseSettings, quorumTargetSizes } from "../../components/settings";
 import { recordFigure } from "../figures";
 
 function problems(raw: RawConfig): string[] {
@@ -357,13 +357,21 @@ describe("cluster settings", () => {
     it("makes quorum queues the default with the replication factor, and warns on an even count", () => {
         const s = parseSettings({
             cluster: { nodes: 4, replicationFactor: 3 },
-            queues: ["jobs", { name: "logs", type: "classic" }],
+            queues: [
+                "jobs",
+                { name: "logs", type: "classic" },
+                { name: "few", arguments: { "x-quorum-initial-group-size": 2 } },
+            ],
         });
         expect(s.cluster).toEqual({ nodes: 4, replicationFactor: 3 });
+        // The group size is how a queue starts, kept apart from its arguments (its identity).
         expect(s.queues.map((q) => [q.name, q.type, q.arguments])).toEqual([
-            ["jobs", "quorum", { "x-quorum-initial-group-size": 3 }],
+            ["jobs", "quorum", {}],
             ["logs", "classic", {}],
+            ["few", "quorum", { "x-quorum-initial-group-size": 2 }],
         ]);
+        expect(quorumTargetSizes(s.cluster, s.queues)).toEqual({ jobs: 3, few: 2 });
+        expect(quorumTargetSizes({ nodes: 2, replicationFactor: 2 }, s.queues)).toEqual({ jobs: 2, few: 2 });
         expect(s.warnings.join()).toContain("even number");
         expect(parseSettings({ cluster: 3 }).warnings).toEqual([]);
     });
@@ -514,8 +522,7 @@ describe("parseSettings rejects bad input, naming the key", () => {
                 return true;
             }
         }).length;
-        recordFigure("bad-input.configurations-tried", BAD.length);
-        recordFigure("bad-input.configurations-rejected", rejected);
+        recordFigure("bad-input.configurations-rejected", rejected, BAD.length);
         expect(rejected).toBe(BAD.length);
     });
 
@@ -529,5 +536,25 @@ describe("parseSettings rejects bad input, naming the key", () => {
             expect(err.message).toContain("nothing was created");
             expect(err.message).toContain("config set burrow:");
         }
+    });
+});
+
+describe("config keys that hold secrets", () => {
+    const plain = (raw: RawConfig, secret: string[]) => {
+        try {
+            parseSettings(raw, "config", undefined, new Set(secret));
+            return [];
+        } catch (e) {
+            return (e as SettingsError).problems;
+        }
+    };
+    it("must be set with --secret: passwords and private keys would sit in plain text in the stack file and state", () => {
+        const users = [{ name: "app", password: "app-password-1" }];
+        expect(plain({ users }, [])).toEqual([
+            expect.stringMatching(/^`burrow:users` holds passwords but is not a secret: .*--secret/),
+        ]);
+        expect(plain({ users }, ["users"])).toEqual([]);
+        expect(plain({ adminPassword: "admin-password-1" }, [])[0]).toMatch(/^`burrow:adminPassword` holds a password/);
+        expect(plain({ users: [{ name: "app" }] }, [])).toEqual([]); // a generated password is never in config
     });
 });

@@ -8,6 +8,11 @@
 // run the program with @pulumi/pulumi's own runner (node_modules/@pulumi/pulumi/cmd/run),
 // passing the same flags and environment variables the upstream host passes.
 // Everything else answers Unimplemented, which the CLI treats as "older host".
+//
+// Like upstream's host it checks the engine's health (rpcutil.Healthcheck) and stops when
+// the engine is gone: a CLI killed with SIGKILL cannot stop its plugins, and the Node
+// program would otherwise be left running against a dead engine. Stopping kills the
+// program first, then the host exits.
 package main
 
 import (
@@ -15,14 +20,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -34,6 +42,11 @@ var Version = "0.0.0-dev"
 // Exit code @pulumi/pulumi's runner uses after it has already printed a user-facing error.
 const exitAfterLoggedError = 32
 
+// How often the engine's health is checked. Upstream checks every 5 minutes; burrow's
+// programs change brokers, so a program left running against a dead CLI should stop within
+// seconds. A check is one RPC on 127.0.0.1.
+const engineHealthInterval = 2 * time.Second
+
 func main() {
 	engineAddress, tracing := parseArgs(os.Args[1:])
 	node, err := exec.LookPath("node")
@@ -41,16 +54,36 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pulumi-language-nodejs: `node` is not on PATH; run scripts/bootstrap")
 		os.Exit(1)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	// Cancelled when the engine stops answering, or on SIGINT/SIGTERM.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, engineHealthInterval, cancel); err != nil {
+			fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: cannot check the engine's health at %s: %v\n", engineAddress, err)
+			os.Exit(1)
+		}
+	}
+	stop := make(chan bool)
+	go func() {
+		<-ctx.Done()
+		cancel() // restore default signal handling: a second Ctrl-C ends us at once
+		close(stop)
+	}()
+	// On stop the server ends gracefully: it waits for Run, whose program is killed by then.
+	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: stop,
+		Init: func(srv *grpc.Server) error {
+			pulumirpc.RegisterLanguageRuntimeServer(srv, &host{node: node, engine: engineAddress, tracing: tracing, stop: ctx})
+			return nil
+		},
+	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: cannot listen on 127.0.0.1: %v\n", err)
+		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
 		os.Exit(1)
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(400 * 1024 * 1024))
-	pulumirpc.RegisterLanguageRuntimeServer(srv, &host{node: node, engine: engineAddress, tracing: tracing})
 	// The CLI reads the port from our first line of stdout.
-	fmt.Printf("%d\n", lis.Addr().(*net.TCPAddr).Port)
-	if err := srv.Serve(lis); err != nil {
+	fmt.Printf("%d\n", handle.Port)
+	if err := <-handle.Done; err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: %v\n", err)
 		os.Exit(1)
 	}
@@ -84,6 +117,8 @@ type host struct {
 	node    string
 	engine  string
 	tracing string
+	// Done when the host stops (the engine is gone): every program it runs is killed.
+	stop context.Context
 }
 
 func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
@@ -230,7 +265,11 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		args = append(strings.Fields(nodeargs), args...)
 	}
 
-	cmd := exec.CommandContext(ctx, h.node, args...)
+	// The program dies with the request (the CLI hung up) or with the host (the engine is gone).
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	defer context.AfterFunc(h.stop, cancelRun)()
+	cmd := exec.CommandContext(runCtx, h.node, args...)
 	cmd.Dir = programDir
 	cmd.Stdout, cmd.Stderr, cmd.Env = os.Stdout, os.Stderr, env
 	if err := cmd.Run(); err != nil {
