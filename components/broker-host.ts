@@ -31,6 +31,8 @@ export interface BrokerHostArgs {
      * removed on destroy ("purge").
      */
     readonly adoptExisting?: boolean | "purge";
+    /** Consent to lose data (burrow:allowDataLoss): "node <name>" allows renaming that node. */
+    readonly allowDataLoss?: string[];
     /** Listen on the host's loopback only; clients come through SSH tunnels (default false). */
     readonly loopbackOnly?: boolean;
     /**
@@ -70,6 +72,7 @@ export class BrokerHost extends pulumi.ComponentResource {
                 keepData: args.keepData,
                 owner: args.owner,
                 adoptExisting: args.adoptExisting ?? false,
+                allowDataLoss: args.allowDataLoss ?? [],
                 loopbackOnly: args.loopbackOnly ?? false,
                 cluster: c
                     ? pulumi.secret(

@@ -91,6 +91,7 @@ function hostArgs(i: PlacementInputs, ssh: SshSettings) {
     return {
         owner: i.owner,
         adoptExisting: ssh.adoptExisting,
+        allowDataLoss: s.allowDataLoss,
         aptSources: s.aptSources,
         rabbitmqVersion: s.rabbitmqVersion,
         plugins: s.plugins,

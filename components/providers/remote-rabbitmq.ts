@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
+import { engineWarn } from "../../lib/engine-log";
 import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
 import {
@@ -52,6 +53,8 @@ export interface RemoteRabbitmqInputs {
         peers: string[];
         forgetVia: SshTarget | null;
     };
+    /** Consent to lose data (burrow:allowDataLoss): "node <name>" allows renaming that node. Not a reason to change anything. */
+    allowDataLoss?: string[];
 }
 
 export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
@@ -422,11 +425,28 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         },
         async diff(_id, wrappedOlds, news) {
             const olds = unwrapSecrets(wrappedOlds);
-            const changed = changedInputs(olds, news);
+            const changed = changedInputs(olds, news, ["allowDataLoss"]);
             const replaces: string[] = [];
             // A node whose name changes is a new node (its data belongs to the old name). Joining or
             // leaving cluster mode under the same name is not.
-            if ((olds.cluster?.nodeName ?? "") !== (news.cluster?.nodeName ?? "")) replaces.push("cluster");
+            if ((olds.cluster?.nodeName ?? "") !== (news.cluster?.nodeName ?? "")) {
+                // The old name's queues and messages stay on disk where the new node never looks:
+                // that loses them, unless the user consented.
+                const from = olds.node || olds.cluster?.nodeName || "";
+                const to = news.cluster?.nodeName || (olds.cluster?.nodeName ? "" : from);
+                if (from && to !== from) {
+                    const consent = `node ${from}`;
+                    const allowed = (news.allowDataLoss ?? []).some((a) => a === "*" || a === consent);
+                    const what = `node ${from} on ${news.ssh.host}:${news.ssh.port}: renamed${to ? ` to ${to}` : ""}: the new node starts empty; the queues and messages of ${from} stay on disk where no node reads them`;
+                    if (!allowed)
+                        throw new Error(
+                            `burrow refuses a change that loses data; nothing was changed:\n  - ${what}\n` +
+                                `To allow it, set burrow:allowDataLoss and run up again:\n  npm run pulumi -- config set burrow:allowDataLoss '${JSON.stringify([consent])}'`,
+                        );
+                    await engineWarn(`${what} (allowed by burrow:allowDataLoss)`);
+                }
+                replaces.push("cluster");
+            }
             // Another address: another host, unless the marker there is this resource's own.
             const moved = olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port;
             if (moved && !(await sameInstallAt(olds, news))) replaces.push("ssh");

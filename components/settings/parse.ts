@@ -255,10 +255,10 @@ function consent(p: Problems, v: unknown): string[] {
     if (!Array.isArray(x))
         return p.add("allowDataLoss", `is ${show(v)}; use true or a list like ["queue shop/orders"]`) ?? [];
     return x.flatMap((e, i) => {
-        if (typeof e === "string" && (e === "*" || /^(queue|vhost) \S/.test(e))) return [e];
+        if (typeof e === "string" && (e === "*" || /^(queue|vhost|node) \S/.test(e))) return [e];
         p.add(
             `allowDataLoss[${i}]`,
-            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>" or "vhost <label>"`,
+            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>", "vhost <label>" or "node <name>"`,
         );
         return [];
     });

@@ -205,10 +205,20 @@ describe("one SSH host through day-2 changes", () => {
         expect(changesOf(await ts.stack.up({ onOutput: (o) => ts.output.push(o) }))).toEqual({});
     });
 
-    it("a renamed node (ssh.hosts[0].nodeName) is replaced on the same box, which keeps RabbitMQ running", async () => {
+    it("a renamed node (ssh.hosts[0].nodeName) is refused until consented, then replaced on the same box, which keeps RabbitMQ running", async () => {
         const dpkgBefore = await dpkgLogLines(host.target);
+        const nodeBefore = (await on(host.target, "rabbitmqctl -q eval 'node().'")).replace(/^'|'$/g, "");
         await setSsh(hosts("localhost", `day2@${HOSTNAME}`));
+        // The old name's messages stay on disk where the new node never reads them: a loss.
+        const refused = await ts.stack.preview().then(
+            () => "",
+            (e: Error) => String(e),
+        );
+        expect(refused).toContain(`node ${nodeBefore} on localhost`);
+        expect(refused).toContain(`burrow:allowDataLoss '["node ${nodeBefore}"]'`);
+        await ts.stack.setConfig("burrow:allowDataLoss", { value: JSON.stringify([`node ${nodeBefore}`]) });
         const r = await up();
+        await ts.stack.removeConfig("burrow:allowDataLoss");
         expect(r.summary.resourceChanges?.replace ?? 0).toBeGreaterThanOrEqual(1);
         expect(await on(host.target, "rabbitmqctl -q eval 'node().'")).toBe(`'day2@${HOSTNAME}'`); // a quoted atom
         expect(await dpkgStatus(host.target, "rabbitmq-server")).toBe("ii");

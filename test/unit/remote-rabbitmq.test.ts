@@ -67,7 +67,7 @@ describe("RemoteRabbitmq diff", () => {
         ).toEqual({ changes: false, replaces: [] });
     });
 
-    it("replaces a node whose name changes, and updates one whose peers change", async () => {
+    it("refuses to rename a node without consent (its data stays under the old name), replaces it with consent, and updates one whose peers change", async () => {
         const olds = {
             ...third,
             nodeId: "n",
@@ -76,11 +76,12 @@ describe("RemoteRabbitmq diff", () => {
             installedRabbitmqVersion: "",
             installedErlangVersion: "",
         };
+        const renamed = { ...third, cluster: { ...third.cluster, nodeName: "rabbit@other" } };
+        await expect(remoteRabbitmqProvider.diff!("id", olds, renamed)).rejects.toThrow(
+            /node rabbit@three on .*renamed to rabbit@other: the new node starts empty[\s\S]*allowDataLoss '\["node rabbit@three"\]'/,
+        );
         expect(
-            await remoteRabbitmqProvider.diff!("id", olds, {
-                ...third,
-                cluster: { ...third.cluster, nodeName: "rabbit@other" },
-            }),
+            await remoteRabbitmqProvider.diff!("id", olds, { ...renamed, allowDataLoss: ["node rabbit@three"] }),
         ).toEqual({ changes: true, replaces: ["cluster"] });
         expect(
             await remoteRabbitmqProvider.diff!("id", olds, {
