@@ -26,6 +26,8 @@ export function hwmKiB(status: string): number | undefined {
 export interface MemoryPeaks {
     /** The largest VmHWM among the processes of each role, KiB. */
     byRole: Record<Role, number>;
+    /** CPU time (user + system) of each role's processes as last seen, ms: where the time went. */
+    cpuMsByRole: Record<Role, number>;
     /** CLI + language host + program + plugin: their peaks added (an upper bound of the tree's peak at one moment). */
     totalKiB: number;
     samples: number;
@@ -37,6 +39,12 @@ function readText(file: string): string | undefined {
     } catch {
         return undefined; // the process is gone
     }
+}
+
+/** utime + stime of a process in ms, from the text of /proc/<pid>/stat. */
+export function cpuMsOf(stat: string): number {
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15) in 1/100 s
 }
 
 /** The pid and every descendant, through /proc/<pid>/task/<tid>/children (a child may belong to any thread). */
@@ -62,13 +70,14 @@ function tree(root: number): number[] {
 
 /** Samples the tree under `root` every `intervalMs` until stop() is called (stop samples once more). */
 export function sampleTree(root: number, intervalMs = 100): { stop: () => MemoryPeaks } {
-    const peak = new Map<number, { role: Role; kib: number }>();
+    const peak = new Map<number, { role: Role; kib: number; cpuMs: number }>();
     let samples = 0;
     const sample = () => {
         samples++;
         for (const pid of tree(root)) {
             const status = readText(`/proc/${pid}/status`);
             const cmdline = readText(`/proc/${pid}/cmdline`);
+            const stat = readText(`/proc/${pid}/stat`);
             const kib = status && hwmKiB(status);
             if (!kib || !cmdline) continue;
             const role = roleOf(cmdline.split("\0").filter(Boolean));
@@ -77,6 +86,7 @@ export function sampleTree(root: number, intervalMs = 100): { stop: () => Memory
             peak.set(pid, {
                 role: prev && prev.role !== "other" ? prev.role : role,
                 kib: Math.max(kib, prev?.kib ?? 0),
+                cpuMs: Math.max(stat ? cpuMsOf(stat) : 0, prev?.cpuMs ?? 0),
             });
         }
     };
@@ -87,9 +97,13 @@ export function sampleTree(root: number, intervalMs = 100): { stop: () => Memory
             clearInterval(timer);
             sample();
             const byRole = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
-            for (const { role, kib } of peak.values()) byRole[role] = Math.max(byRole[role], kib);
+            const cpuMsByRole = { ...byRole };
+            for (const { role, kib, cpuMs } of peak.values()) {
+                byRole[role] = Math.max(byRole[role], kib);
+                cpuMsByRole[role] += cpuMs;
+            }
             const totalKiB = byRole.cli + byRole["language host"] + byRole.program + byRole.plugin;
-            return { byRole, totalKiB, samples };
+            return { byRole, cpuMsByRole, totalKiB, samples };
         },
     };
 }

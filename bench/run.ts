@@ -230,7 +230,7 @@ async function topologySection() {
             kind: "burrow",
             unit: "MiB",
             runs: [MiB(m.totalKiB)],
-            note: `CLI ${MiB(m.byRole.cli).toFixed(0)}, language host ${MiB(m.byRole["language host"]).toFixed(0)}, program ${MiB(m.byRole.program).toFixed(0)}, plugin ${MiB(m.byRole.plugin).toFixed(0)} MiB${note}`,
+            note: `CLI ${MiB(m.byRole.cli).toFixed(0)}, language host ${MiB(m.byRole["language host"]).toFixed(0)}, program ${MiB(m.byRole.program).toFixed(0)}, plugin ${MiB(m.byRole.plugin).toFixed(0)} MiB; CPU s: CLI ${s(m.cpuMsByRole.cli).toFixed(1)}, program ${s(m.cpuMsByRole.program).toFixed(1)}, plugin ${s(m.cpuMsByRole.plugin).toFixed(1)}${note}`,
         });
     try {
         const api = { url: `http://127.0.0.1:${ports.managementPort}`, username: "admin", password: PASSWORD };

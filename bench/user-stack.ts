@@ -69,5 +69,16 @@ export class UserStack {
             console.error(`bench: stack rm ${this.name}: ${e.message}`),
         );
         fs.rmSync(path.join(this.cwd, `Pulumi.${this.name}.yaml`), { force: true });
+        // `stack rm` keeps the stack's history, backups and last checkpoint in a file backend (tens
+        // of MB after a 10,000-queue run): the bench leaves nothing of its own stacks behind.
+        const backend = process.env.PULUMI_BACKEND_URL ?? "";
+        const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(this.cwd, "Pulumi.yaml"), "utf8"))?.[1];
+        if (backend.startsWith("file://") && project) {
+            const dir = path.join(backend.slice("file://".length), ".pulumi");
+            for (const sub of ["history", "backups"])
+                fs.rmSync(path.join(dir, sub, project, this.name), { recursive: true, force: true });
+            for (const f of [".json.bak", ".json.bak.attrs"])
+                fs.rmSync(path.join(dir, "stacks", project, this.name + f), { force: true });
+        }
     }
 }
