@@ -11,12 +11,12 @@ import { ROOT } from "./user-stack";
 
 export const ANSIBLE_VERSION = "12.3.0";
 
-/** The venv's directory; made once (a minute or two: pip downloads ansible and its collections). */
-export async function ansibleVenv(): Promise<string> {
+/** The venv's directory, made once (a minute or two: pip downloads ansible and its collections); `installed`: made now. */
+export async function ansibleVenv(): Promise<{ dir: string; installed: boolean }> {
     const toolchain = process.env.BURROW_TOOLCHAIN ?? path.join(ROOT, ".toolchain");
     const dir = path.join(toolchain, `ansible-${ANSIBLE_VERSION}`);
     const done = path.join(dir, ".complete");
-    if (fs.existsSync(done)) return dir;
+    if (fs.existsSync(done)) return { dir, installed: false };
     const py = await run("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).catch(() => {
         throw new Error(
             "bench: the Ansible peer needs python3 (>= 3.11 for ansible 12): install python3 and python3-venv",
@@ -33,7 +33,7 @@ export async function ansibleVenv(): Promise<string> {
         timeoutMs: 15 * 60_000,
     });
     fs.writeFileSync(done, `ansible==${ANSIBLE_VERSION}\n`);
-    return dir;
+    return { dir, installed: true };
 }
 
 export const QUEUES = Array.from({ length: 10 }, (_, i) => `q${i}`);
@@ -184,7 +184,7 @@ control_path = ${cp}/%%C
                 },
                 timeoutMs: 20 * 60_000,
             });
-            return { ms: r.ms, recap: recap(r.stdout), tasks: taskTimes(r.stdout), output: r.stdout };
+            return { ms: r.ms, cpuMs: r.cpuMs, recap: recap(r.stdout), tasks: taskTimes(r.stdout), output: r.stdout };
         },
         async stop() {
             for (const socket of fs.readdirSync(cp))

@@ -191,9 +191,14 @@ export function chart(report: Report, machine: string): string {
         )
         .join("");
     return [
-        `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + bar + 170}" height="${y + 8}" font-family="sans-serif" font-size="12">`,
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + bar + 260}" height="${y + 8}" font-family="sans-serif" font-size="12">`,
         `<text x="8" y="16" font-weight="bold">burrow bench: median seconds, each beside its floor or peer (bars scaled per group) - ${esc(machine.split(",")[0])}</text>`,
         legend,
+        ...(report.busy()
+            ? [
+                  `<text x="360" y="34" fill="#b00">measured on a busy machine: wall times inflated (see latest.md)</text>`,
+              ]
+            : []),
         ...lines,
         `</svg>`,
         "",
