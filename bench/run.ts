@@ -508,6 +508,9 @@ async function main() {
     const unknown = ONLY.filter((x) => !SECTIONS.includes(x as Section));
     if (unknown.length)
         throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(", ")}; known: ${SECTIONS.join(", ")}`);
+    // The toolchain in place and the program compiled from the sources as they are (the stacks
+    // below run it as `pulumi up` does, from node_modules/burrow-program).
+    await run("bash", [path.join(ROOT, "scripts/ready"), "--quiet"], { cwd: ROOT });
     const t0 = performance.now();
     const done: string[] = [];
     try {
