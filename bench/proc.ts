@@ -26,9 +26,17 @@ export interface RunResult {
     memory?: MemoryPeaks;
 }
 
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-bench-out-"));
+let scratch: string | undefined;
 let seq = 0;
-process.on("exit", () => fs.rmSync(scratch, { recursive: true, force: true }));
+/** The directory the outputs go to, made at the first command and removed at exit. */
+function outDir(): string {
+    if (!scratch) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-bench-out-"));
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+        scratch = dir;
+    }
+    return scratch;
+}
 
 const TICK_MS = 10; // USER_HZ: /proc counts CPU time in 1/100 s on Linux
 
@@ -42,8 +50,8 @@ export function childrenCpuMs(): number {
 
 /** Runs `cmd args`; rejects, with the end of its output, when it fails or outlives timeoutMs. */
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    const out = path.join(scratch, `${++seq}.out`),
-        err = path.join(scratch, `${seq}.err`);
+    const out = path.join(outDir(), `${++seq}.out`),
+        err = path.join(outDir(), `${seq}.err`);
     const fdOut = fs.openSync(out, "w"),
         fdErr = fs.openSync(err, "w");
     return new Promise((resolve, reject) => {
