@@ -8,7 +8,18 @@ import { CONFIG_NAMESPACE, InputSource, Problems } from "./problems";
 import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
-import { binding, exchange, permission, pluginList, policy, queue, tags, targetBroker, user } from "./topology";
+import {
+    binding,
+    declaredIndex,
+    exchange,
+    permission,
+    pluginList,
+    policy,
+    queue,
+    tags,
+    targetBroker,
+    user,
+} from "./topology";
 import { BrokerSettings, UserSettings } from "./types";
 import {
     address,
@@ -149,7 +160,8 @@ export function parseSettings(
     const exchanges = listOf(p, "exchanges", raw.exchanges, (k, x) => exchange(p, k, x, knownVhosts));
     duplicates(p, "exchanges", exchanges.map(sameObject));
 
-    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, queues, exchanges));
+    const declared = declaredIndex(queues, exchanges);
+    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, declared));
 
     const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts, broker));
     duplicates(p, "policies", policies.map(sameObject));

@@ -232,13 +232,24 @@ export function exchange(p: Problems, key: string, v: unknown, vhosts: Set<strin
     return { name: n, vhost, type, durable, autoDelete, internal, arguments: a };
 }
 
+/** One object's key in a declaredIndex(): its vhost and name. */
+const objectKey = (vhost: string, name: string) => JSON.stringify([vhost, name]);
+
+/** The declared queues and exchanges, for bindings to look up their ends. */
+export function declaredIndex(queues: QueueSettings[], exchanges: ExchangeSettings[]) {
+    return {
+        queues: new Set(queues.map((q) => objectKey(q.vhost, q.name))),
+        exchanges: new Set(exchanges.map((x) => objectKey(x.vhost, x.name))),
+    };
+}
+
 export function binding(
     p: Problems,
     key: string,
     v: unknown,
     vhosts: Set<string>,
-    queues: QueueSettings[],
-    exchanges: ExchangeSettings[],
+    /** The declared queues and exchanges, as declaredIndex() makes them (a lookup per binding, not a scan). */
+    declared: { queues: Set<string>; exchanges: Set<string> },
 ): BindingSettings | undefined {
     if (!isObject(v))
         return p.add(key, `must be an object like {"source": "events", "destination": "tasks", "routingKey": "a.#"}`);
@@ -257,7 +268,7 @@ export function binding(
     const a = args(p, `${key}.arguments`, v.arguments);
     bindingArgumentProblems(p, `${key}.arguments`, a);
     const declaredExchange = (x: string) =>
-        BUILT_IN_EXCHANGES.includes(x) || exchanges.some((e) => e.vhost === vhost && e.name === x);
+        BUILT_IN_EXCHANGES.includes(x) || declared.exchanges.has(objectKey(vhost ?? "/", x));
     if (vhost !== undefined && source !== undefined && !declaredExchange(source)) {
         p.add(
             `${key}.source`,
@@ -267,7 +278,7 @@ export function binding(
     if (vhost !== undefined && destination !== undefined && destinationType !== undefined) {
         const ok =
             destinationType === "queue"
-                ? queues.some((q) => q.vhost === vhost && q.name === destination)
+                ? declared.queues.has(objectKey(vhost, destination))
                 : declaredExchange(destination);
         if (!ok) {
             p.add(
