@@ -8,6 +8,8 @@ export interface BrokerImageArgs {
     readonly plugins: string[];
     /** The stack's own image tag; removed again on destroy. */
     readonly tag: string;
+    /** The container running from the tag and its owner: another owner's container keeps the tag on destroy. */
+    readonly heldBy?: { readonly container: string; readonly owner: string };
 }
 
 /**
@@ -117,6 +119,7 @@ export class BrokerImage extends pulumi.ComponentResource {
                 baseImage: args.baseImage,
                 dockerfile: brokerDockerfile(args.baseImage, args.plugins),
                 files: { "burrow-entrypoint": ENTRYPOINT },
+                ...(args.heldBy ? { heldBy: args.heldBy } : {}),
             },
             { parent: this },
         );

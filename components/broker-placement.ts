@@ -2,6 +2,7 @@
 // them), on one host over SSH, or on a cluster of SSH hosts. Each way returns the same
 // record, so the broker component reads top to bottom whatever the target.
 import * as pulumi from "@pulumi/pulumi";
+import { OWNER_LABEL } from "../lib/ownership";
 import { SshTarget } from "../lib/ssh";
 import { clientHost } from "../lib/urls";
 import { BrokerCluster } from "./broker-cluster";
@@ -66,6 +67,8 @@ export interface PlacementInputs {
     names: DockerNames;
     adminPassword: pulumi.Output<string>;
     erlangCookie: pulumi.Output<string>;
+    /** The stack's owner id (lib/ownership.ts). */
+    owner: string;
 }
 
 /** Node 1's id, resolved only once `allIds` (every node) is: waiting for the whole cluster. */
@@ -83,9 +86,12 @@ export function placeBroker(name: string, i: PlacementInputs, parent: pulumi.Res
 }
 
 /** What every host of the SSH target gets, one host or a cluster of them. */
-function hostArgs(i: PlacementInputs) {
+function hostArgs(i: PlacementInputs, ssh: SshSettings) {
     const s = i.settings;
     return {
+        owner: i.owner,
+        adoptExisting: ssh.adoptExisting,
+        allowDataLoss: s.allowDataLoss,
         aptSources: s.aptSources,
         rabbitmqVersion: s.rabbitmqVersion,
         plugins: s.plugins,
@@ -113,7 +119,10 @@ function placeOnHosts(name: string, i: PlacementInputs, ssh: SshSettings, parent
     const targets = ssh.hosts.map((h) => sshTargetOf(ssh, h));
     const cluster = new BrokerHostCluster(
         `${name}-hosts`,
-        { hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })), ...hostArgs(i) },
+        {
+            hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })),
+            ...hostArgs(i, ssh),
+        },
         { parent },
     );
     const first = cluster.nodes[0];
@@ -154,7 +163,7 @@ function placeOnHost(name: string, i: PlacementInputs, ssh: SshSettings, parent:
     const target = sshTargetOf(ssh, ssh);
     const host = new BrokerHost(
         `${name}-host`,
-        { ssh: pulumi.secret(target), ...hostArgs(i), loopbackOnly: ssh.tunnel },
+        { ssh: pulumi.secret(target), ...hostArgs(i, ssh), loopbackOnly: ssh.tunnel },
         { parent },
     );
     const endpoint = ssh.tunnel
@@ -200,7 +209,12 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
         : undefined;
     const image = new BrokerImage(
         `${name}-image`,
-        { baseImage: s.baseImage, plugins: s.plugins, tag: i.names.imageTag },
+        {
+            baseImage: s.baseImage,
+            plugins: s.plugins,
+            tag: i.names.imageTag,
+            heldBy: { container: i.names.container(s.cluster ? 1 : undefined), owner: i.names.labels[OWNER_LABEL] },
+        },
         { parent },
     );
     const nodeArgs = {

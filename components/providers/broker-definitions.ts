@@ -21,7 +21,7 @@
 // hold passwords: the state and the preview show them masked, the real ones are a secret
 // input (`uris`). After an up, each shovel's and upstream's status is read back (`status`).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import {
     BindingDefinition,
     BrokerExport,
@@ -53,7 +53,7 @@ import {
     secretUriKey,
 } from "../../lib/definitions-plan";
 import { engineWarn } from "../../lib/engine-log";
-import { causedBy, isManagementApiError, isUnreachable } from "../../lib/errors";
+import { causedBy, importRefusedMessage, isManagementApiError, isUnreachable } from "../../lib/errors";
 import { objectLabel } from "../../lib/labels";
 import { ManagementApi, get, request, seg, waitForApi } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -295,11 +295,17 @@ async function importAll(i: BrokerDefinitionsInputs, o: ImportOptions = {}): Pro
     await waitForApi(i.api, 60_000);
     for (const step of [{ without: STARTED_LAST }, { only: STARTED_LAST }]) {
         const doc = importDocument(i, secretsOf(i), { ...o, groupSizes: i.groupSizes, ...step });
-        if (objectCount(doc) === 0) continue;
-        await request(i.api, "POST", "/api/definitions", doc).catch((e: Error) => {
+        const total = objectCount(doc);
+        if (total === 0) continue;
+        // RabbitMQ declares everything before it answers: ~3 ms an object here, so 10,000 queues
+        // and bindings take tens of seconds. Allow 30 s plus 20 ms an object.
+        await request(i.api, "POST", "/api/definitions", doc, [], 30_000 + 20 * total).catch((e: Error) => {
             const what = KINDS.filter((k) => Object.keys(i[k] ?? {}).length > 0)
                 .map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`)
                 .join(", ");
+            // The broker refused an object: say which, and why, in its own words decoded.
+            if (isManagementApiError(e) && (e.status === 400 || e.status >= 500))
+                throw new Error(importRefusedMessage(e.status, e.reason, what), { cause: e });
             throw new Error(`importing the broker's definitions (${what}): ${e.message}`, { cause: e });
         });
     }
@@ -384,7 +390,7 @@ export async function linkStatus(
 export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
     BrokerDefinitionsInputs,
     BrokerDefinitionsOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         return { id: "definitions", outs: await importAll(inputs) };
     },
@@ -461,7 +467,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         // unless burrow:keepData, its data). Deleting them here would empty a kept broker, and on
         // a replacement would undo what the new resource had just declared.
     },
-};
+});
 
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;

@@ -5,7 +5,8 @@
 // problem. parse.ts calls them; nothing here touches Pulumi or the broker.
 import { Problems } from "./problems";
 import type { ArgumentValue } from "./args";
-import { QUEUE_ARGUMENTS, QUEUE_TYPES, QueueType } from "./rabbitmq";
+import { POLICY_KEYS, QUEUE_ARGUMENTS, QUEUE_TYPES, QueueType, versionAtLeast } from "./rabbitmq";
+import type { TargetBroker } from "./topology";
 import {
     ACK_MODES,
     DEFAULT_HASHING_ALGORITHM,
@@ -328,11 +329,16 @@ export function userExtras(
     return out;
 }
 
+/** An expectation that may depend on the version (RabbitMQ's rule tables). */
+const expectOf = (spec: { expect: string | ((v: string) => string) }, version: string) =>
+    typeof spec.expect === "string" ? spec.expect : spec.expect(version);
+
 export function operatorPolicy(
     p: Problems,
     key: string,
     v: unknown,
     vhosts: Set<string>,
+    broker: TargetBroker,
 ): OperatorPolicySettings | undefined {
     if (!isObject(v))
         return p.add(
@@ -354,16 +360,22 @@ export function operatorPolicy(
             `is ${show(v.definition)}; an operator policy needs keys such as {"max-length": 100000}`,
         );
     for (const [k, val] of Object.entries(isObject(definition) ? definition : {})) {
-        const spec = OPERATOR_POLICY_KEYS[k];
-        if (!spec) {
+        const rule = POLICY_KEYS[k];
+        if (!(OPERATOR_POLICY_KEYS as readonly string[]).includes(k) || !rule) {
             ok = false;
             p.add(
                 `${key}.definition.${k}`,
-                `is not a key RabbitMQ lets an operator policy set; allowed: ${Object.keys(OPERATOR_POLICY_KEYS).join(", ")} (use ${p.ref("policies")} for the rest)`,
+                `is not a key RabbitMQ lets an operator policy set; allowed: ${OPERATOR_POLICY_KEYS.join(", ")} (use ${p.ref("policies")} for the rest)`,
             );
-        } else if (!spec.check(val)) {
+        } else if (rule.since && !versionAtLeast(broker.version, rule.since)) {
             ok = false;
-            p.add(`${key}.definition.${k}`, `is ${show(val)}; expected ${spec.expect}`);
+            p.add(
+                `${key}.definition.${k}`,
+                `is not an operator-policy key of RabbitMQ ${broker.version} (${broker.from}); it arrived in ${rule.since}`,
+            );
+        } else if (!rule.check(val, broker.version)) {
+            ok = false;
+            p.add(`${key}.definition.${k}`, `is ${show(val)}; expected ${expectOf(rule, broker.version)}`);
         }
     }
     if (
@@ -599,13 +611,18 @@ export function federationUpstreamSet(
     return { name: n, vhost, upstreams: members };
 }
 
-/** A policy's federation keys must name an upstream or set declared in its vhost (or the set "all"). */
+/**
+ * When burrow declares federation upstreams, a policy's federation keys must name an
+ * upstream or set declared in its vhost (or the set "all"). Without any, the upstreams may be
+ * made elsewhere (by hand, with the plugin in burrow:plugins): nothing to check against.
+ */
 export function checkFederationRefs(
     p: Problems,
     policies: PolicySettings[],
     upstreams: FederationUpstreamSettings[],
     sets: FederationUpstreamSetSettings[],
 ) {
+    if (upstreams.length === 0 && sets.length === 0) return;
     policies.forEach((pol, i) => {
         const key = `policies[${i}].definition`;
         const [one, set] = FEDERATION_POLICY_KEYS.map((k) => pol.definition[k]);
@@ -629,6 +646,7 @@ export function superStream(
     key: string,
     v: unknown,
     vhosts: Set<string>,
+    broker: TargetBroker,
 ): SuperStreamSettings | undefined {
     if (!isObject(v)) return p.add(key, `must be an object like {"name": "invoices", "partitions": 3}`);
     unknownFields(p, key, v, ["name", "vhost", "partitions", "routingKeys", "arguments"]);
@@ -667,7 +685,8 @@ export function superStream(
                         .filter((a) => QUEUE_ARGUMENTS[a].types.includes("stream"))
                         .join(", ")}`,
                 );
-            else if (!spec.check(val)) p.add(`${key}.arguments.${k}`, `is ${show(val)}; expected ${spec.expect}`);
+            else if (!spec.check(val, broker.version))
+                p.add(`${key}.arguments.${k}`, `is ${show(val)}; expected ${expectOf(spec, broker.version)}`);
             else out[k] = val as ArgumentValue;
         }
     if (n !== undefined && routingKeys)

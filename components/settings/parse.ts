@@ -20,7 +20,18 @@ import {
     vhostObjects,
     withObjectPlugins,
 } from "./objects";
-import { binding, exchange, permission, pluginList, policy, queue, tags, user } from "./topology";
+import {
+    binding,
+    declaredIndex,
+    exchange,
+    permission,
+    pluginList,
+    policy,
+    queue,
+    tags,
+    targetBroker,
+    user,
+} from "./topology";
 import { BrokerSettings, UserSettings } from "./types";
 import {
     address,
@@ -57,6 +68,8 @@ export function parseSettings(
     input: BrokerArgs | RawConfig,
     source: InputSource = "config",
     component?: string,
+    /** Stack config only: the keys set with --secret; keys that hold secrets must be among them. */
+    secretKeys?: ReadonlySet<string>,
 ): BrokerSettings {
     const raw = input as RawConfig;
     const p = new Problems(source);
@@ -68,7 +81,17 @@ export function parseSettings(
     const target = oneOf(p, "target", raw.target ?? "docker", TARGETS);
     const debianRelease = oneOf(p, "debianRelease", raw.debianRelease ?? "trixie", DEBIAN_RELEASES);
     const baseImage = imageRef(p, "baseImage", raw.baseImage ?? `burrow/debian:${debianRelease ?? "trixie"}`);
-    const plugins = pluginList(p, raw.plugins);
+    // The plugins shovels and federation need are enabled by themselves (settings/objects.ts),
+    // before any check that asks which plugins are on (a policy's federation keys).
+    const declaredAny = (v: unknown) => {
+        const x = parseJsonish(v);
+        return Array.isArray(x) ? x : [];
+    };
+    const plugins = withObjectPlugins(
+        pluginList(p, raw.plugins),
+        declaredAny(raw.shovels),
+        declaredAny(raw.federationUpstreams),
+    );
     const bindAddress = address(p, "bindAddress", raw.bindAddress ?? "127.0.0.1");
     const amqpPort = port(p, "amqpPort", raw.amqpPort ?? AMQP_PORT);
     const managementPort = port(p, "managementPort", raw.managementPort ?? MANAGEMENT_PORT);
@@ -81,6 +104,8 @@ export function parseSettings(
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
 
     const warnings: string[] = [];
+    // What the topology is checked against: the RabbitMQ the release (or a pinned version) brings.
+    const broker = targetBroker(p, debianRelease, raw.rabbitmqVersion, plugins, warnings);
     // On the SSH target a cluster's node count is the number of hosts in `ssh.hosts`.
     const sshHostCount = target === "ssh" ? countOfHosts(raw.ssh) : undefined;
     if (raw.cluster !== undefined && target === "ssh" && sshHostCount === undefined) {
@@ -144,7 +169,9 @@ export function parseSettings(
 
     const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
 
-    const queues = listOf(p, "queues", raw.queues, (k, q) => queue(p, k, q, knownVhosts, defaultQueueType, cluster));
+    const queues = listOf(p, "queues", raw.queues, (k, q) =>
+        queue(p, k, q, knownVhosts, defaultQueueType, cluster, broker),
+    );
     duplicates(p, "queues", queues.map(sameObject));
     if (queues.some((q) => q.vhost === "/" && q.name === smokeQueue)) {
         p.add(
@@ -157,7 +184,9 @@ export function parseSettings(
     duplicates(p, "exchanges", exchanges.map(sameObject));
 
     // Super streams (issue 15): their exchanges and partitions count as declared for bindings and clashes.
-    const superStreams = listOf(p, "superStreams", raw.superStreams, (k, x) => superStream(p, k, x, knownVhosts));
+    const superStreams = listOf(p, "superStreams", raw.superStreams, (k, x) =>
+        superStream(p, k, x, knownVhosts, broker),
+    );
     duplicates(p, "superStreams", superStreams.map(sameObject));
     const parts = superStreams.map(superStreamParts);
     superStreams.forEach((ss, i) => {
@@ -178,16 +207,15 @@ export function parseSettings(
         exchanges: [...exchanges, ...parts.map((x) => x.exchange)],
     };
 
-    const bindings = listOf(p, "bindings", raw.bindings, (k, b) =>
-        binding(p, k, b, knownVhosts, withParts.queues, withParts.exchanges),
-    );
+    const declared = declaredIndex(withParts.queues, withParts.exchanges);
+    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, declared));
 
-    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts));
+    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts, broker));
     duplicates(p, "policies", policies.map(sameObject));
 
     // Issue 15's objects (settings/objects.ts).
     const operatorPolicies = listOf(p, "operatorPolicies", raw.operatorPolicies, (k, x) =>
-        operatorPolicy(p, k, x, knownVhosts),
+        operatorPolicy(p, k, x, knownVhosts, broker),
     );
     duplicates(p, "operatorPolicies", operatorPolicies.map(sameObject));
     const shovels = listOf(p, "shovels", raw.shovels, (k, x) => shovel(p, k, x, knownVhosts));
@@ -232,6 +260,7 @@ export function parseSettings(
     if (tls && target === "ssh")
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
+    if (source === "config" && secretKeys) plainSecrets(p, raw, secretKeys);
     const allowDataLoss = consent(p, raw.allowDataLoss);
     if (allowDataLoss.length > 0) {
         warnings.push(
@@ -250,7 +279,7 @@ export function parseSettings(
         rabbitmqVersion: rabbitmqVersion as string,
         debianRelease: debianRelease!,
         baseImage: baseImage!,
-        plugins: withObjectPlugins(plugins, shovels, federationUpstreams),
+        plugins,
         bindAddress: bindAddress!,
         amqpPort: amqpPort!,
         managementPort: managementPort!,
@@ -277,7 +306,42 @@ export function parseSettings(
     };
 }
 
-/** `allowDataLoss`: true (anything), or a list of "<kind> <label>" entries (queue, vhost, shovel, policy, operator-policy) as a refusal names them. */
+/**
+ * Config keys that hold a password or a private key must be set with --secret: Pulumi keeps
+ * plain config in plain text in Pulumi.<stack>.yaml and in the state.
+ */
+function plainSecrets(p: Problems, raw: RawConfig, secretKeys: ReadonlySet<string>) {
+    const users = parseJsonish(raw.users);
+    const holds: Array<[string, boolean, string]> = [
+        ["adminPassword", raw.adminPassword !== undefined, "a password"],
+        [
+            "users",
+            Array.isArray(users) &&
+                users.some((u) => u && typeof u === "object" && ("password" in u || "passwordHash" in u)),
+            Array.isArray(users) && users.some((u) => u && typeof u === "object" && "password" in u)
+                ? "passwords"
+                : "password hashes",
+        ],
+        // Shovel and federation URIs with a password in them (amqp://user:password@host).
+        ["shovels", /amqps?:\/\/[^/@\s"]*:[^/@\s"]+@/.test(JSON.stringify(raw.shovels ?? "")), "URIs with passwords"],
+        [
+            "federationUpstreams",
+            /amqps?:\/\/[^/@\s"]*:[^/@\s"]+@/.test(JSON.stringify(raw.federationUpstreams ?? "")),
+            "URIs with passwords",
+        ],
+        ["ssh", raw.ssh !== undefined && JSON.stringify(raw.ssh).includes("PRIVATE KEY"), "a private key"],
+    ];
+    for (const [key, has, what] of holds) {
+        if (has && !secretKeys.has(key)) {
+            p.add(
+                key,
+                `holds ${what} but is not a secret: Pulumi would keep it in plain text in Pulumi.<stack>.yaml and in the state. Set it again with --secret (\`npm run pulumi -- config set --secret ${CONFIG_NAMESPACE}:${key} ...\`; with --path, --secret on the secret part is enough)`,
+            );
+        }
+    }
+}
+
+/** `allowDataLoss`: true (anything), or a list of "<kind> <label>" entries (queue, vhost, node, shovel, policy, operator-policy) as a refusal names them. */
 function consent(p: Problems, v: unknown): string[] {
     const x = parseJsonish(parseScalar(v));
     if (x === undefined || x === false) return [];
@@ -285,11 +349,11 @@ function consent(p: Problems, v: unknown): string[] {
     if (!Array.isArray(x))
         return p.add("allowDataLoss", `is ${show(v)}; use true or a list like ["queue shop/orders"]`) ?? [];
     return x.flatMap((e, i) => {
-        if (typeof e === "string" && (e === "*" || /^(queue|vhost|shovel|policy|operator-policy) \S/.test(e)))
+        if (typeof e === "string" && (e === "*" || /^(queue|vhost|node|shovel|policy|operator-policy) \S/.test(e)))
             return [e];
         p.add(
             `allowDataLoss[${i}]`,
-            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>", "vhost <label>", "shovel <label>", "policy <label>" or "operator-policy <label>"`,
+            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>", "vhost <label>", "node <name>", "shovel <label>", "policy <label>" or "operator-policy <label>"`,
         );
         return [];
     });

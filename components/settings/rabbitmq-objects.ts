@@ -1,11 +1,8 @@
 // RabbitMQ's own rules for the objects of issue 15, as tables: vhost and user limits, the
 // keys an operator policy may set, password hashing algorithms, shovel and federation
-// settings, global parameters. Kept apart from rabbitmq.ts (queue arguments, policy targets),
-// which another change reworks per RabbitMQ version; objects.ts reads these.
-import { ArgCheck } from "./rabbitmq";
-
-const nonNegInt = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+// settings, global parameters. The value of each operator-policy key is checked by the
+// policy-key table of rabbitmq.ts (POLICY_KEYS, per RabbitMQ version); objects.ts reads these.
+import { ValueCheck } from "./rabbitmq";
 
 /** Vhost limits (`rabbitmqctl set_vhost_limits`): a whole number; 0 refuses every connection or queue. */
 export const VHOST_LIMITS = ["max-connections", "max-queues"] as const;
@@ -24,26 +21,24 @@ export const DEFAULT_HASHING_ALGORITHM = "rabbit_password_hashing_sha256";
 export const HASH_SALT_BYTES = 4;
 
 /**
- * The keys an operator policy may set, with a value check: RabbitMQ refuses any other key
- * ("are not recognised policy settings"). Seen on RabbitMQ 4.0.5 (trixie) by setting each
- * through the management API: these are accepted, `ha-mode`, `max-age` and the rest refused.
+ * The keys an operator policy may set: RabbitMQ refuses any other key ("are not recognised
+ * policy settings"). Seen on RabbitMQ 4.0.5 (trixie) by setting each through the management
+ * API: these are accepted, `ha-mode`, `max-age` and the rest refused. Their values, and the
+ * version a key arrived in (target-group-size: 4.0), come from POLICY_KEYS in rabbitmq.ts.
  * max-in-memory-length/-bytes are accepted but do nothing on 4.x.
  */
-export const OPERATOR_POLICY_KEYS: Record<string, Omit<ArgCheck, "types">> = {
-    expires: { check: posInt, expect: "an integer > 0 (milliseconds)" },
-    "message-ttl": { check: nonNegInt, expect: "an integer >= 0 (milliseconds)" },
-    "max-length": { check: nonNegInt, expect: "an integer >= 0" },
-    "max-length-bytes": { check: nonNegInt, expect: "an integer >= 0" },
-    "max-in-memory-length": { check: nonNegInt, expect: "an integer >= 0" },
-    "max-in-memory-bytes": { check: nonNegInt, expect: "an integer >= 0" },
-    "delivery-limit": { check: nonNegInt, expect: "an integer >= 0" },
-    overflow: {
-        check: (v) => ["drop-head", "reject-publish", "reject-publish-dlx"].includes(v as string),
-        expect: "one of drop-head, reject-publish, reject-publish-dlx",
-    },
-    "queue-version": { check: (v) => v === 1 || v === 2, expect: "1 or 2" },
-    "target-group-size": { check: posInt, expect: "an integer > 0" },
-};
+export const OPERATOR_POLICY_KEYS = [
+    "expires",
+    "message-ttl",
+    "max-length",
+    "max-length-bytes",
+    "max-in-memory-length",
+    "max-in-memory-bytes",
+    "delivery-limit",
+    "overflow",
+    "queue-version",
+    "target-group-size",
+] as const;
 /** Operator policies apply to queues only. */
 export const OPERATOR_POLICY_TARGETS = ["queues", "classic_queues", "quorum_queues", "streams"] as const;
 
@@ -52,7 +47,7 @@ export const SHOVEL_PROTOCOLS = ["amqp091", "amqp10"] as const;
 export const ACK_MODES = ["on-confirm", "on-publish", "no-ack"] as const;
 
 /** Global runtime parameters burrow sets, with a value check. */
-export const GLOBAL_PARAMETERS: Record<string, Omit<ArgCheck, "types">> = {
+export const GLOBAL_PARAMETERS: Record<string, ValueCheck> = {
     cluster_name: {
         check: (v) => typeof v === "string" && v.length > 0 && Buffer.byteLength(v) <= 255,
         expect: "a non-empty name of at most 255 bytes",

@@ -311,7 +311,10 @@ describe("federation", () => {
             '`burrow:federationUpstreamSets[0].upstreams[0].upstream` names upstream "other", which is not declared',
         ],
         [
-            { policies: [{ name: "p", pattern: ".*", definition: { "federation-upstream": "origin" } }] },
+            {
+                federationUpstreams: [{ ...upstream, name: "other" }],
+                policies: [{ name: "p", pattern: ".*", definition: { "federation-upstream": "origin" } }],
+            },
             '`burrow:policies[0].definition.federation-upstream` names upstream "origin"',
         ],
         [
