@@ -37,6 +37,7 @@ const outputs: Record<string, pulumi.Output<unknown>> = {
     clusterNodes: broker.clusterNodes,
 };
 if (s.target === "docker") outputs.containerName = broker.containerName;
+if (s.metricsPort !== null) outputs.metricsUrl = broker.metricsUrl;
 if (s.tls)
     Object.assign(outputs, {
         caCert: broker.caCert,

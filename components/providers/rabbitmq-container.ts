@@ -1,6 +1,8 @@
 // Dynamic provider: runs the broker container and returns only when RabbitMQ reports
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
-// half-booted node.
+// half-booted node. Its configuration, cookie and keys go in as files, never through the
+// environment; a new configuration is checked by RabbitMQ's own loader before the running
+// node is replaced, and the memory watermark and disk limit change without a restart.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
@@ -9,7 +11,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
-import { docker, dockerExists } from "../../lib/exec";
+import { CommandError, docker, dockerExists } from "../../lib/exec";
+import { CONTAINER_PORTS, DiskFreeLimit, STAGED_DIR, TLS_DIR, envConf, rabbitmqConf } from "../../lib/node-config";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -20,9 +23,21 @@ export interface RabbitmqContainerInputs {
     bindAddress: string;
     amqpPort: number;
     managementPort: number;
+    /** Host port of the Prometheus endpoint; null: metrics off. */
+    metricsPort: number | null;
     volume: string;
     memoryLimitMb: number;
+    /** Applied to a running node without a restart (rabbitmqctl), like diskFreeLimit. */
     memoryHighWatermark: number;
+    diskFreeLimit: DiskFreeLimit;
+    /** The container's open-file limit (soft = hard): burrow:openFileLimit capped at the engine's hard limit. */
+    openFileLimit: number;
+    /** cluster_partition_handling ("" = RabbitMQ's default, a single node). */
+    partitionHandling: string;
+    /** The user's own rabbitmq.conf keys, advanced.config and rabbitmq-env.conf entries (secret: they may hold passwords). */
+    rabbitmqConf: Record<string, string>;
+    advancedConfig: string;
+    envConfig: Record<string, string>;
     erlangCookie: string;
     labels: Record<string, string>;
     readyTimeoutMs: number;
@@ -146,6 +161,90 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     }
 }
 
+/** Settings a running node takes without a restart (rabbitmqctl); any other change replaces the container. */
+export const LIVE_INPUTS = ["memoryHighWatermark", "diskFreeLimit"] as const;
+
+/** The node's rabbitmq.conf, as the container's ports and files are laid out. */
+export function containerConf(i: RabbitmqContainerInputs): string {
+    return rabbitmqConf({
+        amqpListener: i.tls?.only ? null : String(CONTAINER_PORTS.amqp),
+        management: i.tls?.only ? null : { port: CONTAINER_PORTS.management },
+        metrics: i.metricsPort === null ? null : { port: CONTAINER_PORTS.metrics },
+        totalMemoryBytes: i.memoryLimitMb * 1024 * 1024,
+        memoryHighWatermark: i.memoryHighWatermark,
+        diskFreeLimit: i.diskFreeLimit,
+        partitionHandling: i.partitionHandling || null,
+        tls: i.tls
+            ? { amqpsPort: CONTAINER_PORTS.amqps, managementPort: CONTAINER_PORTS.managementTls, dir: TLS_DIR }
+            : null,
+        peers: i.cluster?.peers ?? [],
+        extra: i.rabbitmqConf,
+    });
+}
+
+/** The configuration files burrow copies to STAGED_DIR, as [name, content, mode]. */
+export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, number]> {
+    return [
+        ["rabbitmq.conf", containerConf(i), 0o644],
+        ...(i.advancedConfig
+            ? ([["advanced.config", i.advancedConfig, 0o600]] as Array<[string, string, number]>)
+            : []),
+        ...(Object.keys(i.envConfig).length > 0
+            ? ([["rabbitmq-env.conf", envConf(i.envConfig), 0o600]] as Array<[string, string, number]>)
+            : []),
+    ];
+}
+
+/** What the config check looks at: rabbitmq.conf without the live settings, and advanced.config. */
+function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
+    try {
+        const conf = containerConf(i as RabbitmqContainerInputs)
+            .split("\n")
+            .filter((l) => !/^(vm_memory_high_watermark|disk_free_limit)\./.test(l));
+        return JSON.stringify([conf, i.advancedConfig ?? "", i.image]);
+    } catch {
+        return ""; // a state written before these inputs existed
+    }
+}
+
+/** Pulumi's placeholder for a value not known yet (a preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const hasUnknown = (v: unknown): boolean =>
+    v === UNKNOWN || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
+
+/**
+ * Runs RabbitMQ's own config loader (lib/node-config.ts CONFIG_CHECK) on the new files in a
+ * throwaway container of the new image, without a network: a configuration the broker would
+ * refuse at boot is refused here, before the running node is stopped. The files travel on
+ * stdin (they may hold passwords).
+ */
+export async function checkConfigInImage(i: RabbitmqContainerInputs): Promise<void> {
+    const files: Array<[string, string]> = [
+        ...configFiles(i)
+            .filter(([name]) => name !== "rabbitmq-env.conf")
+            .map(([name, content]) => [`/tmp/burrow-check/${name}`, content] as [string, string]),
+        // The loader checks that certificate files are readable; empty stand-ins are.
+        ...(i.tls ? ["ca.pem", "cert.pem", "key.pem"].map((f) => [`${TLS_DIR}/${f}`, ""] as [string, string]) : []),
+    ];
+    const input = files.map(([p, c]) => `${p} ${Buffer.from(c).toString("base64")}\n`).join("");
+    const script = `set -e
+while read -r path data; do mkdir -p "$(dirname "$path")"; printf '%s' "$data" | base64 -d > "$path"; done
+exec /usr/local/bin/burrow-config-check /tmp/burrow-check`;
+    try {
+        await docker(["run", "--rm", "-i", "--network", "none", "--entrypoint", "sh", i.image, "-c", script], {
+            input,
+            timeoutMs: 120_000,
+        });
+    } catch (e) {
+        const out = `${(e as CommandError).stdout ?? ""}${(e as CommandError).stderr ?? ""}`.trim();
+        throw new Error(
+            `RabbitMQ's own config loader refuses the new configuration (burrow:rabbitmqConf / burrow:advancedConfig); ` +
+                `nothing was changed, the running node keeps its configuration:\n${out || (e as Error).message}`,
+            { cause: e },
+        );
+    }
+}
+
 /** A container of this name left by an interrupted `pulumi up` is removed; anyone else's is an error. */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
     let label: string;
@@ -182,15 +281,18 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         ...(tls?.only
             ? []
             : ([
-                  [inputs.amqpPort, 5672, "amqpPort"],
-                  [inputs.managementPort, 15672, "managementPort"],
+                  [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
+                  [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
               ] as Array<[number, number, string]>)),
         ...(tls
             ? ([
-                  [tls.amqpsPort, 5671, "tls.amqpsPort"],
-                  [tls.managementPort, 15671, "tls.managementPort"],
+                  [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
+                  [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
               ] as Array<[number, number, string]>)
             : []),
+        ...(inputs.metricsPort === null
+            ? []
+            : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<[number, number, string]>)),
     ];
     for (const [port, , key] of published) {
         if (!(await portFree(inputs.bindAddress, port))) {
@@ -214,28 +316,16 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
                 "--hostname",
                 inputs.hostname,
                 ...labels,
+                // Nothing secret here: configuration, cookie and keys go in as files below.
                 "--env",
                 `RABBITMQ_NODENAME=${inputs.nodeName}`,
-                "--env",
-                `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
-                "--env",
-                `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
-                "--env",
-                `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
                 ...(inputs.cluster
-                    ? [
-                          "--network",
-                          inputs.cluster.network,
-                          "--network-alias",
-                          inputs.cluster.alias,
-                          "--env",
-                          `BURROW_CLUSTER_NODES=${inputs.cluster.peers.join(",")}`,
-                      ]
+                    ? ["--network", inputs.cluster.network, "--network-alias", inputs.cluster.alias]
                     : []),
-                "--env",
-                "BURROW_ERLANG_COOKIE",
                 "--memory",
                 `${inputs.memoryLimitMb}m`,
+                "--ulimit",
+                `nofile=${inputs.openFileLimit}:${inputs.openFileLimit}`,
                 "--restart",
                 "unless-stopped",
                 ...published.flatMap(([hostPort, containerPort]) => [
@@ -246,11 +336,13 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
                 `${inputs.volume}:/var/lib/rabbitmq`,
                 inputs.image,
             ],
-            { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 },
+            { timeoutMs: 120_000 },
         );
-        // Key, certificates and the admin's definitions go in as files (docker cp), never through the environment.
+        // Configuration, cookie, key, certificates and the admin's definitions go in as files
+        // (docker cp), never through the environment or argv.
+        await copyIn(inputs.name, STAGED_DIR, [...configFiles(inputs), ["erlang.cookie", inputs.erlangCookie, 0o400]]);
         if (tls) {
-            await copyIn(inputs.name, "/etc/rabbitmq/tls", [
+            await copyIn(inputs.name, TLS_DIR, [
                 ["ca.pem", tls.caCert, 0o644],
                 ["cert.pem", tls.serverCert, 0o644],
                 ["key.pem", tls.serverKey, 0o600],
@@ -285,6 +377,21 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
 > = {
+    async check(wrappedOlds, wrappedNews) {
+        // A new configuration for a running node is first shown to RabbitMQ's own config
+        // loader, so a refused one fails here (at preview already) instead of after the
+        // running node was stopped. Not at creation: there the node's boot checks it.
+        const olds = unwrapSecrets(wrappedOlds ?? {}) as Partial<RabbitmqContainerInputs>;
+        const news = unwrapSecrets(wrappedNews);
+        if (olds.name && !hasUnknown(news) && checkedConfig(olds) !== checkedConfig(news)) {
+            const extra = Object.keys(news.rabbitmqConf).length > 0 || news.advancedConfig !== "";
+            const ownChanged =
+                JSON.stringify(olds.rabbitmqConf ?? {}) !== JSON.stringify(news.rabbitmqConf) ||
+                (olds.advancedConfig ?? "") !== news.advancedConfig;
+            if (extra || ownChanged) await checkConfigInImage(news);
+        }
+        return { inputs: wrappedNews };
+    },
     async create(inputs) {
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
@@ -292,11 +399,32 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
         // bootAdmin only matters when the container is made; the readiness timeout is how long to wait, not what runs.
-        const replaces: string[] = changedInputs(olds, news, ["readyTimeoutMs", "bootAdmin"]);
+        const changed: string[] = changedInputs(olds, news, ["readyTimeoutMs", "bootAdmin"]);
+        // The memory watermark and disk limit are applied to the running node; anything else restarts it (a new container).
+        const replaces = changed.filter((k) => !(LIVE_INPUTS as readonly string[]).includes(k));
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+        return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async update(id, wrappedOlds, news) {
+        const olds = unwrapSecrets(wrappedOlds);
+        // The files first, so that a later restart keeps the new values; then the running node.
+        const conf = configFiles(news).filter(([n]) => n === "rabbitmq.conf");
+        await copyIn(news.name, STAGED_DIR, conf);
+        await copyIn(news.name, "/etc/rabbitmq", conf);
+        const ctl = (...args: string[]) =>
+            docker(["exec", news.name, "rabbitmqctl", "-q", ...args], { timeoutMs: 120_000 });
+        if (olds.memoryHighWatermark !== news.memoryHighWatermark)
+            await ctl("set_vm_memory_high_watermark", String(news.memoryHighWatermark));
+        if (JSON.stringify(olds.diskFreeLimit) !== JSON.stringify(news.diskFreeLimit)) {
+            const d = news.diskFreeLimit;
+            await ctl(
+                "set_disk_free_limit",
+                ...("relative" in d ? ["mem_relative", String(d.relative)] : [d.absolute]),
+            );
+        }
+        return { outs: { ...news, containerId: id, readyMs: olds.readyMs } };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;
@@ -333,7 +461,17 @@ export class RabbitmqContainer extends DynamicResource {
             "RabbitmqContainer",
             name,
             { ...args, containerId: undefined, readyMs: undefined },
-            { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] },
+            {
+                ...opts,
+                additionalSecretOutputs: [
+                    "erlangCookie",
+                    "tls",
+                    "bootAdmin",
+                    "rabbitmqConf",
+                    "advancedConfig",
+                    "envConfig",
+                ],
+            },
         );
     }
 }

@@ -11,6 +11,7 @@ import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
+import { HostNodeConfig, applyLiveScript, writeNodeConfigScript } from "../../lib/host-node-config";
 
 export interface RemoteRabbitmqInputs {
     ssh: SshTarget;
@@ -21,6 +22,8 @@ export interface RemoteRabbitmqInputs {
     amqpPort: number;
     managementPort: number;
     memoryHighWatermark: number;
+    /** The production settings and passthrough configuration (lib/host-node-config.ts). */
+    nodeConfig: Omit<HostNodeConfig, "memoryHighWatermark">;
     erlangCookie: string;
     keepData: boolean;
     /** Listen on the host's loopback only (clients come through SSH tunnels). */
@@ -46,6 +49,8 @@ export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
     rabbitmqVersion: string;
     installedRabbitmqVersion: string;
     installedErlangVersion: string;
+    /** The node's open-file limit as /proc/<pid>/limits shows it (0: not read). */
+    openFiles: number;
 }
 
 const q = shellQuote;
@@ -57,9 +62,10 @@ export function installScript(i: RemoteRabbitmqInputs): string {
         `management.tcp.port = ${i.managementPort}`,
         ...(i.loopbackOnly ? [`management.tcp.ip = 127.0.0.1`] : []),
         `loopback_users.guest = true`,
-        `vm_memory_high_watermark.relative = ${i.memoryHighWatermark}`,
         ``,
     ].join("\n");
+    // The watermark, disk limit, memory, limits and the user's own configuration: lib/host-node-config.ts.
+    const nodeConfig: HostNodeConfig = { ...i.nodeConfig, memoryHighWatermark: i.memoryHighWatermark };
     const sources = i.aptSources.map((s) => {
         const keyFile = `/etc/apt/keyrings/burrow-${s.name}.asc`;
         const signed = s.key ? `[signed-by=${keyFile}] ` : "";
@@ -131,7 +137,7 @@ write() { # write FILE MODE: stdin to FILE if different
   rm -f "$tmp"
 }
 ${confWrite}
-printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
+${writeNodeConfigScript(nodeConfig, i.loopbackOnly)}printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
 printf '%s' ${q(i.erlangCookie)} | write /var/lib/rabbitmq/.erlang.cookie 0400
 step "start the service"
 if [ -d /run/systemd/system ]; then
@@ -142,16 +148,20 @@ else
   rabbitmqctl -q status >/dev/null 2>&1 || /etc/init.d/rabbitmq-server start >/dev/null
 fi
 step "wait until the node is ready"
+# RabbitMQ's staged health checks: the node runs, has no resource alarm, its listeners accept
+# connections. check_port_listener instead of check_port_connectivity for a loopback-only
+# listener (ssh.tunnel): the latter dials the host name, which such a listener does not answer.
+stages="check_running check_local_alarms ${i.loopbackOnly ? `check_port_listener:${i.amqpPort} check_port_listener:${i.managementPort}` : "check_port_connectivity"}"
 for i in $(seq 1 120); do
-  # check_port_listener, not check_port_connectivity: the latter dials the host name, which
-  # a loopback-only listener (ssh.tunnel) does not answer.
-  rabbitmq-diagnostics -q check_running >/dev/null 2>&1 \
-    && rabbitmq-diagnostics -q check_port_listener ${i.amqpPort} >/dev/null 2>&1 \
-    && rabbitmq-diagnostics -q check_port_listener ${i.managementPort} >/dev/null 2>&1 && break
-  [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s; see /var/log/rabbitmq/" >&2; exit 11; }
+  ok=1
+  for stage in $stages; do
+    if ! out=$(rabbitmq-diagnostics -q $(echo "$stage" | tr ':' ' ') 2>&1); then ok=0; break; fi
+  done
+  [ $ok = 1 ] && break
+  [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s: $stage failed: $out; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
-${clusterWait}echo "changed=$changed"
+${clusterWait}${applyLiveScript(nodeConfig)}echo "changed=$changed"
 ${
     c
         ? `echo "node=$node"
@@ -175,7 +185,7 @@ apt-get update -qq >/dev/null 2>&1 || true
 
 async function install(
     i: RemoteRabbitmqInputs,
-): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string }> {
+): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string; openFiles: number }> {
     const r = await sshRun(i.ssh, "installing RabbitMQ", asRoot(i.ssh, "bash -s"), {
         input: installScript(i),
         timeoutMs: 20 * 60_000,
@@ -201,6 +211,7 @@ async function install(
         node: v["node"] ?? "",
         rabbitmq: v["rabbitmq-server"] ?? "",
         erlang: v["erlang-base"] ?? "",
+        openFiles: Number(v["openfiles"]) || 0,
     };
 }
 
@@ -216,6 +227,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                 node: r.node,
                 installedRabbitmqVersion: r.rabbitmq,
                 installedErlangVersion: r.erlang,
+                openFiles: r.openFiles,
             },
         };
     },
@@ -241,6 +253,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                 node: r.node,
                 installedRabbitmqVersion: r.rabbitmq,
                 installedErlangVersion: r.erlang,
+                openFiles: r.openFiles,
             },
         };
     },
@@ -265,6 +278,7 @@ export class RemoteRabbitmq extends DynamicResource {
     declare readonly node: pulumi.Output<string>;
     declare readonly installedRabbitmqVersion: pulumi.Output<string>;
     declare readonly installedErlangVersion: pulumi.Output<string>;
+    declare readonly openFiles: pulumi.Output<number>;
     constructor(
         name: string,
         args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> },
@@ -280,8 +294,10 @@ export class RemoteRabbitmq extends DynamicResource {
                 node: undefined,
                 installedRabbitmqVersion: undefined,
                 installedErlangVersion: undefined,
+                openFiles: undefined,
             },
-            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] },
+            // The user's configuration may hold passwords.
+            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster", "nodeConfig"] },
         );
     }
 }

@@ -7,12 +7,15 @@
 //   types.ts     BrokerSettings and its parts
 //   rabbitmq.ts  RabbitMQ's own rules as tables (queue arguments, types, tags)
 //   topology.ts  vhosts, users, permissions, queues, exchanges, bindings, policies
+//   node.ts      the production checklist (open files, disk limit, partitions, metrics) and
+//                the rabbitmq.conf / advanced.config / rabbitmq-env.conf passthrough
 //   cluster.ts   clusters and the rules derived from them (node ports, quorum group size)
 //   ssh.ts       the SSH target's hosts and apt sources;  tls.ts  TLS listeners
 //   problems.ts  how problems are collected and named;  values.ts  checks of single values
 export * from "./args";
 export * from "./cluster";
 export * from "./keys";
+export { MANAGED_CONF_KEYS, MANAGED_ENV_KEYS, RECOMMENDED_OPEN_FILES } from "./node";
 export * from "./parse";
 export * from "./problems";
 export * from "./rabbitmq";

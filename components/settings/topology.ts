@@ -321,7 +321,8 @@ export function policy(p: Problems, key: string, v: unknown, vhosts: Set<string>
     return { name: n, vhost, pattern: v.pattern as string, applyTo, priority, definition };
 }
 
-export function pluginList(p: Problems, v: unknown): string[] {
+/** rabbitmq_management always, rabbitmq_prometheus unless metrics are off, then the extra plugins. */
+export function pluginList(p: Problems, v: unknown, metricsOff = false): string[] {
     const x = parseJsonish(v);
     const arr =
         x === undefined
@@ -334,7 +335,7 @@ export function pluginList(p: Problems, v: unknown): string[] {
               : x;
     if (!Array.isArray(arr))
         return p.add("plugins", `is ${show(v)}; use a list of plugin names such as ["rabbitmq_shovel"]`) ?? [];
-    const out = ["rabbitmq_management"];
+    const out = metricsOff ? ["rabbitmq_management"] : ["rabbitmq_management", "rabbitmq_prometheus"];
     arr.forEach((name, i) => {
         if (typeof name !== "string" || !/^rabbitmq_[a-z0-9_]+$/.test(name)) {
             p.add(

@@ -14,6 +14,15 @@ const base: RemoteRabbitmqInputs = {
     amqpPort: 5672,
     managementPort: 15672,
     memoryHighWatermark: 0.6,
+    nodeConfig: {
+        metricsPort: 15692,
+        openFileLimit: 65536,
+        diskFreeLimit: { relative: 1 },
+        partitionHandling: "",
+        rabbitmqConf: {},
+        advancedConfig: "",
+        envConfig: {},
+    },
     erlangCookie: "cookie",
     keepData: false,
     loopbackOnly: false,
@@ -57,6 +66,7 @@ describe("RemoteRabbitmq diff", () => {
                     rabbitmqVersion: "",
                     installedRabbitmqVersion: "",
                     installedErlangVersion: "",
+                    openFiles: 0,
                 } as never,
                 base,
             ),
@@ -71,6 +81,7 @@ describe("RemoteRabbitmq diff", () => {
             rabbitmqVersion: "",
             installedRabbitmqVersion: "",
             installedErlangVersion: "",
+            openFiles: 20000,
         };
         expect(
             await remoteRabbitmqProvider.diff!("id", olds, {
