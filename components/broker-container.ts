@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerVolume } from "./providers/docker-volume";
+import { LiveSettings } from "./providers/live-settings";
 import { RabbitmqContainer } from "./providers/rabbitmq-container";
 import { BootAdmin } from "../lib/boot-definitions";
 import { DiskFreeLimit } from "../lib/node-config";
@@ -132,6 +133,17 @@ export class BrokerContainer extends pulumi.ComponentResource {
                 bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
             },
             { parent: this, deleteBeforeReplace: true },
+        );
+        // Changed on the running node, without a restart (the container only starts with them).
+        new LiveSettings(
+            `${name}-live`,
+            {
+                container: container.name,
+                containerId: container.containerId,
+                memoryHighWatermark: args.memoryHighWatermark,
+                diskFreeLimit: args.diskFreeLimit,
+            },
+            { parent: this },
         );
         this.containerName = container.name;
         this.containerId = container.containerId;

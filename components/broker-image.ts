@@ -44,6 +44,9 @@ set -eu
 staged=${STAGED_DIR}
 chmod 700 "$staged"
 install -m 0644 -o root -g rabbitmq "$staged/rabbitmq.conf" /etc/rabbitmq/rabbitmq.conf
+# The watermark and disk limit: a file of their own, rewritten on the running node by LiveSettings.
+mkdir -p /etc/rabbitmq/conf.d
+install -m 0644 -o root -g rabbitmq "$staged/live.conf" /etc/rabbitmq/conf.d/90-burrow-live.conf
 for f in advanced.config rabbitmq-env.conf; do
   if [ -f "$staged/$f" ]; then install -m 0640 -o root -g rabbitmq "$staged/$f" "/etc/rabbitmq/$f"; else rm -f "/etc/rabbitmq/$f"; fi
 done

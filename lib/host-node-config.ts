@@ -8,7 +8,7 @@
 // /etc/rabbitmq/advanced.config, /etc/rabbitmq/burrow-env.conf (the rabbitmq-env.conf
 // entries as RABBITMQ_* variables of the service), and the open-file limit: a systemd drop-in
 // (LimitNOFILE) or /etc/default/rabbitmq-server, which Debian's init script sources.
-import { CONFIG_CHECK, DiskFreeLimit, diskFreeLimitLine } from "./node-config";
+import { CONFIG_CHECK, DiskFreeLimit, diskFreeLimitArgs, float, liveConf } from "./node-config";
 import { shellQuote as q } from "./ssh";
 
 /** The node's settings an SSH host gets besides the install script's own (burrow:memoryHighWatermark is one of those). */
@@ -36,8 +36,7 @@ const LIVE_LINE = /^(vm_memory_high_watermark|disk_free_limit)\./;
 /** conf.d/90-burrow.conf without its first line (the memory the host has, measured by the script). */
 export function hostConfBody(c: HostNodeConfig, loopbackOnly: boolean): string {
     const lines = [
-        `vm_memory_high_watermark.relative = ${c.memoryHighWatermark}`,
-        diskFreeLimitLine(c.diskFreeLimit),
+        liveConf(c.memoryHighWatermark, c.diskFreeLimit),
         ...(c.partitionHandling ? [`cluster_partition_handling = ${c.partitionHandling}`] : []),
         ...(c.metricsPort === null
             ? []
@@ -123,19 +122,21 @@ rm -rf "$new"
 }
 
 /**
- * After the node is ready: the watermark and disk limit go to the running node when they were
- * all that changed, and the node's real open-file limit is reported (read from
- * /proc/<beam pid>/limits: what it got, not what was asked for).
+ * Before the readiness wait, when the node kept running: the new watermark and disk limit,
+ * when they were all that changed, go to the running node (the readiness wait's
+ * check_local_alarms then says if they put it in an alarm).
  */
 export function applyLiveScript(c: HostNodeConfig): string {
-    const d = c.diskFreeLimit;
-    const disk = "relative" in d ? `mem_relative ${d.relative}` : q(d.absolute);
+    const disk = diskFreeLimitArgs(c.diskFreeLimit).map(q).join(" ");
     return `if [ $changed = 0 ] && [ $live = 1 ]; then
   step "apply the memory watermark and disk limit to the running node"
-  rabbitmqctl -q set_vm_memory_high_watermark ${c.memoryHighWatermark} >/dev/null
+  rabbitmqctl -q set_vm_memory_high_watermark ${float(c.memoryHighWatermark)} >/dev/null
   rabbitmqctl -q set_disk_free_limit ${disk} >/dev/null
 fi
-beam=$(pgrep -u rabbitmq -f beam.smp | head -1 || true)
-echo "openfiles=$(awk '/^Max open files/ {print $4}' "/proc/$beam/limits" 2>/dev/null || true)"
 `;
 }
+
+/** After the readiness wait: the node's real open-file limit, read from /proc/<beam pid>/limits (what it got, not what was asked for). */
+export const REPORT_OPEN_FILES = `beam=$(pgrep -u rabbitmq -f beam.smp | head -1 || true)
+echo "openfiles=$(awk '/^Max open files/ {print $4}' "/proc/$beam/limits" 2>/dev/null || true)"
+`;

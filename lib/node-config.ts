@@ -24,8 +24,9 @@ export interface NodeConf {
     metrics: { port: number; ip?: string } | null;
     /** Bytes RabbitMQ is told it has (the container's memory limit); null: it measures the host itself. */
     totalMemoryBytes: number | null;
-    memoryHighWatermark: number;
-    diskFreeLimit: DiskFreeLimit;
+    /** null: written elsewhere (the Docker target keeps them in a file of their own, changed without a restart). */
+    memoryHighWatermark: number | null;
+    diskFreeLimit: DiskFreeLimit | null;
     /** cluster_partition_handling; null leaves RabbitMQ's default (a single node). */
     partitionHandling: string | null;
     /** TLS listeners with certificate files at these paths; null: none. */
@@ -36,9 +37,27 @@ export interface NodeConf {
     extra: Record<string, string>;
 }
 
-/** The disk_free_limit line(s) for a limit. */
+/** A float as RabbitMQ's config schema takes it: "1" is refused where a float is due, "1.0" is not. */
+export const float = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
+
+/** The disk_free_limit line for a limit. */
 export function diskFreeLimitLine(d: DiskFreeLimit): string {
-    return "relative" in d ? `disk_free_limit.relative = ${d.relative}` : `disk_free_limit.absolute = ${d.absolute}`;
+    return "relative" in d
+        ? `disk_free_limit.relative = ${float(d.relative)}`
+        : `disk_free_limit.absolute = ${d.absolute}`;
+}
+
+/** The two settings a running node takes without a restart (rabbitmqctl set_vm_memory_high_watermark, set_disk_free_limit). */
+export function liveConf(memoryHighWatermark: number, diskFreeLimit: DiskFreeLimit | null): string {
+    return [
+        `vm_memory_high_watermark.relative = ${float(memoryHighWatermark)}`,
+        ...(diskFreeLimit ? [diskFreeLimitLine(diskFreeLimit)] : []),
+    ].join("\n");
+}
+
+/** The rabbitmqctl arguments that give a running node a disk limit. */
+export function diskFreeLimitArgs(d: DiskFreeLimit): string[] {
+    return "relative" in d ? ["mem_relative", float(d.relative)] : [d.absolute];
 }
 
 /** rabbitmq.conf: burrow's keys first, the user's extra keys last, one `key = value` a line. */
@@ -55,8 +74,8 @@ export function rabbitmqConf(c: NodeConf): string {
     }
     lines.push("loopback_users.guest = true");
     if (c.totalMemoryBytes !== null) lines.push(`total_memory_available_override_value = ${c.totalMemoryBytes}`);
-    lines.push(`vm_memory_high_watermark.relative = ${c.memoryHighWatermark}`);
-    lines.push(diskFreeLimitLine(c.diskFreeLimit));
+    if (c.memoryHighWatermark !== null) lines.push(liveConf(c.memoryHighWatermark, c.diskFreeLimit));
+    else if (c.diskFreeLimit !== null) lines.push(diskFreeLimitLine(c.diskFreeLimit));
     if (c.partitionHandling) lines.push(`cluster_partition_handling = ${c.partitionHandling}`);
     if (c.tls) {
         const d = c.tls.dir;
@@ -100,7 +119,7 @@ export function envConf(entries: Record<string, string>): string {
  * loader, the code a booting node runs (rabbit_prelaunch_conf, Cuttlefish with the schemas
  * of every plugin), without starting a node. Run as
  * `sh -c "$CONFIG_CHECK" check <dir>` where the directory holds rabbitmq.conf and maybe
- * advanced.config; prints the loader's own messages and exits 3 when they are refused.
+ * advanced.config; prints the loader's own messages (stderr) and exits 3 when they are refused.
  * About a second (one Erlang VM).
  */
 export const CONFIG_CHECK = `set -eu
@@ -109,13 +128,24 @@ libs=$(echo /usr/lib/rabbitmq/lib/rabbitmq_server-*/plugins)
 cd "$dir"
 exec env ERL_LIBS="$libs" erl -noshell -boot no_dot_erlang -eval '
 logger:remove_handler(default),
-logger:add_handler(burrow, logger_std_h, #{config => #{type => standard_io}, formatter => {logger_formatter, #{template => [msg, "\\n"], single_line => true}}}),
+logger:add_handler(burrow, logger_std_h, #{config => #{type => standard_error}, formatter => {logger_formatter, #{template => [msg, "\\n"], single_line => true}}}),
 logger:set_primary_config(level, error),
-Adv = case filelib:is_regular("advanced.config") of true -> "advanced.config"; false -> undefined end,
+%% Absolute paths: the loader refuses a relative advanced.config ({badfile, ...}).
+Adv = case filelib:is_regular("advanced.config") of true -> filename:absname("advanced.config"); false -> undefined end,
+%% Where in advanced.config, which the loader itself does not say.
+case Adv of
+    undefined -> ok;
+    _ -> case file:consult(Adv) of
+        {ok, [L]} when is_list(L) -> ok;
+        {ok, _} -> io:format(standard_error, "advanced.config must hold one Erlang list ending with a dot~n", []), halt(3);
+        {error, {Line, Mod, Desc}} -> io:format(standard_error, "advanced.config line ~p: ~ts~n", [Line, Mod:format_error(Desc)]), halt(3);
+        {error, R} -> io:format(standard_error, "advanced.config: ~ts~n", [file:format_error(R)]), halt(3)
+    end
+end,
 Ctx = #{plugins_path => os:getenv("ERL_LIBS"), os_type => {unix, linux}},
-try rabbit_prelaunch_conf:generate_config_from_cuttlefish_files(Ctx, ["rabbitmq.conf"], Adv) of
+try rabbit_prelaunch_conf:generate_config_from_cuttlefish_files(Ctx, [filename:absname("rabbitmq.conf")], Adv) of
     _ -> io:format("config ok~n"), halt(0)
 catch
-    C:E -> logger_std_h:filesync(burrow), io:format("refused: ~p~n", [{C, E}]), halt(3)
+    C:E -> logger_std_h:filesync(burrow), io:format(standard_error, "refused: ~p~n", [{C, E}]), halt(3)
 end.'
 `;

@@ -2,7 +2,7 @@
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
 // half-booted node. Its configuration, cookie and keys go in as files, never through the
 // environment; a new configuration is checked by RabbitMQ's own loader before the running
-// node is replaced, and the memory watermark and disk limit change without a restart.
+// node is replaced. The memory watermark and disk limit are LiveSettings' to change.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
@@ -12,7 +12,15 @@ import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { CommandError, docker, dockerExists } from "../../lib/exec";
-import { CONTAINER_PORTS, DiskFreeLimit, STAGED_DIR, TLS_DIR, envConf, rabbitmqConf } from "../../lib/node-config";
+import {
+    CONTAINER_PORTS,
+    DiskFreeLimit,
+    STAGED_DIR,
+    TLS_DIR,
+    envConf,
+    liveConf,
+    rabbitmqConf,
+} from "../../lib/node-config";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -27,7 +35,7 @@ export interface RabbitmqContainerInputs {
     metricsPort: number | null;
     volume: string;
     memoryLimitMb: number;
-    /** Applied to a running node without a restart (rabbitmqctl), like diskFreeLimit. */
+    /** At creation only (live.conf); later changes go to the running node through LiveSettings, like diskFreeLimit. */
     memoryHighWatermark: number;
     diskFreeLimit: DiskFreeLimit;
     /** The container's open-file limit (soft = hard): burrow:openFileLimit capped at the engine's hard limit. */
@@ -161,9 +169,6 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     }
 }
 
-/** Settings a running node takes without a restart (rabbitmqctl); any other change replaces the container. */
-export const LIVE_INPUTS = ["memoryHighWatermark", "diskFreeLimit"] as const;
-
 /** The node's rabbitmq.conf, as the container's ports and files are laid out. */
 export function containerConf(i: RabbitmqContainerInputs): string {
     return rabbitmqConf({
@@ -171,8 +176,9 @@ export function containerConf(i: RabbitmqContainerInputs): string {
         management: i.tls?.only ? null : { port: CONTAINER_PORTS.management },
         metrics: i.metricsPort === null ? null : { port: CONTAINER_PORTS.metrics },
         totalMemoryBytes: i.memoryLimitMb * 1024 * 1024,
-        memoryHighWatermark: i.memoryHighWatermark,
-        diskFreeLimit: i.diskFreeLimit,
+        // In live.conf: changed on the running node (LiveSettings), never a reason for a new container.
+        memoryHighWatermark: null,
+        diskFreeLimit: null,
         partitionHandling: i.partitionHandling || null,
         tls: i.tls
             ? { amqpsPort: CONTAINER_PORTS.amqps, managementPort: CONTAINER_PORTS.managementTls, dir: TLS_DIR }
@@ -186,6 +192,7 @@ export function containerConf(i: RabbitmqContainerInputs): string {
 export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, number]> {
     return [
         ["rabbitmq.conf", containerConf(i), 0o644],
+        ["live.conf", liveConf(i.memoryHighWatermark, i.diskFreeLimit) + "\n", 0o644],
         ...(i.advancedConfig
             ? ([["advanced.config", i.advancedConfig, 0o600]] as Array<[string, string, number]>)
             : []),
@@ -195,13 +202,10 @@ export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, 
     ];
 }
 
-/** What the config check looks at: rabbitmq.conf without the live settings, and advanced.config. */
+/** What the config check looks at: rabbitmq.conf (the live settings are not in it), advanced.config, the image. */
 function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
     try {
-        const conf = containerConf(i as RabbitmqContainerInputs)
-            .split("\n")
-            .filter((l) => !/^(vm_memory_high_watermark|disk_free_limit)\./.test(l));
-        return JSON.stringify([conf, i.advancedConfig ?? "", i.image]);
+        return JSON.stringify([containerConf(i as RabbitmqContainerInputs), i.advancedConfig ?? "", i.image]);
     } catch {
         return ""; // a state written before these inputs existed
     }
@@ -221,7 +225,7 @@ const hasUnknown = (v: unknown): boolean =>
 export async function checkConfigInImage(i: RabbitmqContainerInputs): Promise<void> {
     const files: Array<[string, string]> = [
         ...configFiles(i)
-            .filter(([name]) => name !== "rabbitmq-env.conf")
+            .filter(([name]) => name === "rabbitmq.conf" || name === "advanced.config")
             .map(([name, content]) => [`/tmp/burrow-check/${name}`, content] as [string, string]),
         // The loader checks that certificate files are readable; empty stand-ins are.
         ...(i.tls ? ["ca.pem", "cert.pem", "key.pem"].map((f) => [`${TLS_DIR}/${f}`, ""] as [string, string]) : []),
@@ -398,33 +402,19 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     },
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        // bootAdmin only matters when the container is made; the readiness timeout is how long to wait, not what runs.
-        const changed: string[] = changedInputs(olds, news, ["readyTimeoutMs", "bootAdmin"]);
-        // The memory watermark and disk limit are applied to the running node; anything else restarts it (a new container).
-        const replaces = changed.filter((k) => !(LIVE_INPUTS as readonly string[]).includes(k));
+        // bootAdmin, the watermark and the disk limit only matter when the container is made
+        // (later changes are the admin user's and LiveSettings'); the readiness timeout is how
+        // long to wait, not what runs. Any other change restarts the node: a new container.
+        const replaces: string[] = changedInputs(olds, news, [
+            "readyTimeoutMs",
+            "bootAdmin",
+            "memoryHighWatermark",
+            "diskFreeLimit",
+        ]);
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
-        return { changes: changed.length > 0 || replaces.length > 0, replaces, deleteBeforeReplace: true };
-    },
-    async update(id, wrappedOlds, news) {
-        const olds = unwrapSecrets(wrappedOlds);
-        // The files first, so that a later restart keeps the new values; then the running node.
-        const conf = configFiles(news).filter(([n]) => n === "rabbitmq.conf");
-        await copyIn(news.name, STAGED_DIR, conf);
-        await copyIn(news.name, "/etc/rabbitmq", conf);
-        const ctl = (...args: string[]) =>
-            docker(["exec", news.name, "rabbitmqctl", "-q", ...args], { timeoutMs: 120_000 });
-        if (olds.memoryHighWatermark !== news.memoryHighWatermark)
-            await ctl("set_vm_memory_high_watermark", String(news.memoryHighWatermark));
-        if (JSON.stringify(olds.diskFreeLimit) !== JSON.stringify(news.diskFreeLimit)) {
-            const d = news.diskFreeLimit;
-            await ctl(
-                "set_disk_free_limit",
-                ...("relative" in d ? ["mem_relative", String(d.relative)] : [d.absolute]),
-            );
-        }
-        return { outs: { ...news, containerId: id, readyMs: olds.readyMs } };
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;

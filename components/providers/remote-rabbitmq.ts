@@ -11,7 +11,7 @@ import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
-import { HostNodeConfig, applyLiveScript, writeNodeConfigScript } from "../../lib/host-node-config";
+import { HostNodeConfig, REPORT_OPEN_FILES, applyLiveScript, writeNodeConfigScript } from "../../lib/host-node-config";
 
 export interface RemoteRabbitmqInputs {
     ssh: SshTarget;
@@ -147,7 +147,7 @@ else
   if [ $changed = 1 ] && rabbitmqctl -q status >/dev/null 2>&1; then /etc/init.d/rabbitmq-server stop >/dev/null || true; fi
   rabbitmqctl -q status >/dev/null 2>&1 || /etc/init.d/rabbitmq-server start >/dev/null
 fi
-step "wait until the node is ready"
+${applyLiveScript(nodeConfig)}step "wait until the node is ready"
 # RabbitMQ's staged health checks: the node runs, has no resource alarm, its listeners accept
 # connections. check_port_listener instead of check_port_connectivity for a loopback-only
 # listener (ssh.tunnel): the latter dials the host name, which such a listener does not answer.
@@ -161,7 +161,7 @@ for i in $(seq 1 120); do
   [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s: $stage failed: $out; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
-${clusterWait}${applyLiveScript(nodeConfig)}echo "changed=$changed"
+${clusterWait}${REPORT_OPEN_FILES}echo "changed=$changed"
 ${
     c
         ? `echo "node=$node"

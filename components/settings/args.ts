@@ -215,7 +215,8 @@ export interface BrokerArgs {
      */
     readonly diskFreeLimit?: number | string;
     /**
-     * A cluster's cluster_partition_handling: default pause_minority from 3 nodes, autoheal for 2.
+     * A cluster's cluster_partition_handling: default pause_minority (RabbitMQ's advice from 3
+     * nodes; with 2 nodes a partition pauses both, autoheal keeps them serving). Restarts the nodes.
      */
     readonly partitionHandling?: PartitionHandling;
     /**

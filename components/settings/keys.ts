@@ -50,8 +50,9 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
             'free disk below which publishers are blocked: a multiple of the broker\'s memory (0.1-10), or a size `"2GB"`/`"500MB"`/bytes; changed without a restart',
     },
     partitionHandling: {
-        default: "`pause_minority` (3+ nodes), `autoheal` (2)",
-        meaning: "a cluster's `cluster_partition_handling`: `pause_minority`, `autoheal` or `ignore`",
+        default: "`pause_minority` (clusters)",
+        meaning:
+            "a cluster's `cluster_partition_handling`: `pause_minority` (RabbitMQ's advice from 3 nodes; with 2 a partition pauses both), `autoheal` or `ignore`; a change restarts the nodes",
     },
     metricsPort: {
         default: "`managementPort`+20 (15692)",

@@ -86,10 +86,12 @@ export function diskFreeLimit(p: Problems, v: unknown): DiskFreeLimit | undefine
 }
 
 /**
- * `partitionHandling`: what a cluster does when its nodes lose sight of each other. The
- * default follows RabbitMQ's partitions guide: pause_minority from 3 nodes (the minority side
- * stops, no split brain), autoheal for 2 (with two nodes neither side is a majority, so
- * pause_minority would stop both); none for a single node.
+ * `partitionHandling`: what a cluster does when its nodes lose sight of each other.
+ * pause_minority by default, RabbitMQ's recommendation from 3 nodes on (the minority side
+ * stops, no split brain), for every cluster size: it is a restart-worthy setting, and a
+ * default that followed the node count would restart the running nodes when a cluster grows
+ * from 1 or 2 nodes. (With 2 nodes neither side of a partition is a majority, so both pause;
+ * `autoheal` keeps them serving and loses the smaller side's changes.) None for a single broker.
  */
 export function partitionHandling(
     p: Problems,
@@ -97,8 +99,7 @@ export function partitionHandling(
     nodes: number | undefined,
     clusterRef: string,
 ): PartitionHandling | undefined {
-    if (v === undefined)
-        return nodes === undefined || nodes < 2 ? undefined : nodes === 2 ? "autoheal" : "pause_minority";
+    if (v === undefined) return nodes === undefined ? undefined : "pause_minority";
     const h = oneOf(p, "partitionHandling", v, PARTITION_HANDLING);
     if (h && nodes === undefined)
         return p.add("partitionHandling", `applies to a cluster; set ${clusterRef} or remove it`);

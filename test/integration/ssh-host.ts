@@ -43,7 +43,7 @@ export interface SshHostOptions {
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
 export async function startSshHost(
     role: string,
-    ports: { amqpPort: number; managementPort: number },
+    ports: { amqpPort: number; managementPort: number; metricsPort?: number },
     opts: SshHostOptions = {},
 ) {
     await buildSshdImage();
@@ -76,6 +76,7 @@ export async function startSshHost(
             `127.0.0.1:${ports.amqpPort}:5672`,
             "--publish",
             `127.0.0.1:${ports.managementPort}:15672`,
+            ...(ports.metricsPort ? ["--publish", `127.0.0.1:${ports.metricsPort}:15692`] : []),
             SSHD_IMAGE,
         ],
         { env: { AUTHORIZED_KEY: keys.public } },

@@ -34,7 +34,7 @@ const container: RabbitmqContainerInputs = {
 };
 
 describe("the container's rabbitmq.conf", () => {
-    it("holds the checklist's limits, the Prometheus listener, and the user's keys last", () => {
+    it("holds the memory, the Prometheus listener, and the user's keys last (the live settings apart)", () => {
         expect(containerConf(container)).toBe(
             [
                 "listeners.tcp.default = 5672",
@@ -42,8 +42,6 @@ describe("the container's rabbitmq.conf", () => {
                 "prometheus.tcp.port = 15692",
                 "loopback_users.guest = true",
                 "total_memory_available_override_value = 1073741824",
-                "vm_memory_high_watermark.relative = 0.6",
-                "disk_free_limit.relative = 1",
                 "heartbeat = 30",
                 "",
             ].join("\n"),
@@ -62,7 +60,12 @@ describe("the container's rabbitmq.conf", () => {
         expect(conf).toContain("listeners.tcp = none\n");
         expect(conf).not.toContain("management.tcp.port");
         expect(conf).not.toContain("prometheus");
-        expect(conf).toContain("disk_free_limit.absolute = 2GB\n");
+        expect(conf).not.toContain("disk_free_limit"); // live.conf's
+        expect(configFiles({ ...container, diskFreeLimit: { absolute: "2GB" } })[1]).toEqual([
+            "live.conf",
+            "vm_memory_high_watermark.relative = 0.6\ndisk_free_limit.absolute = 2GB\n",
+            0o644,
+        ]);
         expect(conf).toContain("cluster_partition_handling = pause_minority\n");
         expect(conf).toContain("listeners.ssl.default = 5671\nssl_options.cacertfile = /etc/rabbitmq/tls/ca.pem\n");
         expect(conf).toContain(
@@ -71,7 +74,7 @@ describe("the container's rabbitmq.conf", () => {
     });
 
     it("adds advanced.config and rabbitmq-env.conf only when given, private to root and rabbitmq", () => {
-        expect(configFiles(container).map(([n]) => n)).toEqual(["rabbitmq.conf"]);
+        expect(configFiles(container).map(([n]) => n)).toEqual(["rabbitmq.conf", "live.conf"]);
         const files = configFiles({
             ...container,
             advancedConfig: "[{rabbit, []}].\n",
@@ -79,11 +82,12 @@ describe("the container's rabbitmq.conf", () => {
         });
         expect(files.map(([n, , mode]) => [n, mode.toString(8)])).toEqual([
             ["rabbitmq.conf", "644"],
+            ["live.conf", "644"],
             ["advanced.config", "600"],
             ["rabbitmq-env.conf", "600"],
         ]);
         // Sourced by sh: the value comes back exactly.
-        const env = files[2][1];
+        const env = files[3][1];
         expect(
             execFileSync("sh", ["-c", `${env}printf '%s' "$SERVER_ADDITIONAL_ERL_ARGS"`], { encoding: "utf8" }),
         ).toBe("+S 2:2 -x 'q'");
@@ -152,5 +156,24 @@ describe("an SSH host's configuration", () => {
     it("the config check is valid sh", () => {
         execFileSync("sh", ["-n"], { input: CONFIG_CHECK });
         expect(envConf({})).toBe("");
+    });
+});
+
+describe("LiveSettings diff", () => {
+    it("updates in place for new values or a new container, and replaces only for another container name", async () => {
+        const { liveSettingsProvider } = await import("../../components/providers/live-settings");
+        const base = { container: "c", containerId: "1", memoryHighWatermark: 0.6, diskFreeLimit: { relative: 1 } };
+        expect(await liveSettingsProvider.diff!("id", base, base)).toEqual({ changes: false, replaces: [] });
+        expect(
+            await liveSettingsProvider.diff!("id", base, {
+                ...base,
+                diskFreeLimit: { absolute: "2GB" },
+                containerId: "2",
+            }),
+        ).toEqual({ changes: true, replaces: [] });
+        expect(await liveSettingsProvider.diff!("id", base, { ...base, container: "d" })).toEqual({
+            changes: true,
+            replaces: ["container"],
+        });
     });
 });

@@ -448,11 +448,11 @@ describe("production defaults (RabbitMQ's production checklist)", () => {
         expect(parseSettings({ managementPort: 16000 }).metricsPort).toBe(16020);
     });
 
-    it("picks partition handling for the node count: pause_minority from 3, autoheal for 2; overridable", () => {
+    it("makes every cluster pause_minority, whatever its size (growing it restarts nothing); overridable", () => {
         expect(parseSettings({ cluster: 3 }).partitionHandling).toBe("pause_minority");
         expect(parseSettings({ cluster: 5 }).partitionHandling).toBe("pause_minority");
-        expect(parseSettings({ cluster: 2 }).partitionHandling).toBe("autoheal");
-        expect(parseSettings({ cluster: 1 }).partitionHandling).toBeUndefined();
+        expect(parseSettings({ cluster: 2 }).partitionHandling).toBe("pause_minority");
+        expect(parseSettings({ cluster: 1 }).partitionHandling).toBe("pause_minority");
         expect(parseSettings({ cluster: 3, partitionHandling: "ignore" }).partitionHandling).toBe("ignore");
     });
 
