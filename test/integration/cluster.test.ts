@@ -2,12 +2,13 @@
 // queue; one node stopped; consuming goes on through the others; the node restarted and
 // rejoined; all 10,000 consumed: lost 0, duplicated 0.
 import * as amqp from "amqplib";
+import { spawnSync } from "child_process";
 import * as net from "net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { get } from "../../lib/management-client";
 import { recordFigure } from "../figures";
-import { TestStack, createTestStack, changesOf } from "./harness";
+import { PROJECT_ROOT, TestStack, createTestStack, changesOf } from "./harness";
 
 const COUNT = 10_000;
 let ts: TestStack;
@@ -33,6 +34,22 @@ async function freeRange(n: number): Promise<number> {
         );
         if (ok.every(Boolean)) return start;
     }
+}
+
+/** `npm run status -- --json` against the test stack. */
+function status(): {
+    code: number | null;
+    healthy: boolean;
+    problems: string[];
+    nodes: Array<{ name: string; fdLimit: number }>;
+} {
+    const r = spawnSync("npm", ["run", "--silent", "status", "--", "--json", "--stack", ts.name], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        env: { ...process.env, ...ts.env },
+        timeout: 180_000,
+    });
+    return { code: r.status, ...JSON.parse(r.stdout.trim().split("\n").pop() || "{}") };
 }
 
 async function runningNodes(): Promise<string[]> {
@@ -112,6 +129,25 @@ describe("a 3-node cluster", () => {
         });
     });
 
+    it("runs every node with pause_minority and its open-file limit; `npm run status` sees all three", async () => {
+        for (let i = 1; i <= 3; i++) {
+            const r = await docker([
+                "exec",
+                `burrow-${ts.name}-${i}`,
+                "rabbitmqctl",
+                "-q",
+                "eval",
+                "application:get_env(rabbit, cluster_partition_handling).",
+            ]);
+            expect(r.stdout.trim()).toBe("{ok,pause_minority}");
+        }
+        const s = status();
+        expect(s.problems).toEqual([]);
+        expect(s.code).toBe(0);
+        expect(s.nodes.map((n) => n.name).sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
+        for (const n of s.nodes) expect(n.fdLimit).toBeGreaterThan(1024);
+    });
+
     it("loses nothing when a node stops and comes back", async () => {
         const conn = await amqp.connect(url(1));
         const ch = await conn.createConfirmChannel();
@@ -123,6 +159,10 @@ describe("a 3-node cluster", () => {
         await conn.close();
 
         await docker(["stop", `burrow-${ts.name}-3`]);
+        // The cluster is degraded: `npm run status` says which node.
+        const degraded = status();
+        expect(degraded.code).toBe(1);
+        expect(degraded.problems.join("\n")).toMatch(/rabbit@rabbit-3 is not running|container burrow-\S+-3 is exited/);
         const seen = new Map<number, number>();
         // With node 3 down, a majority (1, 2) still serves the queue.
         const first = await consume(2, COUNT / 2, seen);
