@@ -28,7 +28,7 @@ export interface HostNodeConfig {
 export const CONF_D_FILE = "/etc/rabbitmq/conf.d/90-burrow.conf";
 export const ENV_FILE = "/etc/rabbitmq/burrow-env.conf";
 export const SYSTEMD_DROP_IN = "/etc/systemd/system/rabbitmq-server.service.d/burrow.conf";
-/** The first line of an advanced.config burrow wrote: one without it is never removed. */
+/** The last line of an advanced.config burrow wrote: one without it is never removed. */
 const ADVANCED_MARK = "%% burrow: from burrow:advancedConfig";
 
 const LIVE_LINE = /^(vm_memory_high_watermark|disk_free_limit)\./;
@@ -57,7 +57,8 @@ export function writeNodeConfigScript(c: HostNodeConfig, loopbackOnly: boolean):
         .map(([k, v]) => `RABBITMQ_${k}=${q(v)}\n`)
         .join("");
     const passthrough = Object.keys(c.rabbitmqConf).length > 0 || c.advancedConfig !== "";
-    const advanced = c.advancedConfig ? `${ADVANCED_MARK}\n${c.advancedConfig}` : "";
+    // The mark goes last, so RabbitMQ's line numbers are the user's.
+    const advanced = c.advancedConfig ? `${c.advancedConfig}${ADVANCED_MARK}\n` : "";
     return `step "production settings and configuration (burrow:openFileLimit, diskFreeLimit, rabbitmqConf, advancedConfig, envConfig)"
 live=0
 # RabbitMQ is told the memory it really has: the host's, or its cgroup's limit where lower.
@@ -70,7 +71,7 @@ new=$(mktemp -d)
 printf '%s' ${q(advanced)} > "$new/advanced.config"
 [ -s "$new/advanced.config" ] || rm -f "$new/advanced.config"
 oldadv=/etc/rabbitmq/advanced.config
-[ -f "$oldadv" ] && ! head -1 "$oldadv" | grep -qxF ${q(ADVANCED_MARK)} && oldadv=/nonexistent
+[ -f "$oldadv" ] && ! tail -1 "$oldadv" | grep -qxF ${q(ADVANCED_MARK)} && oldadv=/nonexistent
 same() { cmp -s "$1" "$2" || { [ ! -e "$1" ] && [ ! -e "$2" ]; }; }
 strip() { grep -Ev '${LIVE_LINE.source}' "$1" 2>/dev/null || true; }
 if ! same "$new/rabbitmq.conf" ${CONF_D_FILE} || ! same "$new/advanced.config" "$oldadv"; then
@@ -79,7 +80,8 @@ if ! same "$new/rabbitmq.conf" ${CONF_D_FILE} || ! same "$new/advanced.config" "
         passthrough
             ? `cat > "$new/check.sh" <<'CHECK'
 ${CONFIG_CHECK}CHECK
-    if ! sh "$new/check.sh" "$new" > "$new/check.out" 2>&1; then
+    # </dev/null: erl reads its standard input, which is the rest of this script.
+    if ! sh "$new/check.sh" "$new" > "$new/check.out" 2>&1 </dev/null; then
       { echo "RabbitMQ's own config loader refuses the new configuration (burrow:rabbitmqConf / burrow:advancedConfig); nothing was changed, the running node keeps its configuration:"; cat "$new/check.out"; } >&2
       rm -rf "$new"
       exit 15
@@ -130,8 +132,8 @@ export function applyLiveScript(c: HostNodeConfig): string {
     const disk = diskFreeLimitArgs(c.diskFreeLimit).map(q).join(" ");
     return `if [ $changed = 0 ] && [ $live = 1 ]; then
   step "apply the memory watermark and disk limit to the running node"
-  rabbitmqctl -q set_vm_memory_high_watermark ${float(c.memoryHighWatermark)} >/dev/null
-  rabbitmqctl -q set_disk_free_limit ${disk} >/dev/null
+  rabbitmqctl -q set_vm_memory_high_watermark ${float(c.memoryHighWatermark)} >/dev/null </dev/null
+  rabbitmqctl -q set_disk_free_limit ${disk} >/dev/null </dev/null
 fi
 `;
 }

@@ -152,13 +152,15 @@ ${applyLiveScript(nodeConfig)}step "wait until the node is ready"
 # connections. check_port_listener instead of check_port_connectivity for a loopback-only
 # listener (ssh.tunnel): the latter dials the host name, which such a listener does not answer.
 stages="check_running check_local_alarms ${i.loopbackOnly ? `check_port_listener:${i.amqpPort} check_port_listener:${i.managementPort}` : "check_port_connectivity"}"
-for i in $(seq 1 120); do
+# A deadline, not a count of rounds: each round starts a CLI VM per stage (seconds on a busy host).
+deadline=$((SECONDS + 120))
+while :; do
   ok=1
   for stage in $stages; do
-    if ! out=$(rabbitmq-diagnostics -q $(echo "$stage" | tr ':' ' ') 2>&1); then ok=0; break; fi
+    if ! out=$(rabbitmq-diagnostics -q $(echo "$stage" | tr ':' ' ') 2>&1 </dev/null); then ok=0; break; fi
   done
   [ $ok = 1 ] && break
-  [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s: $stage failed: $out; see /var/log/rabbitmq/" >&2; exit 11; }
+  [ $SECONDS -ge $deadline ] && { echo "RabbitMQ did not become ready within 120 s: $stage failed: $out; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
 ${clusterWait}${REPORT_OPEN_FILES}echo "changed=$changed"

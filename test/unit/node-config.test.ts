@@ -6,6 +6,7 @@ import { RabbitmqContainerInputs, configFiles, containerConf } from "../../compo
 import { installScript, RemoteRabbitmqInputs } from "../../components/providers/remote-rabbitmq";
 import { CONFIG_CHECK, envConf } from "../../lib/node-config";
 import { hostConfBody } from "../../lib/host-node-config";
+import { NodeFigures, nodeProblems } from "../../lib/node-health";
 
 const container: RabbitmqContainerInputs = {
     name: "burrow-x",
@@ -175,5 +176,36 @@ describe("LiveSettings diff", () => {
             changes: true,
             replaces: ["container"],
         });
+    });
+});
+
+describe("npm run status: what makes a node unhealthy", () => {
+    const healthy: NodeFigures = {
+        name: "rabbit@a",
+        running: true,
+        alarms: [],
+        partitions: [],
+        fdUsed: 40,
+        fdLimit: 20000,
+        memUsed: 100e6,
+        memLimit: 600e6,
+        diskFree: 60e9,
+        diskFreeLimit: 1e9,
+        procUsed: 500,
+        procLimit: 1048576,
+        connections: 2,
+        uptimeMs: 1000,
+    };
+    it("names a stopped node, each alarm, a partition and a node near its open-file limit", () => {
+        expect(nodeProblems(healthy)).toEqual([]);
+        expect(nodeProblems({ ...healthy, running: false })).toEqual(["rabbit@a is not running"]);
+        expect(nodeProblems({ ...healthy, alarms: ["memory", "disk"] })).toEqual([
+            "rabbit@a has a memory alarm (uses 100 MB, watermark 600 MB): publishers are blocked",
+            "rabbit@a has a disk alarm (60000 MB free, limit 1000 MB): publishers are blocked",
+        ]);
+        expect(nodeProblems({ ...healthy, partitions: ["rabbit@b"] })).toEqual([
+            "rabbit@a is partitioned from rabbit@b",
+        ]);
+        expect(nodeProblems({ ...healthy, fdUsed: 18000 })).toEqual(["rabbit@a uses 18000 of its 20000 open files"]);
     });
 });
