@@ -217,7 +217,9 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         this.amqpUrl = brokerUrl;
         this.managementUrl = managementUrl;
         this.metricsUrl = pulumi.output(
-            endpoint.metricsPort === null ? undefined : `http://${endpoint.host}:${endpoint.metricsPort}/metrics`,
+            endpoint.metricsPort === null
+                ? undefined
+                : `${endpoint.httpScheme}://${endpoint.host}:${endpoint.metricsPort}/metrics`,
         );
         this.adminUser = access.username;
         this.adminPassword = pulumi.secret(adminPassword);

@@ -20,8 +20,8 @@ export interface NodeConf {
     amqpListener: string | null;
     /** The management listener; null closes it (TLS only). */
     management: { port: number; ip?: string } | null;
-    /** The Prometheus endpoint (rabbitmq_prometheus); null when metrics are off. */
-    metrics: { port: number; ip?: string } | null;
+    /** The Prometheus endpoint (rabbitmq_prometheus); null when metrics are off. `tls`: HTTPS only, with the TLS files. */
+    metrics: { port: number; ip?: string; tls?: boolean } | null;
     /** Bytes RabbitMQ is told it has (the container's memory limit); null: it measures the host itself. */
     totalMemoryBytes: number | null;
     /** null: written elsewhere (the Docker target keeps them in a file of their own, changed without a restart). */
@@ -68,7 +68,16 @@ export function rabbitmqConf(c: NodeConf): string {
         lines.push(`management.tcp.port = ${c.management.port}`);
         if (c.management.ip) lines.push(`management.tcp.ip = ${c.management.ip}`);
     }
-    if (c.metrics) {
+    if (c.metrics && c.metrics.tls && c.tls) {
+        // Only a TLS listener configured: rabbitmq_prometheus then opens no plain one.
+        const d = c.tls.dir;
+        lines.push(
+            `prometheus.ssl.port = ${c.metrics.port}`,
+            `prometheus.ssl.cacertfile = ${d}/ca.pem`,
+            `prometheus.ssl.certfile = ${d}/cert.pem`,
+            `prometheus.ssl.keyfile = ${d}/key.pem`,
+        );
+    } else if (c.metrics) {
         lines.push(`prometheus.tcp.port = ${c.metrics.port}`);
         if (c.metrics.ip) lines.push(`prometheus.tcp.ip = ${c.metrics.ip}`);
     }

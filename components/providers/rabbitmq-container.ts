@@ -174,7 +174,8 @@ export function containerConf(i: RabbitmqContainerInputs): string {
     return rabbitmqConf({
         amqpListener: i.tls?.only ? null : String(CONTAINER_PORTS.amqp),
         management: i.tls?.only ? null : { port: CONTAINER_PORTS.management },
-        metrics: i.metricsPort === null ? null : { port: CONTAINER_PORTS.metrics },
+        // With TLS only, metrics too are served over HTTPS only.
+        metrics: i.metricsPort === null ? null : { port: CONTAINER_PORTS.metrics, tls: i.tls?.only === true },
         totalMemoryBytes: i.memoryLimitMb * 1024 * 1024,
         // In live.conf: changed on the running node (LiveSettings), never a reason for a new container.
         memoryHighWatermark: null,

@@ -137,7 +137,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     tls: {
         default: "none",
         meaning:
-            '`{"only":false,"amqpsPort":5671,"managementPort":15671,"hostnames":["localhost"]}`: AMQPS and HTTPS management with a CA the stack generates (output `caCert`); `only: true` closes the plain listeners (Docker target)',
+            '`{"only":false,"amqpsPort":5671,"managementPort":15671,"hostnames":["localhost"]}`: AMQPS and HTTPS management with a CA the stack generates (output `caCert`); `only: true` closes the plain listeners and serves metrics over HTTPS (Docker target)',
     },
     cluster: {
         default: "none",

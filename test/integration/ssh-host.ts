@@ -38,6 +38,8 @@ export interface SshHostOptions {
     aliases?: string[];
     /** The key pair to authorize (default a new one): hosts of one cluster share a key. */
     keys?: { public: string; private: string };
+    /** A memory limit for the host (its cgroup), in MB; default none. */
+    memoryMb?: number;
 }
 
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
@@ -70,6 +72,7 @@ export async function startSshHost(
             "--env",
             "AUTHORIZED_KEY",
             ...naming,
+            ...(opts.memoryMb ? ["--memory", `${opts.memoryMb}m`] : []),
             "--publish",
             `127.0.0.1:${sshPort}:22`,
             "--publish",

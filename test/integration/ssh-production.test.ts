@@ -36,7 +36,8 @@ beforeAll(async () => {
     const amqpPort = await freePort();
     const managementPort = await freePort();
     metricsPort = await freePort();
-    const host = await startSshHost("ssh-prod", { amqpPort, managementPort, metricsPort });
+    // A host whose cgroup has less memory than the machine: RabbitMQ must be told the smaller figure.
+    const host = await startSshHost("ssh-prod", { amqpPort, managementPort, metricsPort }, { memoryMb: 2048 });
     target = host.target;
     remove = host.remove;
     ts = await createTestStack("ssh-prod", {
@@ -80,12 +81,14 @@ describe("RabbitMQ's production checklist on an SSH host (init script)", () => {
         );
     });
 
-    it("tells RabbitMQ the host's memory (or its cgroup limit) and sets the disk limit to 1.0 x that", async () => {
+    it("tells RabbitMQ the host's memory (here its cgroup limit, 2 GB) and sets the disk limit to 1.0 x that", async () => {
         const memTotal = Number(await onHost("awk '/^MemTotal:/ {printf \"%d\", $2 * 1024}' /proc/meminfo"));
         const cgroup = await onHost(
             "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes",
         );
         const expected = cgroup === "max" || Number(cgroup) > memTotal ? memTotal : Number(cgroup);
+        recordFigure("production.ssh.memory-told-bytes", expected);
+        expect(expected).toBe(2048 * 1024 * 1024); // the host's cgroup limit, not the machine's RAM
         const n = await node();
         recordFigure("production.ssh.disk-free-limit-bytes", n.disk_free_limit);
         expect(await evalErl("vm_memory_monitor:get_total_memory().")).toBe(String(expected));

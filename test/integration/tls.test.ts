@@ -1,6 +1,8 @@
 // TLS-only: AMQPS and HTTPS management with a CA the stack generates, checked by real
 // TLS clients that verify the certificate; the plain listeners are closed.
 import * as amqp from "amqplib";
+import * as http from "http";
+import * as https from "https";
 import * as tls from "tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
@@ -71,6 +73,27 @@ describe("TLS only", () => {
             "security.plain-listeners-open-when-tls-only",
             (stdout.match(/port: (5672|15672)\b/g) ?? []).length,
         );
+    });
+
+    it("serves Prometheus metrics over HTTPS only, verified with the stack's CA", async () => {
+        const metricsUrl: string = (await ts.stack.outputs()).metricsUrl.value;
+        expect(metricsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/metrics$/);
+        const body = await new Promise<string>((resolve, reject) =>
+            https
+                .get(metricsUrl, { ca, servername: "localhost" }, (r) => {
+                    let text = "";
+                    r.on("data", (d) => (text += d)).on("end", () => resolve(text));
+                })
+                .on("error", reject),
+        );
+        expect(body).toMatch(/^rabbitmq_/m);
+        // No plain HTTP on the same port.
+        const plain = await new Promise<string>((resolve) =>
+            http
+                .get(metricsUrl.replace("https:", "http:"), (r) => resolve(`HTTP ${r.statusCode}`))
+                .on("error", (e) => resolve(e.message)),
+        );
+        expect(plain).not.toMatch(/^HTTP 200/);
     });
 
     it("changes nothing on a second up", async () => {

@@ -61,6 +61,14 @@ describe("the container's rabbitmq.conf", () => {
         expect(conf).toContain("listeners.tcp = none\n");
         expect(conf).not.toContain("management.tcp.port");
         expect(conf).not.toContain("prometheus");
+        const tlsMetrics = containerConf({
+            ...container,
+            tls: { only: true, amqpsPort: 5671, managementPort: 15671, caCert: "", serverCert: "", serverKey: "" },
+        });
+        expect(tlsMetrics).toContain(
+            "prometheus.ssl.port = 15692\nprometheus.ssl.cacertfile = /etc/rabbitmq/tls/ca.pem\n",
+        );
+        expect(tlsMetrics).not.toContain("prometheus.tcp");
         expect(conf).not.toContain("disk_free_limit"); // live.conf's
         expect(configFiles({ ...container, diskFreeLimit: { absolute: "2GB" } })[1]).toEqual([
             "live.conf",
