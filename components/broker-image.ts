@@ -42,11 +42,12 @@ export const ENTRYPOINT = `#!/bin/sh
 # burrow: the node's files, as burrow copied them in, then RabbitMQ in the foreground.
 set -eu
 staged=${STAGED_DIR}
-chmod 700 "$staged"
-install -m 0644 -o root -g rabbitmq "$staged/rabbitmq.conf" /etc/rabbitmq/rabbitmq.conf
+# Without burrow's files (a bare \`docker run\` of the image, as the bench's floor does) the
+# node starts with RabbitMQ's own defaults.
+mkdir -p "$staged" /etc/rabbitmq/conf.d && chmod 700 "$staged"
+if [ -f "$staged/rabbitmq.conf" ]; then install -m 0644 -o root -g rabbitmq "$staged/rabbitmq.conf" /etc/rabbitmq/rabbitmq.conf; fi
 # The watermark and disk limit: a file of their own, rewritten on the running node by LiveSettings.
-mkdir -p /etc/rabbitmq/conf.d
-install -m 0644 -o root -g rabbitmq "$staged/live.conf" /etc/rabbitmq/conf.d/90-burrow-live.conf
+if [ -f "$staged/live.conf" ]; then install -m 0644 -o root -g rabbitmq "$staged/live.conf" /etc/rabbitmq/conf.d/90-burrow-live.conf; fi
 for f in advanced.config rabbitmq-env.conf; do
   if [ -f "$staged/$f" ]; then install -m 0640 -o root -g rabbitmq "$staged/$f" "/etc/rabbitmq/$f"; else rm -f "/etc/rabbitmq/$f"; fi
 done
