@@ -20,7 +20,19 @@ function readConfig(): BrokerArgs {
     return raw as BrokerArgs;
 }
 
-const broker = new RabbitmqBroker("burrow", { ...readConfig(), inputSource: "config" });
+/** The `burrow:*` keys set with --secret (the language host passes the list to the program). */
+function secretKeys(): string[] {
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
+    return Object.keys(pulumi.runtime.allConfig())
+        .filter((k) => k.startsWith(`${CONFIG_NAMESPACE}:`) && isSecret(k))
+        .map((k) => k.slice(CONFIG_NAMESPACE.length + 1));
+}
+
+const broker = new RabbitmqBroker("burrow", {
+    ...readConfig(),
+    inputSource: "config",
+    configSecretKeys: secretKeys(),
+});
 const s = broker.settings;
 
 // Stack outputs; those of a feature that is off are left out rather than shown empty.

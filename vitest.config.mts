@@ -1,5 +1,9 @@
 import { defineConfig } from "vitest/config";
 
+// One id per run, on every figure the tests record (test/figures.ts); scripts/test sets it
+// and appends the run's results under it; a bare `vitest run` gets its own (workers inherit it).
+process.env.BURROW_TEST_RUN ||= `${new Date().toISOString().replace(/[-:]|\.\d+/g, "")}-${process.pid}`;
+
 export default defineConfig({
     test: {
         projects: [

@@ -13,6 +13,14 @@ export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNod
  * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). Node i
  * lists nodes 1..i as peers and starts after node i-1 is ready, so adding nodes never
  * changes the existing ones.
+ *
+ * Leaving the cluster is the deletion of a node's volume (docker-volume.ts), never of its
+ * container, so a replaced container (new image, memory limit, ...) boots from its volume
+ * still a member. With keepData the volumes are never deleted, so a destroyed cluster's
+ * kept nodes stay one cluster. Node 1's container depends on the volumes of nodes 2..N: a
+ * whole-stack destroy deletes it before them, so their deletes find no node 1 to ask and
+ * forget nothing (no rabbitmqctl run per node, nothing to fail on the way out); a
+ * scale-down deletes only the departing node's volume, while node 1 runs.
  */
 export class BrokerCluster extends pulumi.ComponentResource {
     readonly nodes: BrokerContainer[];
@@ -26,6 +34,10 @@ export class BrokerCluster extends pulumi.ComponentResource {
             { parent: this },
         );
         this.nodes = [];
+        // Node 1's container waits for (and outlives on destroy) the volumes of nodes 2..N,
+        // which are made just after it in this loop.
+        let otherVolumes: (volumes: pulumi.Resource[]) => void = () => undefined;
+        const laterVolumes = new Promise<pulumi.Resource[]>((resolve) => (otherVolumes = resolve));
         for (let i = 1; i <= args.nodes; i++) {
             // One after the other: node i boots once node i-1 is ready, so it always finds a
             // running peer to join (started together, a node can give up and form its own cluster).
@@ -37,6 +49,7 @@ export class BrokerCluster extends pulumi.ComponentResource {
                         ...args,
                         // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
                         bootAdmin: i === 1 ? args.bootAdmin : undefined,
+                        startAfter: previous ? [previous] : laterVolumes,
                         ...dockerNodePorts(args, i),
                         clusterNode: {
                             index: i,
@@ -44,10 +57,11 @@ export class BrokerCluster extends pulumi.ComponentResource {
                             peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`),
                         },
                     },
-                    { parent: this, dependsOn: previous ? [previous] : [] },
+                    { parent: this },
                 ),
             );
         }
+        otherVolumes(this.nodes.slice(1).map((n) => n.dataVolume));
         this.networkName = network.name;
         this.registerOutputs({ networkName: this.networkName });
     }

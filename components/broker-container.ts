@@ -44,6 +44,11 @@ export interface BrokerContainerArgs {
     readonly clusterNode?: { readonly index: number; readonly network: pulumi.Input<string>; readonly peers: string[] };
     /** The admin user, made by the node itself at its first boot (secret); default none (guest as usual). */
     readonly bootAdmin?: pulumi.Input<BootAdmin>;
+    /**
+     * What the container starts after and, on destroy, is deleted before (a cluster: node i
+     * after node i-1; node 1 before the other nodes' volumes). Default none.
+     */
+    readonly startAfter?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** TLS listeners (AMQPS, HTTPS management) with these certificates; default none. */
     readonly tls?: {
         readonly settings: TlsSettings;
@@ -68,6 +73,8 @@ export class BrokerContainer extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
     readonly containerId: pulumi.Output<string>;
     readonly volumeName: pulumi.Output<string>;
+    /** The data volume (a cluster orders node 1's container before the other volumes on destroy). */
+    readonly dataVolume: DockerVolume;
     readonly readyMs: pulumi.Output<number>;
 
     constructor(name: string, args: BrokerContainerArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -78,7 +85,13 @@ export class BrokerContainer extends pulumi.ComponentResource {
         const hostname = c ? clusterHostname(c.index) : NODE_HOSTNAME;
         const volume = new DockerVolume(
             `${name}-data`,
-            { name: args.names.volume(c?.index), labels },
+            {
+                name: args.names.volume(c?.index),
+                labels,
+                // Deleting the volume of node 2..N is the node leaving the cluster for good.
+                clusterNode:
+                    c && c.index > 1 ? { nodeName: `rabbit@${hostname}`, forgetVia: args.names.container(1) } : null,
+            },
             {
                 parent: this,
                 retainOnDelete: args.keepData,
@@ -113,7 +126,6 @@ export class BrokerContainer extends pulumi.ComponentResource {
                           network,
                           alias: hostname,
                           peers: c.peers,
-                          forgetVia: c.index > 1 ? args.names.container(1) : "",
                       }))
                     : null,
                 tls: args.tls
@@ -132,7 +144,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
                     : null,
                 bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
             },
-            { parent: this, deleteBeforeReplace: true },
+            { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter },
         );
         // Changed on the running node, without a restart (the container only starts with them).
         new LiveSettings(
@@ -145,6 +157,7 @@ export class BrokerContainer extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.dataVolume = volume;
         this.containerName = container.name;
         this.containerId = container.containerId;
         this.volumeName = volume.name;

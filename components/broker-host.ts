@@ -26,8 +26,21 @@ export interface BrokerHostArgs {
     };
     /** Secret. */
     readonly erlangCookie: pulumi.Input<string>;
-    /** On destroy remove the packages but keep /var/lib/rabbitmq (default false: purge). */
+    /**
+     * On destroy remove burrow's packages but keep /var/lib/rabbitmq and the marker, so the next
+     * `up` of this stack finds its data (default false: purge).
+     */
     readonly keepData: boolean;
+    /** The stack's owner id (lib/ownership.ts): a host marked by another owner is not this stack's. */
+    readonly owner: string;
+    /**
+     * A RabbitMQ on the host that this stack did not install: refused (false, the default),
+     * adopted and left on destroy with its configuration put back (true), or adopted and
+     * removed on destroy ("purge").
+     */
+    readonly adoptExisting?: boolean | "purge";
+    /** Consent to lose data (burrow:allowDataLoss): "node <name>" allows renaming that node. */
+    readonly allowDataLoss?: string[];
     /** Listen on the host's loopback only; clients come through SSH tunnels (default false). */
     readonly loopbackOnly?: boolean;
     /**
@@ -68,6 +81,9 @@ export class BrokerHost extends pulumi.ComponentResource {
                 nodeConfig: pulumi.secret({ ...args.node, partitionHandling: args.node.partitionHandling ?? "" }),
                 erlangCookie: pulumi.secret(args.erlangCookie),
                 keepData: args.keepData,
+                owner: args.owner,
+                adoptExisting: args.adoptExisting ?? false,
+                allowDataLoss: args.allowDataLoss ?? [],
                 loopbackOnly: args.loopbackOnly ?? false,
                 cluster: c
                     ? pulumi.secret(

@@ -9,6 +9,8 @@ export interface BrokerImageArgs {
     readonly plugins: string[];
     /** The stack's own image tag; removed again on destroy. */
     readonly tag: string;
+    /** The container running from the tag and its owner: another owner's container keeps the tag on destroy. */
+    readonly heldBy?: { readonly container: string; readonly owner: string };
 }
 
 /**
@@ -124,6 +126,7 @@ export class BrokerImage extends pulumi.ComponentResource {
                     "burrow-health": HEALTH_CHECK,
                     "burrow-config-check": `#!/bin/sh\n${CONFIG_CHECK}`,
                 },
+                ...(args.heldBy ? { heldBy: args.heldBy } : {}),
             },
             { parent: this },
         );

@@ -3,6 +3,7 @@
 // record, so the broker component reads top to bottom whatever the target.
 import * as pulumi from "@pulumi/pulumi";
 import { dockerOpenFileCap } from "../lib/host-limits";
+import { OWNER_LABEL } from "../lib/ownership";
 import { SshTarget } from "../lib/ssh";
 import { clientHost } from "../lib/urls";
 import { BrokerCluster } from "./broker-cluster";
@@ -69,6 +70,8 @@ export interface PlacementInputs {
     names: DockerNames;
     adminPassword: pulumi.Output<string>;
     erlangCookie: pulumi.Output<string>;
+    /** The stack's owner id (lib/ownership.ts). */
+    owner: string;
 }
 
 /** Node 1's id, resolved only once `allIds` (every node) is: waiting for the whole cluster. */
@@ -86,9 +89,12 @@ export function placeBroker(name: string, i: PlacementInputs, parent: pulumi.Res
 }
 
 /** What every host of the SSH target gets, one host or a cluster of them. */
-function hostArgs(i: PlacementInputs) {
+function hostArgs(i: PlacementInputs, ssh: SshSettings) {
     const s = i.settings;
     return {
+        owner: i.owner,
+        adoptExisting: ssh.adoptExisting,
+        allowDataLoss: s.allowDataLoss,
         aptSources: s.aptSources,
         rabbitmqVersion: s.rabbitmqVersion,
         plugins: s.plugins,
@@ -154,7 +160,10 @@ function placeOnHosts(name: string, i: PlacementInputs, ssh: SshSettings, parent
     const targets = ssh.hosts.map((h) => sshTargetOf(ssh, h));
     const cluster = new BrokerHostCluster(
         `${name}-hosts`,
-        { hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })), ...hostArgs(i) },
+        {
+            hosts: ssh.hosts.map((h, k) => ({ ssh: pulumi.secret(targets[k]), nodeName: h.nodeName })),
+            ...hostArgs(i, ssh),
+        },
         { parent },
     );
     const first = cluster.nodes[0];
@@ -201,7 +210,7 @@ function placeOnHost(name: string, i: PlacementInputs, ssh: SshSettings, parent:
     const target = sshTargetOf(ssh, ssh);
     const host = new BrokerHost(
         `${name}-host`,
-        { ssh: pulumi.secret(target), ...hostArgs(i), loopbackOnly: ssh.tunnel },
+        { ssh: pulumi.secret(target), ...hostArgs(i, ssh), loopbackOnly: ssh.tunnel },
         { parent },
     );
     warnOpenFiles(s, [{ host: ssh.host, openFiles: host.openFiles }], parent);
@@ -253,7 +262,12 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
         : undefined;
     const image = new BrokerImage(
         `${name}-image`,
-        { baseImage: s.baseImage, plugins: s.plugins, tag: i.names.imageTag },
+        {
+            baseImage: s.baseImage,
+            plugins: s.plugins,
+            tag: i.names.imageTag,
+            heldBy: { container: i.names.container(s.cluster ? 1 : undefined), owner: i.names.labels[OWNER_LABEL] },
+        },
         { parent },
     );
     // The engine refuses a container whose open-file limit exceeds its own hard limit: ask for no more.

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import { quietEngineShutdown } from "../lib/errors";
 import { objectLabel } from "../lib/labels";
 import { currentBackend, ownerIdOf } from "../lib/ownership";
 import { amqpUrl } from "../lib/urls";
@@ -8,6 +9,7 @@ import { ClusterNode, placeBroker } from "./broker-placement";
 import { BrokerTopology } from "./broker-topology";
 import { defaultDockerPrefix, dockerNames } from "./docker-names";
 import { GeneratedSecret } from "./providers/generated-secret";
+import { QuorumMembership } from "./providers/quorum-membership";
 import { SmokeTest } from "./providers/smoke-test";
 import {
     BrokerArgs,
@@ -34,6 +36,8 @@ export interface RabbitmqBrokerArgs extends BrokerArgs {
      * `config set` fix, which is what the stack program passes.
      */
     readonly inputSource?: InputSource;
+    /** With inputSource "config": the keys set with --secret (keys holding passwords or keys must be). */
+    readonly configSecretKeys?: readonly string[];
 }
 
 /** The smoke queue burrow declares itself: durable, in vhost "/" (quorum in a cluster). */
@@ -54,9 +58,9 @@ function organization(): string {
 
 /** The args checked by the same rules as stack config; a bad value stops the program with one clean message. */
 export function validatedSettings(name: string, args: RabbitmqBrokerArgs): BrokerSettings {
-    const { dockerNamePrefix: _prefix, inputSource = "args", ...settingsArgs } = args;
+    const { dockerNamePrefix: _prefix, inputSource = "args", configSecretKeys, ...settingsArgs } = args;
     try {
-        return parseSettings(settingsArgs, inputSource, name);
+        return parseSettings(settingsArgs, inputSource, name, configSecretKeys && new Set(configSecretKeys));
     } catch (e) {
         // RunError: Pulumi prints the message alone, without "unhandled exception" and a stack trace.
         if (e instanceof SettingsError) throw new pulumi.RunError(e.message);
@@ -101,6 +105,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
 
     constructor(name: string, args: RabbitmqBrokerArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:RabbitmqBroker", name, {}, opts);
+        // A provider's refusal is then shown once, not followed by the engine shutdown's echo.
+        quietEngineShutdown();
         const s = validatedSettings(name, args);
         const child = { parent: this };
         this.settings = s;
@@ -121,7 +127,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const names = dockerNames(args.dockerNamePrefix ?? defaultDockerPrefix(stack), stack, owner);
 
         // Where the nodes run, and how burrow and clients reach them.
-        const place = placeBroker(name, { settings: s, names, adminPassword, erlangCookie }, this);
+        const place = placeBroker(name, { settings: s, names, adminPassword, erlangCookie, owner }, this);
         const { endpoint } = place;
 
         const managementUrl = pulumi.output(`${endpoint.httpScheme}://${endpoint.host}:${endpoint.managementPort}`);
@@ -168,6 +174,20 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [access] },
         );
+
+        // A cluster's quorum queues keep their replicas on its nodes as it grows and shrinks.
+        if (s.cluster)
+            new QuorumMembership(
+                `${name}-membership`,
+                {
+                    api,
+                    nodes: place.clusterNodes.apply((nodes) => nodes.map((n) => n.node)),
+                    replicationFactor: s.cluster.replicationFactor,
+                    targetSizes: quorumTargetSizes(s.cluster, queues),
+                    generation: place.allNodeIds,
+                },
+                { parent: this, dependsOn: [topology] },
+            );
 
         const urlOf = (scheme: "amqp" | "amqps", host: string, port: number) =>
             pulumi.secret(

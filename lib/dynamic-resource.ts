@@ -11,6 +11,7 @@
 // root, so `require("burrow-program/components/providers/x.js")` finds it from any checkout.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { cleanMessage } from "./errors";
 
 /** A provider and where it is exported: the file (its `__filename`) and the export's name. */
 export interface ProviderRef {
@@ -41,10 +42,76 @@ export function changedInputs<T extends object>(olds: T, news: T, ignore: string
     );
 }
 
+// ---- Errors a provider reports ------------------------------------------------------------
+// The engine shows a provider's error as the resource's diagnostic: that is the one place a
+// user should read it. But @pulumi/pulumi's dynamic-provider host also prints
+// `${e}: ${e.stack}` to its stderr for an error in check/diff/read/delete, which the CLI
+// shows again under the stack, with Node's stack frames. userFacingProvider() makes every
+// error leave a provider as one clean message (no stack frames, no ANSI codes) and keeps that
+// duplicate off stderr.
+
+const USER_FACING = Symbol.for("burrow.userFacingProvider");
+/** The exact lines the host is about to print for errors already reported through the engine. */
+const reported = new Set<string>();
+let stderrFiltered = false;
+
+/** A console.error that drops the lines of errors already reported through the engine (each once). */
+export function withoutReported(print: (...args: unknown[]) => void): (...args: unknown[]) => void {
+    return (...args: unknown[]) => {
+        if (args.length === 1 && typeof args[0] === "string" && reported.delete(args[0])) return;
+        print(...args);
+    };
+}
+
+function filterReportedFromStderr(): void {
+    if (stderrFiltered) return;
+    stderrFiltered = true;
+    console.error = withoutReported(console.error.bind(console));
+}
+
+/** The error a provider hands to the engine: its message cleaned, no stack frames, the original as `cause`. */
+export function userFacingError(e: unknown): Error {
+    const message = cleanMessage(e instanceof Error ? e.message : String(e));
+    const err = new Error(message, { cause: e });
+    err.stack = `Error: ${message}`;
+    // Kept for the engine: an error that carries a created resource's id (ErrorResourceInitFailed).
+    for (const k of ["id", "properties", "reasons"]) {
+        if (e && typeof e === "object" && k in e)
+            (err as unknown as Record<string, unknown>)[k] = (e as Record<string, unknown>)[k];
+    }
+    reported.add(`${err}: ${err.stack}`);
+    return err;
+}
+
+type Provider = pulumi.dynamic.ResourceProvider;
+const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
+
+/** The provider with every method's errors made user-facing (userFacingError). */
+export function userFacingProvider<P extends Provider>(provider: P): P {
+    filterReportedFromStderr();
+    const wrapped: Record<string | symbol, unknown> = { [USER_FACING]: true };
+    for (const m of METHODS) {
+        const fn = provider[m] as ((...a: unknown[]) => Promise<unknown>) | undefined;
+        if (!fn) continue;
+        wrapped[m] = async (...a: unknown[]) => {
+            try {
+                return await fn.apply(provider, a);
+            } catch (e) {
+                throw userFacingError(e);
+            }
+        };
+    }
+    return wrapped as P;
+}
+
 /** The "__provider" text for a provider: `exports.handler = () => require(<module>)[<export>]`. */
 export function providerText(ref: ProviderRef): string {
     if (typeof ref.provider?.create !== "function")
         throw new Error(`${ref.exportName} in ${ref.file} is not a dynamic provider`);
+    if (!(ref.provider as unknown as Record<symbol, unknown>)[USER_FACING])
+        throw new Error(
+            `${ref.exportName} in ${ref.file}: export it as userFacingProvider({...}) so its errors reach the CLI as clean messages`,
+        );
     // Under node_modules: the package path, resolvable from the project root of any checkout.
     // Elsewhere (tests importing the TypeScript directly): the absolute file.
     const parts = ref.file.split(path.sep);

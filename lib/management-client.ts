@@ -2,7 +2,7 @@ import * as http from "http";
 import * as https from "https";
 import { SshTarget } from "./ssh";
 import { withTunnelTo } from "./ssh-tunnel";
-import { ManagementApiError, UnreachableError, isManagementApiError } from "./errors";
+import { ManagementApiError, UnreachableError, isManagementApiError, isUnreachable } from "./errors";
 // A small client for RabbitMQ's management HTTP API (the same API the management UI
 // and the Terraform/Pulumi rabbitmq providers use).
 export interface ManagementApi {
@@ -31,11 +31,13 @@ export async function request(
     path: string,
     body?: unknown,
     okStatuses: number[] = [],
+    /** How long the broker may take to answer (a big definitions import takes tens of seconds). */
+    timeoutMs = 30_000,
 ): Promise<Reply> {
     const tunnel = api.tunnel;
-    if (!tunnel) return direct(api, method, path, body, okStatuses);
+    if (!tunnel) return direct(api, method, path, body, okStatuses, timeoutMs);
     return withTunnelTo(tunnel.ssh, tunnel.port, api.url, (url) =>
-        direct({ ...api, url: new URL(url).origin, tunnel: undefined }, method, path, body, okStatuses),
+        direct({ ...api, url: new URL(url).origin, tunnel: undefined }, method, path, body, okStatuses, timeoutMs),
     );
 }
 
@@ -45,6 +47,7 @@ async function direct(
     path: string,
     body: unknown,
     okStatuses: number[],
+    timeoutMs: number,
 ): Promise<Reply> {
     const auth = Buffer.from(`${api.username}:${api.password}`).toString("base64");
     const url = new URL(`${api.url}${path}`);
@@ -63,7 +66,7 @@ async function direct(
                         ...(payload ? { "content-length": Buffer.byteLength(payload) } : {}),
                     },
                     ca: api.ca,
-                    timeout: 30_000,
+                    timeout: timeoutMs,
                 },
                 (r) => {
                     let text = "";
@@ -73,7 +76,7 @@ async function direct(
                     r.on("error", reject);
                 },
             );
-            req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
+            req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
             req.on("error", (e) =>
                 reject(new UnreachableError(api.url, `${method} ${path}: ${e.message}`, { cause: e })),
             );
@@ -111,5 +114,6 @@ export async function waitForApi(api: ManagementApi, timeoutMs: number): Promise
         }
         await new Promise((r) => setTimeout(r, 200));
     }
-    throw new UnreachableError(api.url, `no answer within ${timeoutMs / 1000} s (${last?.message})`, { cause: last });
+    const why = isUnreachable(last) ? last.detail : last?.message;
+    throw new UnreachableError(api.url, `no answer within ${timeoutMs / 1000} s; last: ${why}`, { cause: last });
 }

@@ -11,6 +11,7 @@ import type * as Amqp from "amqplib";
 const amqp = (): typeof Amqp => require("amqplib");
 import { randomUUID } from "crypto";
 import { ManagementApi, get } from "./management-client";
+import { smokeFailedMessage } from "./errors";
 
 export interface SmokeQueue {
     vhost: string;
@@ -144,8 +145,7 @@ async function timed<T>(
     try {
         return await fn();
     } catch (e) {
-        const where = `${step}${queue !== undefined ? ` on queue "${queue}"` : ""} in vhost "${vhost}"`;
-        throw new Error(`smoke test failed at ${where}: ${(e as Error).message}`, { cause: e });
+        throw new Error(smokeFailedMessage(step, vhost, queue, (e as Error).message), { cause: e });
     } finally {
         const ms = Math.round((performance.now() - t0) * 10) / 10;
         steps.push(queue === undefined ? { step, vhost, ms } : { step, vhost, queue, ms });

@@ -25,7 +25,7 @@ export async function withTunnel<T>(
     fn: (localPort: number) => Promise<T>,
 ): Promise<T> {
     const conn = await sshConnect(t).catch((e: Error) => {
-        throw new Error(`ssh tunnel for port ${remotePort}: ${e.message}`, { cause: e });
+        throw new Error(`${e.message} (while opening an SSH tunnel to port ${remotePort})`, { cause: e });
     });
     const server = net.createServer((socket) => {
         conn.forwardOut("127.0.0.1", socket.remotePort ?? 0, "127.0.0.1", remotePort, (err, stream) => {

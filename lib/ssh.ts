@@ -3,6 +3,7 @@
 // `ssh-keyscan` prints it), and the server may only show a key of the pinned type.
 // Secrets travel on standard input, never in the command line.
 import type * as Ssh2 from "ssh2";
+import { SshFailure, cleanMessage, sshConnectMessage, sshStepFailedMessage } from "./errors";
 // Loaded when burrow connects (in the provider plugin), not on every program start.
 const ssh2 = (): typeof Ssh2 => require("ssh2");
 type ConnectConfig = Ssh2.ConnectConfig;
@@ -85,23 +86,17 @@ export function sshConnectConfig(
     return config;
 }
 
-/** What went wrong while connecting, naming the burrow:ssh.* setting to look at. */
-function connectErrorMessage(t: SshTarget, e: Error, hostKeyRefused: boolean): string {
-    const type = t.hostKey?.trim().split(/\s+/)[0];
-    if (hostKeyRefused)
-        return t.hostKey
-            ? `the ${type} host key does not match burrow:ssh.hostKey (a different host, or the host was rebuilt); check it with ssh-keyscan -t ${type} -p ${t.port} ${t.host} and update the pin`
-            : `host-key checking is on and burrow:ssh.hostKey is not set; pin it (ssh-keyscan -p ${t.port} ${t.host}) or set burrow:ssh.insecureIgnoreHostKey true`;
-    if (/no matching host key/i.test(e.message))
-        return `the host has no ${type} host key, the type pinned in burrow:ssh.hostKey; pin a key it has (ssh-keyscan -p ${t.port} ${t.host}): ${e.message}`;
-    if (/authentication/i.test(e.message))
-        return `the key was refused for user "${t.user}" (burrow:ssh.privateKey): ${e.message}`;
-    return `cannot connect (burrow:ssh.host/port): ${e.message}`;
+/** What went wrong while connecting, as lib/errors.ts words it. */
+function connectFailure(t: SshTarget, e: Error, hostKeyRefused: boolean): SshFailure {
+    const keyType = t.hostKey?.trim().split(/\s+/)[0] ?? "";
+    if (hostKeyRefused) return t.hostKey ? { kind: "host-key-mismatch", keyType } : { kind: "host-key-not-pinned" };
+    if (/no matching host key/i.test(e.message)) return { kind: "no-key-of-pinned-type", keyType };
+    if (/authentication/i.test(e.message)) return { kind: "key-refused", user: t.user };
+    return { kind: "unreachable", detail: e.message };
 }
 
 /** An open SSH connection to the target, or a rejection that names the setting at fault. The caller ends it. */
 export function sshConnect(t: SshTarget): Promise<Ssh2.Client> {
-    const where = `${t.user}@${t.host}:${t.port}`;
     return new Promise((resolve, reject) => {
         const conn = new (ssh2().Client)();
         let hostKeyRefused = false;
@@ -109,13 +104,13 @@ export function sshConnect(t: SshTarget): Promise<Ssh2.Client> {
         try {
             config = sshConnectConfig(t, (accepted) => (hostKeyRefused = !accepted));
         } catch (e) {
-            reject(new Error(`ssh ${where}: ${(e as Error).message}`));
+            reject(new Error(`host ${t.host}:${t.port}: ${(e as Error).message}`));
             return;
         }
         conn.once("ready", () => resolve(conn));
         conn.on("error", (e) => {
             conn.end();
-            reject(new Error(`ssh ${where}: ${connectErrorMessage(t, e, hostKeyRefused)}`));
+            reject(new Error(sshConnectMessage(t.host, t.port, connectFailure(t, e, hostKeyRefused))));
         });
         conn.connect(config);
     });
@@ -126,7 +121,7 @@ export function sshExec(
     command: string,
     opts: { input?: string; timeoutMs?: number } = {},
 ): Promise<SshResult> {
-    const where = `${t.user}@${t.host}:${t.port}`;
+    const where = `host ${t.host}:${t.port}`;
     const timeoutMs = opts.timeoutMs ?? 600_000;
     return new Promise((resolve, reject) => {
         let conn: Ssh2.Client | undefined;
@@ -138,16 +133,13 @@ export function sshExec(
             conn?.end();
             reject(e);
         };
-        const timer = setTimeout(
-            () => fail(new Error(`ssh ${where}: no answer within ${timeoutMs / 1000} s`)),
-            timeoutMs,
-        );
+        const timer = setTimeout(() => fail(new Error(`${where}: no answer within ${timeoutMs / 1000} s`)), timeoutMs);
         sshConnect(t).then((c) => {
             conn = c;
             if (settled) return void c.end();
-            c.on("error", (e) => fail(new Error(`ssh ${where}: ${e.message}`)));
+            c.on("error", (e) => fail(new Error(`${where}: ${cleanMessage(e.message)}`)));
             c.exec(command, (err, stream) => {
-                if (err) return fail(new Error(`ssh ${where}: exec failed: ${err.message}`));
+                if (err) return fail(new Error(`${where}: exec failed: ${err.message}`));
                 let stdout = "",
                     stderr = "";
                 stream.on("data", (d: Buffer) => (stdout += d));
@@ -175,7 +167,7 @@ export async function sshRun(
     const r = await sshExec(t, command, opts);
     if (r.code !== 0) {
         const tail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-12).join("\n");
-        throw new Error(`${t.host}:${t.port}: ${step} failed (exit ${r.code})${tail ? `:\n${tail}` : ""}`);
+        throw new Error(sshStepFailedMessage(t.host, t.port, step, r.code, tail));
     }
     return r;
 }

@@ -13,7 +13,7 @@
 // guard. Delete removes nothing: the broker's data goes with its node, or is kept with it
 // (burrow:keepData).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import {
     BindingDefinition,
     Change,
@@ -33,7 +33,7 @@ import {
     refusal,
 } from "../../lib/definitions-plan";
 import { engineWarn } from "../../lib/engine-log";
-import { causedBy, isManagementApiError, isUnreachable } from "../../lib/errors";
+import { causedBy, importRefusedMessage, isManagementApiError, isUnreachable } from "../../lib/errors";
 import {
     bindingLabel,
     objectLabel,
@@ -219,8 +219,15 @@ async function importAll(i: BrokerDefinitionsInputs): Promise<BrokerDefinitionsO
     const doc = importDocument(i, i.passwords, i.groupSizes);
     const total = Object.values(doc).reduce((n, xs) => n + xs.length, 0);
     if (total > 0) {
-        await request(i.api, "POST", "/api/definitions", doc).catch((e: Error) => {
-            const what = KINDS.map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`).join(", ");
+        // RabbitMQ declares everything before it answers: ~3 ms an object here, so 10,000 queues
+        // and bindings take tens of seconds. Allow 30 s plus 20 ms an object.
+        await request(i.api, "POST", "/api/definitions", doc, [], 30_000 + 20 * total).catch((e: Error) => {
+            const what = KINDS.filter((k) => Object.keys(i[k] ?? {}).length > 0)
+                .map((k) => `${Object.keys(i[k] ?? {}).length} ${k}`)
+                .join(", ");
+            // The broker refused an object: say which, and why, in its own words decoded.
+            if (isManagementApiError(e) && (e.status === 400 || e.status >= 500))
+                throw new Error(importRefusedMessage(e.status, e.reason, what), { cause: e });
             throw new Error(`importing the broker's definitions (${what}): ${e.message}`, { cause: e });
         });
     }
@@ -252,7 +259,7 @@ function presentLabels(live: Record<string, unknown>): Record<Kind, Set<string>>
 export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
     BrokerDefinitionsInputs,
     BrokerDefinitionsOutputs
-> = {
+> = userFacingProvider({
     async create(inputs) {
         return { id: "definitions", outs: await importAll(inputs) };
     },
@@ -313,7 +320,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         // unless burrow:keepData, its data). Deleting them here would empty a kept broker, and on
         // a replacement would undo what the new resource had just declared.
     },
-};
+});
 
 export class BrokerDefinitions extends DynamicResource {
     declare readonly counts: pulumi.Output<Record<Kind, number>>;

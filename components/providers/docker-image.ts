@@ -1,12 +1,14 @@
 // Dynamic provider: builds the broker image with the Docker engine's classic builder,
 // FROM a local base image, never asking a registry.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { docker, dockerExists } from "../../lib/exec";
+import { OWNER_LABEL } from "../../lib/ownership";
+import { baseImageMissingMessage, imageBuildFailedMessage } from "../../lib/errors";
 
 export interface DockerImageInputs {
     /** The stack's own tag, removed on destroy. */
@@ -16,6 +18,12 @@ export interface DockerImageInputs {
     dockerfile: string;
     /** Extra files of the build context: name -> content. */
     files: Record<string, string>;
+    /**
+     * The stack's container that runs from the tag, and the stack state's owner id: while a
+     * container of that name belongs to another owner (another checkout with the same stack
+     * name), destroy leaves the tag to it. Not a reason to rebuild.
+     */
+    heldBy?: { container: string; owner: string };
 }
 
 export interface DockerImageOutputs extends DockerImageInputs {
@@ -28,10 +36,7 @@ export interface DockerImageOutputs extends DockerImageInputs {
 
 async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
     if (!(await dockerExists("image", inputs.baseImage))) {
-        throw new Error(
-            `base image ${inputs.baseImage} is not in the local Docker engine (burrow:baseImage). ` +
-                `Run \`npm run bootstrap\`: it makes burrow/debian:<release> from Debian packages with debootstrap.`,
-        );
+        throw new Error(baseImageMissingMessage(inputs.baseImage));
     }
     const hash = crypto
         .createHash("sha256")
@@ -57,9 +62,7 @@ async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
             fs.writeFileSync(path.join(dir, name), content, { mode: 0o755 });
         }
         await docker(["build", "--quiet", "--tag", inputs.tag, dir], { timeoutMs: 15 * 60_000 }).catch((e) => {
-            throw new Error(
-                `building the broker image ${inputs.tag} failed (apt-get reaches Debian's mirror from the build): ${e.message}`,
-            );
+            throw new Error(imageBuildFailedMessage(inputs.tag, inputs.baseImage, e.message), { cause: e });
         });
         const { stdout: versions } = await docker([
             "run",
@@ -110,32 +113,46 @@ export async function cachedImage(tag: string): Promise<{ id: string; rabbitmq: 
     return rabbitmq && erlang ? { id, rabbitmq, erlang } : undefined;
 }
 
-export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageOutputs> = {
-    async create(inputs) {
-        const outs = await build(inputs);
-        return { id: outs.tag, outs };
-    },
-    async diff(_id, olds, news) {
-        const replaces: string[] = changedInputs(olds, news);
-        // An image removed behind burrow's back is built again.
-        if (replaces.length === 0 && !(await dockerExists("image", olds.tag))) replaces.push("tag");
-        return { changes: replaces.length > 0, replaces };
-    },
-    async read(id, props) {
-        return (await dockerExists("image", id)) ? { id, props } : { id: "", props };
-    },
-    async delete(_id, props) {
-        // Untag only the stack's tag, and only while it still names this image: on a
-        // replacement the new image has taken the tag already. The content tag stays as a
-        // build cache.
-        const current = await docker(["image", "inspect", "--format", "{{.Id}}", props.tag]).then(
-            (r) => r.stdout.trim(),
-            () => "",
-        );
-        if (current !== props.imageId) return;
-        await docker(["image", "rm", props.tag]);
-    },
-};
+export const dockerImageProvider: pulumi.dynamic.ResourceProvider<DockerImageInputs, DockerImageOutputs> =
+    userFacingProvider({
+        async create(inputs) {
+            const outs = await build(inputs);
+            return { id: outs.tag, outs };
+        },
+        async diff(_id, olds, news) {
+            const replaces: string[] = changedInputs(olds, news, ["heldBy"]);
+            // An image removed behind burrow's back is built again.
+            if (replaces.length === 0 && !(await dockerExists("image", olds.tag))) replaces.push("tag");
+            return { changes: replaces.length > 0, replaces };
+        },
+        async read(id, props) {
+            return (await dockerExists("image", id)) ? { id, props } : { id: "", props };
+        },
+        async delete(_id, props) {
+            // Untag only the stack's tag, and only while it still names this image: on a
+            // replacement the new image has taken the tag already. The content tag stays as a
+            // build cache.
+            const current = await docker(["image", "inspect", "--format", "{{.Id}}", props.tag]).then(
+                (r) => r.stdout.trim(),
+                () => "",
+            );
+            if (current !== props.imageId) return;
+            if (props.heldBy) {
+                const owner = await docker([
+                    "container",
+                    "inspect",
+                    "--format",
+                    `{{index .Config.Labels "${OWNER_LABEL}"}}`,
+                    props.heldBy.container,
+                ]).then(
+                    (r) => r.stdout.trim(),
+                    () => "",
+                );
+                if (owner !== "" && owner !== props.heldBy.owner) return;
+            }
+            await docker(["image", "rm", props.tag]);
+        },
+    });
 
 export class DockerImage extends DynamicResource {
     declare readonly imageId: pulumi.Output<string>;

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { CommandError, docker } from "../../lib/exec";
 import { DiskFreeLimit, STAGED_DIR, diskFreeLimitArgs, float, liveConf } from "../../lib/node-config";
 
@@ -56,20 +56,21 @@ async function apply(i: LiveSettingsInputs): Promise<void> {
         );
 }
 
-export const liveSettingsProvider: pulumi.dynamic.ResourceProvider<LiveSettingsInputs, LiveSettingsInputs> = {
-    async create(inputs) {
-        await apply(inputs);
-        return { id: `${inputs.container}-live`, outs: inputs };
-    },
-    async diff(_id, olds, news) {
-        const changed = changedInputs(olds, news);
-        return { changes: changed.length > 0, replaces: changed.includes("container") ? ["container"] : [] };
-    },
-    async update(_id, _olds, news) {
-        await apply(news);
-        return { outs: news };
-    },
-};
+export const liveSettingsProvider: pulumi.dynamic.ResourceProvider<LiveSettingsInputs, LiveSettingsInputs> =
+    userFacingProvider({
+        async create(inputs) {
+            await apply(inputs);
+            return { id: `${inputs.container}-live`, outs: inputs };
+        },
+        async diff(_id, olds, news) {
+            const changed = changedInputs(olds, news);
+            return { changes: changed.length > 0, replaces: changed.includes("container") ? ["container"] : [] };
+        },
+        async update(_id, _olds, news) {
+            await apply(news);
+            return { outs: news };
+        },
+    });
 
 export class LiveSettings extends DynamicResource {
     constructor(

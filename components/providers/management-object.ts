@@ -5,7 +5,7 @@
 // So this provider's delete must remove nothing (it would delete users and permissions the
 // definitions just declared), and its other methods only keep the state readable.
 import * as pulumi from "@pulumi/pulumi";
-import { providerIn } from "../../lib/dynamic-resource";
+import { providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 
 export interface ManagementObjectOutputs {
     kind: "vhost" | "user" | "permission" | "topic-permission";
@@ -14,7 +14,7 @@ export interface ManagementObjectOutputs {
     path: string;
 }
 
-export const managementObjectProvider: pulumi.dynamic.ResourceProvider = {
+export const managementObjectProvider: pulumi.dynamic.ResourceProvider = userFacingProvider({
     async create() {
         throw new Error("ManagementObject is retired: burrow declares these objects through BrokerDefinitions");
     },
@@ -27,7 +27,7 @@ export const managementObjectProvider: pulumi.dynamic.ResourceProvider = {
     async delete() {
         // Nothing: the object now belongs to BrokerDefinitions (see above).
     },
-};
+});
 
 /** The provider reference an old state names; kept so its `__provider` still loads. */
 export const managementObjectProviderRef = providerIn(__filename, { managementObjectProvider });

@@ -5,13 +5,15 @@
 // node is replaced. The memory watermark and disk limit are LiveSettings' to change.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
-import { CommandError, docker, dockerExists } from "../../lib/exec";
+import { claim, ownedForDelete } from "../../lib/docker-ownership";
+import { CommandError, docker } from "../../lib/exec";
+import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
 import {
     CONTAINER_PORTS,
     DiskFreeLimit,
@@ -47,10 +49,15 @@ export interface RabbitmqContainerInputs {
     advancedConfig: string;
     envConfig: Record<string, string>;
     erlangCookie: string;
+    /** burrow.stack and burrow.owner: whose container it is (lib/docker-ownership.ts). Not a reason to replace it. */
     labels: Record<string, string>;
     readyTimeoutMs: number;
-    /** Cluster mode: the stack's network, this node's alias on it, the peers it may join at first boot. */
-    cluster: null | { network: string; alias: string; peers: string[]; forgetVia: string };
+    /**
+     * Cluster mode: the stack's network, this node's alias on it, the peers it may join at
+     * first boot. (Leaving the cluster is the node's volume's delete, docker-volume.ts: a
+     * replaced container stays a member.)
+     */
+    cluster: null | { network: string; alias: string; peers: string[] };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
     tls: null | {
         only: boolean;
@@ -76,11 +83,12 @@ export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
 // "Starting broker... completed with N plugins." (a joining node may print progress reports in between).
 const READY_LINE = /Starting broker\.\.\.[\s\S]*completed with \d+ plugins/;
 
-function portFree(host: string, port: number): Promise<boolean> {
+/** Whether the port can be published on the address: undefined if so, else why not (EADDRINUSE, EADDRNOTAVAIL, ...). */
+function portProblem(host: string, port: number): Promise<string | undefined> {
     return new Promise((resolve) => {
         const srv = net.createServer();
-        srv.once("error", () => resolve(false));
-        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+        srv.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+        srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(undefined)));
     });
 }
 
@@ -118,7 +126,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                     const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
+                            `RabbitMQ in the broker container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
                         ),
                     );
                 }
@@ -144,7 +152,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                         if (!s?.running)
                             reject(
                                 new Error(
-                                    `the broker container ${name} stopped while RabbitMQ was starting; its last log lines:\n${last(15)}`,
+                                    `the broker container ${name} stopped while RabbitMQ was starting (out of memory? see burrow:memoryLimitMb); its last log lines:\n${last(15)}`,
                                 ),
                             );
                     },
@@ -155,7 +163,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                 () =>
                     reject(
                         new Error(
-                            `RabbitMQ in container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
+                            `RabbitMQ in the broker container ${name} was not ready after ${timeoutMs / 1000} s; see \`docker logs ${name}\``,
                         ),
                     ),
                 timeoutMs,
@@ -250,22 +258,37 @@ exec /usr/local/bin/burrow-config-check /tmp/burrow-check`;
     }
 }
 
-/** A container of this name left by an interrupted `pulumi up` is removed; anyone else's is an error. */
+/** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
-    let label: string;
-    try {
-        label = (
-            await docker(["container", "inspect", "--format", '{{index .Config.Labels "burrow.stack"}}', inputs.name])
-        ).stdout.trim();
-    } catch {
-        return; // no such container
-    }
-    if (label !== inputs.labels["burrow.stack"]) {
-        throw new Error(
-            `a container named ${inputs.name} exists and was not made by this stack (label burrow.stack="${label}"); remove or rename it`,
-        );
-    }
-    await docker(["rm", "--force", inputs.name]);
+    if (await claim("container", inputs.name, inputs.labels)) await docker(["rm", "--force", inputs.name]);
+}
+
+/**
+ * Which input changes replace the container and which are only stored. Labels are only
+ * stored (docker cannot relabel a running container; a replacement restarts the broker, so
+ * a new label must not cause one): the state's labels are what delete checks ownership
+ * with. bootAdmin only matters when the container is made; the readiness timeout is how
+ * long to wait, not what runs. The watermark and disk limit too only matter when it is made:
+ * later changes go to the running node (LiveSettings), never a reason for a restart.
+ */
+export function containerChanges(
+    olds: RabbitmqContainerInputs,
+    news: RabbitmqContainerInputs,
+): { replaces: string[]; stored: string[] } {
+    // States written before leaving the cluster moved to the volume carry cluster.forgetVia: no longer an input.
+    const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
+    const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
+    const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
+    return {
+        replaces: changedInputs(was, news, [
+            "readyTimeoutMs",
+            "bootAdmin",
+            "labels",
+            "memoryHighWatermark",
+            "diskFreeLimit",
+        ]),
+        stored: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin"]).filter((k) => k === "labels"),
+    };
 }
 
 /** Writes files to a private temporary directory and copies them into a created container. */
@@ -300,13 +323,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
             : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<[number, number, string]>)),
     ];
     for (const [port, , key] of published) {
-        if (!(await portFree(inputs.bindAddress, port))) {
-            throw new Error(
-                `port ${port} on ${inputs.bindAddress} is already in use (burrow:${key}); ` +
-                    `stop what listens there (\`ss -ltnp 'sport = :${port}'\`) or choose another port with ` +
-                    `\`npm run pulumi -- config set burrow:${key} <port>\``,
-            );
-        }
+        const problem = await portProblem(inputs.bindAddress, port);
+        if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
+        if (problem) throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem));
     }
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();
@@ -363,10 +382,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         await docker(["rm", "--force", inputs.name]).catch(() => undefined);
         const msg = (e as Error).message;
         if (/address already in use|port is already allocated/i.test(msg)) {
-            throw new Error(
-                `a port of the broker is already in use on ${inputs.bindAddress} (${published.map(([p, , k]) => `burrow:${k} ${p}`).join(", ")}): ${msg}`,
-                { cause: e },
-            );
+            // Taken between the check and the start: name the port Docker names, if it does.
+            const taken = published.find(([p]) => msg.includes(`:${p}`)) ?? published[0];
+            throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, taken[0], taken[2]), { cause: e });
         }
         throw e;
     }
@@ -381,7 +399,7 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
 export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
-> = {
+> = userFacingProvider({
     async check(wrappedOlds, wrappedNews) {
         // A new configuration for a running node is first shown to RabbitMQ's own config
         // loader, so a refused one fails here (at preview already) instead of after the
@@ -403,40 +421,41 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     },
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
-        // bootAdmin, the watermark and the disk limit only matter when the container is made
-        // (later changes are the admin user's and LiveSettings'); the readiness timeout is how
-        // long to wait, not what runs. Any other change restarts the node: a new container.
-        const replaces: string[] = changedInputs(olds, news, [
-            "readyTimeoutMs",
-            "bootAdmin",
-            "memoryHighWatermark",
-            "diskFreeLimit",
-        ]);
+        const { replaces, stored } = containerChanges(olds, news);
         // A container that was killed or removed behind burrow's back is made again.
         const s = await state(olds.name);
         if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+        return { changes: replaces.length + stored.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async update(_id, wrappedOlds, news) {
+        // Only what diff calls "stored" changed (labels): the running container is kept.
+        const olds = unwrapSecrets(wrappedOlds) as RabbitmqContainerOutputs;
+        return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;
         return s && s.id === id ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
-        // Scaling a cluster down: the remaining nodes forget this one (best effort: on destroy they go too).
-        if (props.cluster?.forgetVia) {
-            await docker(["exec", props.name, "rabbitmqctl", "stop_app"], { timeoutMs: 60_000 }).catch(() => undefined);
-            await docker(["exec", props.cluster.forgetVia, "rabbitmqctl", "forget_cluster_node", props.nodeName], {
-                timeoutMs: 60_000,
-            }).catch(() => undefined);
+        // Gone already, or another stack state's: left alone.
+        if (!(await ownedForDelete("container", props.name, props.labels))) return;
+        // A cluster node shuts down cleanly (its quorum queue leaders move to the nodes that
+        // stay, rather than the cluster noticing a dead node). `docker stop` would not do: PID 1
+        // is a shell that ignores SIGTERM, so it waits out its timeout and kills. Restart policy
+        // off first, or Docker would start the stopped node again.
+        // The node stays a member: a replacement boots from the same volume; a node removed
+        // for good is forgotten when its volume is deleted (docker-volume.ts).
+        if (props.cluster) {
+            await docker(["update", "--restart", "no", props.name]).catch(() => undefined);
+            await docker(["exec", props.name, "rabbitmqctl", "stop"], { timeoutMs: 120_000 }).catch(() => undefined);
         }
-        if (await dockerExists("container", props.name)) {
-            // A clean stop first (SIGTERM: RabbitMQ flushes its queues and acks), then remove.
-            // `rm --force` alone is a SIGKILL: acked messages come back after the restart.
-            await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
-            await docker(["rm", "--force", "--volumes", props.name]);
-        }
+        // A clean stop (SIGTERM: the entrypoint runs RabbitMQ's own start script, which stops the
+        // node; a stopped cluster node returns at once), then remove. `rm --force` alone is a
+        // SIGKILL: acked messages come back after the restart.
+        await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
+        await docker(["rm", "--force", "--volumes", props.name]);
     },
-};
+});
 
 export class RabbitmqContainer extends DynamicResource {
     declare readonly containerId: pulumi.Output<string>;

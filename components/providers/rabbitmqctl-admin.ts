@@ -9,7 +9,7 @@
 // argv. Reached with `docker exec` (Docker target) or over SSH (SSH target). Permissions
 // are granted afterwards through the management API (they may name vhosts the topology creates).
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -115,7 +115,7 @@ async function apply(inputs: AdminUserInputs, previous?: AdminUserInputs): Promi
     });
 }
 
-export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = {
+export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs, AdminUserInputs> = userFacingProvider({
     async create(inputs) {
         if (!(await alreadyInPlace(inputs))) await apply(inputs);
         return { id: `${where(inputs.transport)}/${inputs.username}`, outs: inputs };
@@ -125,9 +125,9 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         // How burrow reaches the API is not part of the user.
         const changed = changedInputs(olds, news, ["api"]);
         // A new node gets the user again; a new name is an update (the old user is removed then).
-        const replaces = changed.filter(
-            (k) => k === "nodeId" || (k === "transport" && where(olds.transport) !== where(news.transport)),
-        );
+        // A new transport alone is the same node reached another way (an SSH host re-addressed):
+        // an update, applied through the new one.
+        const replaces = changed.filter((k) => k === "nodeId");
         return { changes: changed.length > 0, replaces };
     },
     async update(_id, olds, news) {
@@ -140,7 +140,7 @@ export const adminUserProvider: pulumi.dynamic.ResourceProvider<AdminUserInputs,
         // user here would also run when only the node is replaced, and remove the admin (and
         // its permissions) from the kept data.
     },
-};
+});
 
 export class AdminUser extends DynamicResource {
     declare readonly username: pulumi.Output<string>;

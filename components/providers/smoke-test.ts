@@ -2,7 +2,7 @@
 // i.e. whenever the broker or its topology changed; a failure fails `pulumi up` with
 // the step and queue named.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import { ManagementApi, get } from "../../lib/management-client";
 import { SmokeQueue, SmokeStep, runSmoke } from "../../lib/smoke";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -60,18 +60,20 @@ async function check(inputs: SmokeTestInputs): Promise<SmokeTestOutputs> {
     return { ...inputs, ok: true, totalMs: r.totalMs, steps: r.steps, checkedAt: new Date().toISOString() };
 }
 
-export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs, SmokeTestOutputs> = {
-    async create(inputs) {
-        return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
+export const smokeTestProvider: pulumi.dynamic.ResourceProvider<SmokeTestInputs, SmokeTestOutputs> = userFacingProvider(
+    {
+        async create(inputs) {
+            return { id: `smoke-${Date.now()}`, outs: await check(inputs) };
+        },
+        async diff(_id, wrappedOlds, news) {
+            const olds = unwrapSecrets(wrappedOlds);
+            return { changes: changedInputs(olds, news).length > 0 };
+        },
+        async update(_id, _olds, news) {
+            return { outs: await check(news) };
+        },
     },
-    async diff(_id, wrappedOlds, news) {
-        const olds = unwrapSecrets(wrappedOlds);
-        return { changes: changedInputs(olds, news).length > 0 };
-    },
-    async update(_id, _olds, news) {
-        return { outs: await check(news) };
-    },
-};
+);
 
 export class SmokeTest extends DynamicResource {
     declare readonly ok: pulumi.Output<boolean>;

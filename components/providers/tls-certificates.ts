@@ -2,7 +2,7 @@
 // broker's AMQPS (5671) and HTTPS management (15671) listeners. The CA's certificate is
 // an output clients use to verify the broker; private keys are secret outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import type * as Forge from "node-forge";
 // Loaded when certificates are made (in the provider plugin), not on every program start.
 const forge = (): typeof Forge => require("node-forge");
@@ -68,16 +68,17 @@ function issue(inputs: TlsCertificatesInputs): TlsCertificatesOutputs {
     };
 }
 
-export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider<TlsCertificatesInputs, TlsCertificatesOutputs> = {
-    async create(inputs) {
-        const outs = issue(inputs);
-        return { id: forge().util.bytesToHex(forge().random.getBytesSync(8)), outs };
-    },
-    async diff(_id, olds, news) {
-        const replaces = changedInputs(olds, news);
-        return { changes: replaces.length > 0, replaces };
-    },
-};
+export const tlsCertificatesProvider: pulumi.dynamic.ResourceProvider<TlsCertificatesInputs, TlsCertificatesOutputs> =
+    userFacingProvider({
+        async create(inputs) {
+            const outs = issue(inputs);
+            return { id: forge().util.bytesToHex(forge().random.getBytesSync(8)), outs };
+        },
+        async diff(_id, olds, news) {
+            const replaces = changedInputs(olds, news);
+            return { changes: replaces.length > 0, replaces };
+        },
+    });
 
 export class TlsCertificates extends DynamicResource {
     declare readonly caCert: pulumi.Output<string>;

@@ -144,6 +144,12 @@ export interface SshArgs {
     readonly insecureIgnoreHostKey?: boolean;
     /** Broker on the host's loopback only, reached through SSH tunnels; default false. Excludes `hosts`. */
     readonly tunnel?: boolean;
+    /**
+     * A RabbitMQ already on a host that this stack did not install: default false (refused);
+     * true adopts it (destroy puts its configuration back, keeps packages and data); "purge"
+     * adopts it and lets destroy remove it.
+     */
+    readonly adoptExisting?: boolean | "purge";
     /** Default `host`, the broker's amqpPort, managementPort and metricsPort. */
     readonly accessHost?: string;
     readonly accessAmqpPort?: number;
@@ -184,7 +190,11 @@ export interface ClusterArgs {
 export interface BrokerArgs {
     /** Where the broker runs: "docker" (default) or "ssh" (a host, or a cluster of hosts). */
     readonly target?: Target;
-    /** Default "trixie" (RabbitMQ 4.0.5, Erlang 27); "bookworm" is 3.10.8, Erlang 25. */
+    /**
+     * Default "trixie" (RabbitMQ 4.0.5, Erlang 27); "bookworm" is 3.10.8, Erlang 25; "forky"
+     * is 4.3.6, Erlang 29. Policies and queue arguments are checked against its RabbitMQ (on
+     * the SSH target give the hosts' release, or pin `rabbitmqVersion`).
+     */
     readonly debianRelease?: DebianRelease;
     /** Local image the broker image builds FROM; default burrow/debian:<debianRelease>. */
     readonly baseImage?: string;

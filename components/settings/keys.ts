@@ -19,7 +19,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     debianRelease: {
         default: "`trixie`",
         meaning:
-            "`trixie` (RabbitMQ 4.0.5, Erlang 27) or `bookworm` (3.10.8, Erlang 25); run `npm run bootstrap -- --release bookworm` once",
+            "`trixie` (RabbitMQ 4.0.5, Erlang 27), `bookworm` (3.10.8, Erlang 25) or `forky` (4.3.6, Erlang 29); run `npm run bootstrap -- --release <name>` once. Policies and arguments are checked against its RabbitMQ (SSH target: the hosts' release, or pin `rabbitmqVersion`)",
     },
     baseImage: { default: "`burrow/debian:<release>`", meaning: "local image the broker image builds FROM" },
     plugins: {
@@ -126,7 +126,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     ssh: {
         default: "none",
         meaning:
-            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"accessHost","accessAmqpPort","accessManagementPort","accessMetricsPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
+            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"adoptExisting":false,"accessHost","accessAmqpPort","accessManagementPort","accessMetricsPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
     },
     aptSources: {
         default: "`[]`",

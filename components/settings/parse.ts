@@ -17,7 +17,18 @@ import {
 } from "./node";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
-import { binding, exchange, permission, pluginList, policy, queue, tags, user } from "./topology";
+import {
+    binding,
+    declaredIndex,
+    exchange,
+    permission,
+    pluginList,
+    policy,
+    queue,
+    tags,
+    targetBroker,
+    user,
+} from "./topology";
 import { BrokerSettings, UserSettings } from "./types";
 import {
     address,
@@ -54,6 +65,8 @@ export function parseSettings(
     input: BrokerArgs | RawConfig,
     source: InputSource = "config",
     component?: string,
+    /** Stack config only: the keys set with --secret; keys that hold secrets must be among them. */
+    secretKeys?: ReadonlySet<string>,
 ): BrokerSettings {
     const raw = input as RawConfig;
     const p = new Problems(source);
@@ -94,6 +107,8 @@ export function parseSettings(
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
 
     const warnings: string[] = [];
+    // What the topology is checked against: the RabbitMQ the release (or a pinned version) brings.
+    const broker = targetBroker(p, debianRelease, raw.rabbitmqVersion, plugins, warnings);
     // On the SSH target a cluster's node count is the number of hosts in `ssh.hosts`.
     const sshHostCount = target === "ssh" ? countOfHosts(raw.ssh) : undefined;
     if (raw.cluster !== undefined && target === "ssh" && sshHostCount === undefined) {
@@ -168,7 +183,9 @@ export function parseSettings(
 
     const smokeQueue = name(p, "smokeQueue", raw.smokeQueue ?? "burrow.smoke", "queue name") ?? "burrow.smoke";
 
-    const queues = listOf(p, "queues", raw.queues, (k, q) => queue(p, k, q, knownVhosts, defaultQueueType, cluster));
+    const queues = listOf(p, "queues", raw.queues, (k, q) =>
+        queue(p, k, q, knownVhosts, defaultQueueType, cluster, broker),
+    );
     duplicates(p, "queues", queues.map(sameObject));
     if (queues.some((q) => q.vhost === "/" && q.name === smokeQueue)) {
         p.add(
@@ -180,9 +197,10 @@ export function parseSettings(
     const exchanges = listOf(p, "exchanges", raw.exchanges, (k, x) => exchange(p, k, x, knownVhosts));
     duplicates(p, "exchanges", exchanges.map(sameObject));
 
-    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, queues, exchanges));
+    const declared = declaredIndex(queues, exchanges);
+    const bindings = listOf(p, "bindings", raw.bindings, (k, b) => binding(p, k, b, knownVhosts, declared));
 
-    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts));
+    const policies = listOf(p, "policies", raw.policies, (k, x) => policy(p, k, x, knownVhosts, broker));
     duplicates(p, "policies", policies.map(sameObject));
 
     const ssh =
@@ -216,6 +234,7 @@ export function parseSettings(
     if (tls && target === "ssh")
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
+    if (source === "config" && secretKeys) plainSecrets(p, raw, secretKeys);
     const allowDataLoss = consent(p, raw.allowDataLoss);
     if (allowDataLoss.length > 0) {
         warnings.push(
@@ -261,6 +280,31 @@ export function parseSettings(
     };
 }
 
+/**
+ * Config keys that hold a password or a private key must be set with --secret: Pulumi keeps
+ * plain config in plain text in Pulumi.<stack>.yaml and in the state.
+ */
+function plainSecrets(p: Problems, raw: RawConfig, secretKeys: ReadonlySet<string>) {
+    const users = parseJsonish(raw.users);
+    const holds: Array<[string, boolean, string]> = [
+        ["adminPassword", raw.adminPassword !== undefined, "a password"],
+        [
+            "users",
+            Array.isArray(users) && users.some((u) => u && typeof u === "object" && "password" in u),
+            "passwords",
+        ],
+        ["ssh", raw.ssh !== undefined && JSON.stringify(raw.ssh).includes("PRIVATE KEY"), "a private key"],
+    ];
+    for (const [key, has, what] of holds) {
+        if (has && !secretKeys.has(key)) {
+            p.add(
+                key,
+                `holds ${what} but is not a secret: Pulumi would keep it in plain text in Pulumi.<stack>.yaml and in the state. Set it again with --secret (\`npm run pulumi -- config set --secret ${CONFIG_NAMESPACE}:${key} ...\`; with --path, --secret on the secret part is enough)`,
+            );
+        }
+    }
+}
+
 /** `allowDataLoss`: true (anything), or a list of "queue <label>" / "vhost <label>" entries as a refusal names them. */
 function consent(p: Problems, v: unknown): string[] {
     const x = parseJsonish(parseScalar(v));
@@ -269,10 +313,10 @@ function consent(p: Problems, v: unknown): string[] {
     if (!Array.isArray(x))
         return p.add("allowDataLoss", `is ${show(v)}; use true or a list like ["queue shop/orders"]`) ?? [];
     return x.flatMap((e, i) => {
-        if (typeof e === "string" && (e === "*" || /^(queue|vhost) \S/.test(e))) return [e];
+        if (typeof e === "string" && (e === "*" || /^(queue|vhost|node) \S/.test(e))) return [e];
         p.add(
             `allowDataLoss[${i}]`,
-            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>" or "vhost <label>"`,
+            `is ${show(e)}; each entry names what may be lost as burrow's refusal does: "queue <label>", "vhost <label>" or "node <name>"`,
         );
         return [];
     });

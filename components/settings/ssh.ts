@@ -3,7 +3,7 @@
 import { Problems } from "./problems";
 import { AptSourceSettings, SshHostSettings, SshSettings } from "./types";
 import { MAX_CLUSTER_NODES } from "./cluster";
-import { address, bool, duplicates, isObject, parseJsonish, port, show, unknownFields } from "./values";
+import { address, bool, duplicates, isObject, parseJsonish, parseScalar, port, show, unknownFields } from "./values";
 
 const SSH_FIELDS = [
     "host",
@@ -14,6 +14,7 @@ const SSH_FIELDS = [
     "hostKey",
     "insecureIgnoreHostKey",
     "tunnel",
+    "adoptExisting",
     "accessHost",
     "accessAmqpPort",
     "accessManagementPort",
@@ -62,10 +63,23 @@ export function sshSettings(
             ? x.privateKey
             : p.add(
                   "ssh.privateKey",
-                  `must be a private key's text (-----BEGIN ... PRIVATE KEY-----); set it with ${p.howToSet("ssh.privateKey", '"$(cat KEY)"', "--secret --path")}`,
+                  `must be a private key's text (-----BEGIN ... PRIVATE KEY-----); ${
+                      p.source === "config"
+                          ? `set it from the key file with ${p.howToSet("ssh.privateKey", "< KEY_FILE", "--secret --path")} (on the command line a value that starts with ----- is taken for a flag)`
+                          : "pass the key file's text"
+                  }`,
               );
     const insecure = bool(p, "ssh.insecureIgnoreHostKey", x.insecureIgnoreHostKey ?? false);
     const tunnel = bool(p, "ssh.tunnel", x.tunnel ?? false);
+    const adoptExisting =
+        x.adoptExisting === "purge"
+            ? ("purge" as const)
+            : typeof parseScalar(x.adoptExisting ?? false) === "boolean"
+              ? (parseScalar(x.adoptExisting ?? false) as boolean)
+              : p.add(
+                    "ssh.adoptExisting",
+                    `is ${show(x.adoptExisting)}; use false (refuse a RabbitMQ this stack did not install), true (adopt it; destroy keeps it) or "purge" (adopt it; destroy removes it)`,
+                );
     const hostsRaw = parseJsonish(x.hosts);
     let hosts: SshHostSettings[] | undefined;
     if (hostsRaw === undefined) {
@@ -140,11 +154,12 @@ export function sshSettings(
         user === undefined ||
         privateKey === undefined ||
         insecure === undefined ||
-        tunnel === undefined
+        tunnel === undefined ||
+        adoptExisting === undefined
     )
         return undefined;
     const { nodeName: _nodeName, ...first } = hosts[0];
-    return { ...first, user, privateKey, insecureIgnoreHostKey: insecure, tunnel, hosts };
+    return { ...first, user, privateKey, insecureIgnoreHostKey: insecure, tunnel, adoptExisting, hosts };
 }
 
 /** One host's address, port, host key, node name and access address; `key` is `ssh` or `ssh.hosts[i]`. */

@@ -85,6 +85,12 @@ export interface SshSettings {
      * API and AMQP port through SSH tunnels (access* are then ignored).
      */
     tunnel: boolean;
+    /**
+     * A RabbitMQ already on a host that this stack did not install (no /etc/burrow/owner, or
+     * another stack's): false refuses it; true adopts it (destroy puts its configuration back
+     * and keeps its packages and data); "purge" adopts it and lets destroy remove it.
+     */
+    adoptExisting: boolean | "purge";
     /** Where clients (the management API, AMQP) reach the broker: default the SSH host and the broker's ports. */
     accessHost: string;
     accessAmqpPort: number;

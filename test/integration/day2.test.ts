@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { get, request } from "../../lib/management-client";
 import { recordFigure } from "../figures";
+import { FigureName } from "../figure-catalogue";
 import { TestStack, changesOf, createTestStack, dockerLeftovers, freePort } from "./harness";
 import { drain, publishConfirmed } from "./messages";
 import { amqpConnectSpec } from "../../lib/urls";
@@ -85,17 +86,23 @@ async function row(name: string, queues: string[], change: () => Promise<void>) 
     const published: Record<string, number> = {};
     for (const q of queues) published[q] = await publishConfirmed(url(), q, N, from);
     await change();
-    const result = { published: 0, received: 0, lost: 0, duplicated: 0, stray: 0, left: 0 };
+    const result = { sent: 0, published: 0, received: 0, lost: 0, duplicated: 0, stray: 0, left: 0 };
     for (const q of queues) {
         const d = await drain(url(), q, N, from);
         result.published += published[q];
+        result.sent += N;
         result.received += d.received;
         result.lost += d.lost;
         result.duplicated += d.duplicated;
         result.stray += d.stray;
         result.left += d.left;
     }
-    for (const [k, v] of Object.entries(result)) recordFigure(`day2.${name}.${k}`, v);
+    const figure = (what: string) => `day2.${name}.${what}` as FigureName;
+    recordFigure(figure("confirmed"), result.published, result.sent);
+    recordFigure(figure("lost"), result.lost);
+    recordFigure(figure("duplicated"), result.duplicated);
+    recordFigure(figure("redelivered-earlier"), result.stray);
+    recordFigure(figure("left"), result.left);
     return result;
 }
 
@@ -162,6 +169,7 @@ describe("day-2 operations on one broker keep every message", () => {
         const r = await row("user-password-rotated", ["ledger"], async () => {
             await ts.stack.setConfig("burrow:users", {
                 value: JSON.stringify(topology().users.map((u) => ({ ...u, password: USER_PW[1] }))),
+                secret: true,
             });
             await up();
         });
@@ -170,7 +178,7 @@ describe("day-2 operations on one broker keep every message", () => {
         await c1.close();
         await expect(amqp.connect(userUrl(USER_PW[0]))).rejects.toThrow(/ACCESS_REFUSED|403/);
         await noChanges();
-        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology().users) });
+        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology().users), secret: true });
         await up();
     });
 
@@ -207,7 +215,7 @@ describe("day-2 operations on one broker keep every message", () => {
                 (e: Error) => `${String(e)}\n${seen.join("")}`,
             );
         });
-        recordFigure("day2.queue-argument-changed-without-consent.refused", refusal ? 1 : 0);
+        recordFigure("day2.queue-argument-changed-without-consent.refused", refusal ? 1 : 0, 1);
         expect(refusal).toContain(
             `queue args: x-message-ttl 3600000 -> 60000: re-declaring it drops its ${N} messages`,
         );
@@ -231,7 +239,7 @@ describe("day-2 operations on one broker keep every message", () => {
             ),
         );
         const q = await get<{ type: string; messages: number }>(api(), "/api/queues/%2F/args");
-        recordFigure("day2.queue-type-changed-with-consent.published", published);
+        recordFigure("day2.queue-type-changed-with-consent.confirmed", published);
         recordFigure("day2.queue-type-changed-with-consent.lost-consented", published - (q?.messages ?? 0));
         expect(q?.type).toBe("quorum");
         expect(r.outputs.smoke.value.ok).toBe(true);
@@ -264,7 +272,7 @@ describe("day-2 operations on one broker keep every message", () => {
         expect(err).toMatch(/queue ledger/);
         expect(err).toContain("burrow:allowDataLoss");
         const d = await drain(url(), "ledger", N, from);
-        recordFigure("day2.queue-filled-after-preview.published", published);
+        recordFigure("day2.queue-filled-after-preview.confirmed", published);
         recordFigure("day2.queue-filled-after-preview.lost", d.lost);
         expect(d).toMatchObject({ lost: 0, duplicated: 0 });
         expect(await get(api(), "/api/queues/%2F/ledger")).toMatchObject({ arguments: { "x-queue-type": "classic" } });
@@ -272,11 +280,14 @@ describe("day-2 operations on one broker keep every message", () => {
     });
 
     it("changes one topic permission's exchange and keeps the user's other topic permissions", async () => {
-        await ts.stack.setConfig("burrow:users", { value: JSON.stringify(topology({ topicExchange: "audit" }).users) });
+        await ts.stack.setConfig("burrow:users", {
+            value: JSON.stringify(topology({ topicExchange: "audit" }).users),
+            secret: true,
+        });
         await up();
         const perms = (await get<Array<{ exchange: string }>>(api(), "/api/topic-permissions/shop/app")) ?? [];
         const exchanges = perms.map((p) => p.exchange).sort();
-        recordFigure("day2.topic-permission-changed.kept", exchanges.includes("amq.topic") ? 1 : 0);
+        recordFigure("day2.topic-permission-changed.kept", exchanges.includes("amq.topic") ? 1 : 0, 1);
         expect(exchanges).toEqual(["amq.topic", "audit"]);
         await noChanges();
     });
@@ -323,7 +334,7 @@ describe("keepData: destroy -> up keeps everything", () => {
         const a = { url: `http://127.0.0.1:${mgmt}`, username: "admin", password: "keep-Admin-password-1" };
         const d1 = await drain(kUrl, "ledger", N);
         const d2 = await drain(kUrl, "ledger-q", N);
-        recordFigure("day2.keepdata-destroy-up.published", published);
+        recordFigure("day2.keepdata-destroy-up.confirmed", published, 2 * N);
         recordFigure("day2.keepdata-destroy-up.lost", d1.lost + d2.lost);
         recordFigure("day2.keepdata-destroy-up.duplicated", d1.duplicated + d2.duplicated);
         expect({ lost: d1.lost + d2.lost, duplicated: d1.duplicated + d2.duplicated }).toEqual({

@@ -1,12 +1,31 @@
-// Faults: the broker container killed between two `up`s, dockerd restarted, and
-// `pulumi up` interrupted with SIGINT half-way. After each, the broker works again.
-import * as amqp from "amqplib";
-import { spawn, spawnSync } from "child_process";
+// Faults: the broker container killed between two `up`s; the Docker engine restarted (an
+// engine this test starts for itself, never the machine's shared one); `pulumi up`
+// interrupted with SIGINT half-way. Each is judged by looking: messages confirmed before
+// and found after, Docker's own view of containers, the state's pending operations, the
+// objects Docker holds that the state does not. Each scenario ends with an up that changes nothing.
+import { spawn } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENTRYPOINT, brokerDockerfile } from "../../components/broker-image";
+import { dockerImageProvider } from "../../components/providers/docker-image";
+import { parseSettings } from "../../components/settings";
 import { docker } from "../../lib/exec";
 import { runSmoke } from "../../lib/smoke";
-import { PROJECT_ROOT, TestStack, createTestStack, freePort } from "./harness";
 import { recordFigure } from "../figures";
+import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
+import {
+    PROJECT_ROOT,
+    TestStack,
+    changesOf,
+    cleanUp,
+    createTestStack,
+    dockerOrphans,
+    freePort,
+    stateOf,
+} from "./harness";
+import { PrivateEngine, startPrivateEngine } from "./private-dockerd";
+import { containerStart, runningContainers } from "./probes";
+
+const KEPT = 200; // persistent messages published (with confirms) before each fault
 
 async function smokeWithin(url: string, ms: number) {
     const deadline = Date.now() + ms;
@@ -18,73 +37,124 @@ async function smokeWithin(url: string, ms: number) {
     return last;
 }
 
-async function restartDockerd() {
-    // systemd-managed engines restart through systemd; burrow's bootstrap starts dockerd by hand.
-    if (spawnSync("systemctl", ["is-active", "--quiet", "docker"]).status === 0) {
-        spawnSync("systemctl", ["restart", "docker"], { stdio: "inherit" });
-    } else {
-        const pid = spawnSync("pidof", ["dockerd"], { encoding: "utf8" }).stdout.trim().split(" ")[0];
-        expect(pid, "a running dockerd").toBeTruthy();
-        process.kill(Number(pid), "SIGTERM");
-        for (let i = 0; i < 100 && spawnSync("kill", ["-0", pid]).status === 0; i++)
-            await new Promise((r) => setTimeout(r, 200));
-        spawn("bash", ["-c", `nohup dockerd > ${PROJECT_ROOT}/.toolchain/logs/dockerd.log 2>&1 &`], {
-            detached: true,
-            stdio: "ignore",
-        }).unref();
-    }
-    for (let i = 0; i < 150; i++) {
-        if (spawnSync("docker", ["info"], { stdio: "ignore" }).status === 0) return;
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error("dockerd did not come back within 30 s");
+/** Consumes what is in the queue (to KEPT or 60 s) and tallies it against "0".."KEPT-1". */
+async function drain(url: string, queue: string) {
+    const seen = new Map<string, number>();
+    await consumeUpTo(url, queue, KEPT, seen, 60_000);
+    return tally(seen, KEPT, await queueDepth(url, queue));
 }
 
-describe("faults", () => {
+describe("a killed broker container", () => {
     let ts: TestStack;
     let url: string;
     let container: string;
     beforeAll(async () => {
-        ts = await createTestStack("faults", {
+        ts = await createTestStack("kill", {
             amqpPort: await freePort(),
             managementPort: await freePort(),
             queues: ["durable-box"],
         });
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const up = await ts.up();
         url = up.outputs.amqpUrl.value;
         container = up.outputs.containerName.value;
     });
-    afterAll(async () => ts?.destroy());
+    afterAll(() => cleanUp(() => ts?.destroy()));
 
-    it("restores a killed broker container on the next up, and the smoke test passes", async () => {
+    it("is restored by the next up with its data; an up after that changes nothing", async () => {
+        const sent = await publishConfirmed(url, "durable-box", KEPT);
+        expect(sent.confirmed).toBe(KEPT);
+        const before = await containerStart(container);
         await docker(["kill", container]);
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        expect((await containerStart(container)).running).toBe(false);
+
+        const t0 = Date.now();
+        const up = await ts.up();
+        recordFigure("faults.container-killed.recovery-seconds", Math.round((Date.now() - t0) / 100) / 10);
         expect(up.summary.result).toBe("succeeded");
-        expect(up.summary.resourceChanges?.replace).toBeGreaterThanOrEqual(1);
-        expect(up.outputs.smoke.value.ok).toBe(true);
-        expect((await smokeWithin(url, 5_000)).ok).toBe(true);
-        recordFigure("faults.container-killed.survived", 1);
+        const after = await containerStart(container);
+        expect(after.running).toBe(true);
+        expect(after.id).not.toBe(before.id); // a new container on the same volume
+
+        const r = await drain(url, "durable-box");
+        recordFigure("faults.container-killed.messages-kept", r.received, KEPT);
+        expect(r).toEqual({ received: KEPT, duplicated: 0, lost: 0, leftInQueue: 0 });
+        expect((await smokeWithin(url, 30_000)).ok).toBe(true);
+
+        expect(changesOf(await ts.up())).toEqual({});
     });
+});
 
-    it("comes back by itself with its data after dockerd restarts", async () => {
-        const conn = await amqp.connect(url);
-        const ch = await conn.createConfirmChannel();
-        ch.sendToQueue("durable-box", Buffer.from("before-restart"), { persistent: true });
-        await ch.waitForConfirms();
-        await conn.close();
+/**
+ * The image the default stack builds, as the shared engine has it (built there if needed,
+ * which is a cache hit normally): the private engine has no route out to build it.
+ */
+async function brokerImageForPrivateEngine(): Promise<string[]> {
+    const s = parseSettings({});
+    const seedTag = `burrow-test/faults-seed:${Date.now().toString(36)}`;
+    const built = await dockerImageProvider.create({
+        tag: seedTag,
+        baseImage: s.baseImage,
+        dockerfile: brokerDockerfile(s.baseImage, s.plugins),
+        files: { "burrow-entrypoint": ENTRYPOINT },
+    });
+    await docker(["image", "rm", seedTag]); // only the tag this test just made; the content tag stays
+    if (!built.outs?.cacheTag) throw new Error("the image provider returned no cache tag");
+    return [s.baseImage, built.outs.cacheTag];
+}
 
-        await restartDockerd();
-        const r = await smokeWithin(url, 120_000);
-        expect(r.ok, r.error).toBe(true);
-        const conn2 = await amqp.connect(url);
-        const ch2 = await conn2.createChannel();
-        const m = await ch2.get("durable-box", { noAck: true });
-        await conn2.close();
-        expect(m && m.content.toString()).toBe("before-restart");
-        recordFigure("faults.dockerd-restart.survived", 1);
-        // And Pulumi agrees nothing needs doing.
-        const again = await ts.stack.preview();
-        expect(again.changeSummary.replace ?? 0).toBe(0);
+describe("a Docker engine restart (an engine of this test's own)", () => {
+    let engine: PrivateEngine;
+    let ts: TestStack;
+    let url: string;
+    let container: string;
+    beforeAll(async () => {
+        const images = await brokerImageForPrivateEngine();
+        engine = await startPrivateEngine();
+        await engine.load(images);
+        ts = await createTestStack(
+            "dockerd",
+            { amqpPort: await freePort(), managementPort: await freePort(), queues: ["durable-box"] },
+            { env: engine.env },
+        );
+        const up = await ts.up();
+        url = up.outputs.amqpUrl.value;
+        container = up.outputs.containerName.value;
+    });
+    afterAll(() =>
+        cleanUp(
+            () => ts?.destroy(),
+            () => engine?.stop(),
+        ),
+    );
+
+    it("brings the broker back by itself with its data, restarts nothing else, and the next up changes nothing", async () => {
+        const sent = await publishConfirmed(url, "durable-box", KEPT);
+        expect(sent.confirmed).toBe(KEPT);
+        const shared = await runningContainers();
+        const mine = await containerStart(container, engine.env);
+
+        const t0 = Date.now();
+        await engine.restart();
+        const smoke = await smokeWithin(url, 180_000);
+        recordFigure("faults.dockerd-restart.recovery-seconds", Math.round((Date.now() - t0) / 100) / 10);
+        expect(smoke.ok, smoke.error).toBe(true);
+        // It really went down and came back: same container, started again by its restart policy.
+        const again = await containerStart(container, engine.env);
+        expect(again.id).toBe(mine.id);
+        expect(again.startedAt).not.toBe(mine.startedAt);
+
+        const r = await drain(url, "durable-box");
+        recordFigure("faults.dockerd-restart.messages-kept", r.received, KEPT);
+        expect(r).toEqual({ received: KEPT, duplicated: 0, lost: 0, leftInQueue: 0 });
+
+        // The machine's engine was not touched: every container running there before (and still
+        // there) has the start time it had.
+        const now = await runningContainers();
+        const restarted = [...shared].filter(([id, at]) => now.has(id) && now.get(id) !== at);
+        recordFigure("faults.dockerd-restart.shared-containers-restarted", restarted.length, shared.size);
+        expect(restarted).toEqual([]);
+
+        expect(changesOf(await ts.up())).toEqual({});
     });
 });
 
@@ -93,9 +163,9 @@ describe("an interrupted pulumi up", () => {
     beforeAll(async () => {
         ts = await createTestStack("sigint", { amqpPort: await freePort(), managementPort: await freePort() });
     });
-    afterAll(async () => ts?.destroy());
+    afterAll(() => cleanUp(() => ts?.destroy()));
 
-    it("is completed by the next up", async () => {
+    it("leaves state and Docker that the next up completes, with no pending operation or orphan", async () => {
         // The real CLI, interrupted (Ctrl-C) while the broker container is being created.
         const child = spawn("pulumi", ["up", "--yes", "--non-interactive", "--stack", ts.name], {
             cwd: PROJECT_ROOT,
@@ -103,24 +173,37 @@ describe("an interrupted pulumi up", () => {
             stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
-        const interrupted = new Promise<void>((resolve) => {
-            child.stdout.on("data", (d) => {
-                out += d;
-                if (/burrow-container-node creating/.test(out) && !child.killed) {
-                    child.kill("SIGINT");
-                    resolve();
-                }
-            });
-        });
         const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-        await Promise.race([interrupted, exited]);
+        child.stderr.on("data", (d) => (out += d));
+        child.stdout.on("data", (d) => {
+            out += d;
+            if (/burrow-container-node creating/.test(out) && child.signalCode === null && !child.killed)
+                child.kill("SIGINT");
+        });
+        const killer = setTimeout(() => child.kill("SIGKILL"), 10 * 60_000);
         const code = await exited;
+        clearTimeout(killer);
+        ts.output.push(out);
         expect(out).toMatch(/burrow-container-node creating/);
         expect(code).not.toBe(0);
 
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        // What the interrupt left, seen in the state and in Docker.
+        const interrupted = await stateOf(ts);
+        recordFigure("faults.sigint.pending-operations-after-interrupt", interrupted.pendingOperations);
+        console.log(`sigint: after the interrupt, orphans: ${JSON.stringify(await dockerOrphans(ts))}`);
+
+        const up = await ts.up();
         expect(up.summary.result).toBe("succeeded");
-        expect(up.outputs.smoke.value.ok).toBe(true);
-        recordFigure("faults.sigint-during-up.survived", 1);
+        const recovered = await stateOf(ts);
+        const orphans = await dockerOrphans(ts);
+        recordFigure("faults.sigint.orphans-after-recovery", orphans.length);
+        expect(orphans).toEqual([]);
+        expect(recovered.pendingOperations).toBe(0);
+        const container = await containerStart(up.outputs.containerName.value);
+        expect(container.running).toBe(true);
+        expect(recovered.ids.has(container.id)).toBe(true);
+        expect((await smokeWithin(up.outputs.amqpUrl.value, 30_000)).ok).toBe(true);
+
+        expect(changesOf(await ts.up())).toEqual({});
     });
 });

@@ -1,60 +1,17 @@
 // Persistence: 10,000 persistent messages published with confirms into a durable classic
 // and a durable quorum queue survive a change that replaces the broker container (a new
-// plugin means a new image); then all are consumed: lost and duplicated must both be 0.
-import * as amqp from "amqplib";
+// plugin means a new image; Docker's own container id shows the replacement); then they are
+// consumed to the count or a deadline and the queue's depth is read: lost and duplicated must be 0.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestStack, createTestStack, freePort, changesOf } from "./harness";
 import { recordFigure } from "../figures";
+import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
+import { TestStack, changesOf, cleanUp, createTestStack, freePort } from "./harness";
+import { containerStart } from "./probes";
 
 const COUNT = 10_000;
-const QUEUES = ["keep-classic", "keep-quorum"];
+const QUEUES = ["keep-classic", "keep-quorum"] as const;
 let ts: TestStack;
 let url: string;
-
-async function publishAll(queue: string) {
-    const conn = await amqp.connect(url);
-    const ch = await conn.createConfirmChannel();
-    for (let i = 0; i < COUNT; i++) {
-        ch.sendToQueue(queue, Buffer.from(String(i)), { persistent: true });
-        if (i % 1000 === 999) await ch.waitForConfirms();
-    }
-    await ch.waitForConfirms();
-    await conn.close();
-}
-
-async function consumeAll(queue: string): Promise<{ lost: number; duplicated: number; received: number }> {
-    const conn = await amqp.connect(url);
-    const ch = await conn.createChannel();
-    await ch.prefetch(500);
-    const seen = new Map<number, number>();
-    let received = 0;
-    await new Promise<void>((resolve, reject) => {
-        let idle: NodeJS.Timeout | undefined;
-        const done = () => resolve();
-        const arm = () => {
-            if (idle) clearTimeout(idle);
-            idle = setTimeout(done, 3000); // no delivery for 3 s: the queue is drained
-        };
-        arm();
-        ch.consume(queue, (m) => {
-            if (!m) return;
-            const n = Number(m.content.toString());
-            seen.set(n, (seen.get(n) ?? 0) + 1);
-            received++;
-            ch.ack(m);
-            arm();
-        }).catch(reject);
-    });
-    await conn.close();
-    let lost = 0,
-        duplicated = 0;
-    for (let i = 0; i < COUNT; i++) {
-        const c = seen.get(i) ?? 0;
-        if (c === 0) lost++;
-        if (c > 1) duplicated += c - 1;
-    }
-    return { lost, duplicated, received };
-}
 
 beforeAll(async () => {
     ts = await createTestStack("persist", {
@@ -65,37 +22,41 @@ beforeAll(async () => {
             { name: "keep-quorum", type: "quorum" },
         ],
     });
-    const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+    const up = await ts.up();
     url = up.outputs.amqpUrl.value;
 });
-afterAll(async () => ts?.destroy());
+afterAll(() => cleanUp(() => ts?.destroy()));
 
 describe("messages survive a container replacement", () => {
-    it(`keeps all ${COUNT} messages in a classic and a quorum queue`, async () => {
-        for (const q of QUEUES) await publishAll(q);
-        const containerBefore = (await ts.stack.outputs()).containerName.value;
-        const idBefore = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) =>
-            r.type.endsWith("RabbitmqContainer"),
-        ).id;
+    it(`keeps all ${COUNT} confirmed messages in a classic and a quorum queue`, async () => {
+        const confirmed: Record<string, number> = {};
+        for (const q of QUEUES) {
+            const r = await publishConfirmed(url, q, COUNT);
+            confirmed[q] = r.confirmed;
+            recordFigure(`persistence.${q}.confirmed`, r.confirmed, COUNT);
+        }
+        expect(confirmed).toEqual({ "keep-classic": COUNT, "keep-quorum": COUNT });
+        const name = (await ts.stack.outputs()).containerName.value;
+        const before = await containerStart(name);
 
         await ts.stack.setConfig("burrow:plugins", { value: JSON.stringify(["rabbitmq_shovel"]) });
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const up = await ts.up();
         expect(up.summary.result).toBe("succeeded");
-        const idAfter = (await ts.stack.exportStack()).deployment.resources.find((r: { type: string }) =>
-            r.type.endsWith("RabbitmqContainer"),
-        ).id;
-        expect(idAfter).not.toBe(idBefore); // really a new container
-        expect((await ts.stack.outputs()).containerName.value).toBe(containerBefore);
+        const after = await containerStart(name);
+        recordFigure("persistence.container-replaced", after.id !== before.id ? 1 : 0, 1);
+        expect(after.id).not.toBe(before.id); // really a new container, by Docker's own id
+        expect(after.running).toBe(true);
 
         for (const q of QUEUES) {
-            const r = await consumeAll(q);
-            recordFigure(`persistence.${q}.published`, COUNT);
+            const seen = new Map<string, number>();
+            await consumeUpTo(url, q, COUNT, seen, 5 * 60_000);
+            const r = tally(seen, COUNT, await queueDepth(url, q));
+            recordFigure(`persistence.${q}.received`, r.received, COUNT);
             recordFigure(`persistence.${q}.lost`, r.lost);
             recordFigure(`persistence.${q}.duplicated`, r.duplicated);
-            expect(r).toEqual({ lost: 0, duplicated: 0, received: COUNT });
+            expect(r).toEqual({ received: COUNT, lost: 0, duplicated: 0, leftInQueue: 0 });
         }
         // Idempotent after the replacement too.
-        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
-        expect(changesOf(again)).toEqual({});
+        expect(changesOf(await ts.up())).toEqual({});
     });
 });

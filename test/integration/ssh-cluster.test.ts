@@ -3,15 +3,17 @@
 // each in turn and forms the cluster with RabbitMQ's own peer discovery. Real checks: the
 // management API lists three running nodes, a quorum queue has a member on each, a message
 // published through host 1 is consumed through host 3, a re-run changes nothing, removing
-// the last host purges it and the cluster forgets it, destroy purges every host.
+// the last host purges it and the cluster forgets it (and a re-run after that changes
+// nothing), destroy purges every host. The sshd image is built here when missing (beforeAll
+// has the config's 20 min hook timeout), so this file does not depend on ssh.test.ts.
 import * as amqp from "amqplib";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { get } from "../../lib/management-client";
 import { sshExec } from "../../lib/ssh";
-import { TestStack, changesOf, createTestStack, dockerLeftovers, freePort } from "./harness";
+import { TestStack, changesOf, cleanUp, createTestStack, dockerLeftovers, freePort } from "./harness";
 import { startSshHost } from "./ssh-host";
+import { ed25519KeyPair } from "../ssh-keys";
 
 const PASSWORD = "ssh-cluster-Admin-1";
 const network = `burrow-test-ssh-cluster-${Date.now().toString(36)}`;
@@ -52,7 +54,7 @@ async function clusterNodes(): Promise<Array<{ name: string; running: boolean }>
 
 beforeAll(async () => {
     await docker(["network", "create", "--label", "burrow.test=ssh-cluster", network]);
-    const keys = utils.generateKeyPairSync("ed25519");
+    const keys = ed25519KeyPair();
     for (const [i, hostname] of HOSTNAMES.entries()) {
         const ports = { amqpPort: await freePort(), managementPort: await freePort() };
         const h = await startSshHost("ssh-cluster", ports, {
@@ -70,18 +72,23 @@ beforeAll(async () => {
         ssh: sshConfig(3),
         queues: [{ name: "orders", type: "quorum", smoke: true }],
     });
-}, 120_000);
-
-afterAll(async () => {
-    await ts?.destroy().catch((e) => console.error(e));
-    for (const h of hosts) await h.remove();
-    await docker(["network", "rm", network]).catch(() => undefined);
 });
+
+afterAll(() =>
+    cleanUp(
+        () => ts?.destroy(),
+        ...hosts.map((h) => () => docker(["rm", "--force", h.container])),
+        () =>
+            docker(["network", "rm", network]).catch((e: Error) => {
+                if (!/no such network|not found/i.test(e.message)) throw e;
+            }),
+    ),
+);
 
 describe("a cluster on three SSH hosts", () => {
     it("installs the hosts one after another and forms a cluster with one pulumi up; the smoke test passes", async () => {
         const t0 = Date.now();
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const up = await ts.up();
         console.log(`ssh-cluster: up of 3 hosts took ${Math.round((Date.now() - t0) / 1000)} s`);
         expect(up.summary.result).toBe("succeeded");
         expect(up.outputs.smoke.value.ok).toBe(true);
@@ -134,14 +141,14 @@ describe("a cluster on three SSH hosts", () => {
     });
 
     it("changes nothing on a second up", async () => {
-        const again = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const again = await ts.up();
         expect(changesOf(again)).toEqual({});
     });
 
     it("purges the last host when it is removed, and the remaining cluster forgets its node", async () => {
         await ts.stack.setConfig("burrow:ssh", { value: JSON.stringify(sshConfig(2)), secret: true });
         await ts.stack.setConfig("burrow:cluster", { value: JSON.stringify({ replicationFactor: 2 }) });
-        const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const up = await ts.up();
         expect(up.summary.result).toBe("succeeded");
         expect(up.summary.resourceChanges?.delete).toBeGreaterThanOrEqual(2); // host 3's component and its RemoteRabbitmq
         expect(up.outputs.smoke.value.ok).toBe(true);
@@ -150,6 +157,7 @@ describe("a cluster on three SSH hosts", () => {
             "install ok installed",
         );
         expect(ts.output.join("\n")).toContain("an even number");
+        expect(changesOf(await ts.up())).toEqual({});
     });
 
     it("leaves no rabbitmq-server package, data or configuration on any host after destroy", async () => {

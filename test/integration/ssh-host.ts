@@ -2,10 +2,10 @@
 // running sshd, reached on 127.0.0.1, with a key pair made for it.
 import * as fs from "fs";
 import * as path from "path";
-import { utils } from "ssh2";
 import { docker } from "../../lib/exec";
 import { SshTarget, sshExec } from "../../lib/ssh";
 import { freePort } from "./harness";
+import { ed25519KeyPair } from "../ssh-keys";
 
 const SSHD_IMAGE = "burrow-test/sshd:trixie";
 const SSHD_DOCKERFILE = `FROM burrow/debian:trixie
@@ -21,7 +21,17 @@ printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root
 exec /usr/sbin/sshd -D -e
 `;
 
-async function buildSshdImage() {
+// Built once per test process (a cached rebuild still costs a docker build).
+let sshdImage: Promise<void> | undefined;
+function buildSshdImage(): Promise<void> {
+    sshdImage ??= buildSshdImageNow().catch((e) => {
+        sshdImage = undefined;
+        throw e;
+    });
+    return sshdImage;
+}
+
+async function buildSshdImageNow() {
     const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
     fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
     fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
@@ -49,7 +59,7 @@ export async function startSshHost(
     opts: SshHostOptions = {},
 ) {
     await buildSshdImage();
-    const keys = opts.keys ?? utils.generateKeyPairSync("ed25519");
+    const keys = opts.keys ?? ed25519KeyPair();
     const sshPort = await freePort();
     const container = `burrow-${role}-sshd-${opts.hostname ? `${opts.hostname}-` : ""}${Date.now().toString(36)}`;
     const naming = [

@@ -41,6 +41,13 @@ describe("providerText", () => {
         expect(asked).toEqual([__filename]);
     });
 
+    it("refuses a provider whose errors would reach the CLI with stack frames (not userFacingProvider)", () => {
+        const raw = { create: async () => ({ id: "x" }) };
+        expect(() => providerText({ file: "/x.js", exportName: "rawProvider", provider: raw })).toThrow(
+            "rawProvider in /x.js: export it as userFacingProvider({...}) so its errors reach the CLI as clean messages",
+        );
+    });
+
     it("refuses something that is not a provider, naming it", () => {
         expect(() => providerText({ file: "/x.js", exportName: "nope", provider: {} as never })).toThrow(
             "nope in /x.js is not a dynamic provider",

@@ -56,7 +56,7 @@ describe("the container's rabbitmq.conf", () => {
             diskFreeLimit: { absolute: "2GB" },
             partitionHandling: "pause_minority",
             tls: { only: true, amqpsPort: 5671, managementPort: 15671, caCert: "", serverCert: "", serverKey: "" },
-            cluster: { network: "n", alias: "rabbit-2", peers: ["rabbit@rabbit-1", "rabbit@rabbit-2"], forgetVia: "" },
+            cluster: { network: "n", alias: "rabbit-2", peers: ["rabbit@rabbit-1", "rabbit@rabbit-2"] },
         });
         expect(conf).toContain("listeners.tcp = none\n");
         expect(conf).not.toContain("management.tcp.port");
@@ -103,6 +103,8 @@ describe("the container's rabbitmq.conf", () => {
     });
 });
 
+const fresh = { origin: "fresh" as const, adopted: false, adoptedRunning: false, installId: "install-1" };
+
 describe("an SSH host's configuration", () => {
     const host: RemoteRabbitmqInputs = {
         ssh: { host: "10.0.0.3", port: 22, user: "root", privateKey: "k" },
@@ -123,6 +125,8 @@ describe("an SSH host's configuration", () => {
         },
         erlangCookie: "cookie",
         keepData: false,
+        owner: "0123456789abcdef",
+        adoptExisting: false,
         loopbackOnly: true,
         cluster: null,
     };
@@ -142,7 +146,7 @@ describe("an SSH host's configuration", () => {
     });
 
     it("writes the limits, checks passthrough with RabbitMQ's loader, uses the staged checks; valid bash", () => {
-        const script = installScript(host);
+        const script = installScript(host, fresh);
         expect(script).toContain("LimitNOFILE=65536");
         expect(script).toContain('ulimit -n "$want"');
         expect(script).toContain("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=");
@@ -151,11 +155,14 @@ describe("an SSH host's configuration", () => {
         expect(script).toContain('echo "openfiles=');
         expect(script).not.toMatch(/^vm_memory_high_watermark/m); // not in rabbitmq.conf: conf.d, applied live
         execFileSync("bash", ["-n"], { input: script });
-        const plain = installScript({
-            ...host,
-            loopbackOnly: false,
-            nodeConfig: { ...host.nodeConfig, rabbitmqConf: {}, advancedConfig: "" },
-        });
+        const plain = installScript(
+            {
+                ...host,
+                loopbackOnly: false,
+                nodeConfig: { ...host.nodeConfig, rabbitmqConf: {}, advancedConfig: "" },
+            },
+            fresh,
+        );
         expect(plain).toContain("check_running check_local_alarms check_port_connectivity");
         // Without keys of the user's there is nothing for the loader to check.
         expect(plain).not.toContain("rabbit_prelaunch_conf");

@@ -25,14 +25,17 @@ const base: RemoteRabbitmqInputs = {
     },
     erlangCookie: "cookie",
     keepData: false,
+    owner: "0123456789abcdef",
+    adoptExisting: false,
     loopbackOnly: false,
     cluster: null,
 };
+const fresh = { origin: "fresh" as const, adopted: false, adoptedRunning: false, installId: "install-1" };
 const third = { ...base, cluster: { nodeName: "", peers: ["rabbit@one", "rabbit@two"], forgetVia: base.ssh } };
 
 describe("RemoteRabbitmq install script", () => {
     it("for cluster host 3: lists hosts 1..3 as peers (itself by the name the host resolves) and fixes NODENAME", () => {
-        const script = installScript(third);
+        const script = installScript(third, fresh);
         expect(script).toContain("cluster_formation.peer_discovery_backend = classic_config\n");
         expect(script).toContain(
             "cluster_formation.classic_config.nodes.1 = rabbit@one\ncluster_formation.classic_config.nodes.2 = rabbit@two\n",
@@ -46,9 +49,10 @@ describe("RemoteRabbitmq install script", () => {
     });
 
     it("for a single broker: no cluster lines, no node name file", () => {
-        const script = installScript(base);
+        const script = installScript(base, fresh);
         expect(script).not.toContain("cluster_formation");
-        expect(script).not.toContain("rabbitmq-env.conf");
+        // No node name of its own: it keeps the one it has (a cluster's, when ssh.hosts turns back into ssh.host).
+        expect(script).not.toContain("write /etc/rabbitmq/rabbitmq-env.conf");
         execFileSync("bash", ["-n"], { input: script });
     });
 });
@@ -73,7 +77,7 @@ describe("RemoteRabbitmq diff", () => {
         ).toEqual({ changes: false, replaces: [] });
     });
 
-    it("replaces a node whose name changes, and updates one whose peers change", async () => {
+    it("refuses to rename a node without consent (its data stays under the old name), replaces it with consent, and updates one whose peers change", async () => {
         const olds = {
             ...third,
             nodeId: "n",
@@ -83,11 +87,12 @@ describe("RemoteRabbitmq diff", () => {
             installedErlangVersion: "",
             openFiles: 20000,
         };
+        const renamed = { ...third, cluster: { ...third.cluster, nodeName: "rabbit@other" } };
+        await expect(remoteRabbitmqProvider.diff!("id", olds, renamed)).rejects.toThrow(
+            /node rabbit@three on .*renamed to rabbit@other: the new node starts empty[\s\S]*allowDataLoss '\["node rabbit@three"\]'/,
+        );
         expect(
-            await remoteRabbitmqProvider.diff!("id", olds, {
-                ...third,
-                cluster: { ...third.cluster, nodeName: "rabbit@other" },
-            }),
+            await remoteRabbitmqProvider.diff!("id", olds, { ...renamed, allowDataLoss: ["node rabbit@three"] }),
         ).toEqual({ changes: true, replaces: ["cluster"] });
         expect(
             await remoteRabbitmqProvider.diff!("id", olds, {
@@ -95,5 +100,49 @@ describe("RemoteRabbitmq diff", () => {
                 cluster: { ...third.cluster, peers: ["rabbit@one"] },
             }),
         ).toEqual({ changes: true, replaces: [] });
+    });
+});
+
+describe("RemoteRabbitmq install script: ownership", () => {
+    const as = (origin: "fresh" | "ours" | "adopt", adopted = origin === "adopt") => ({
+        origin,
+        adopted,
+        adoptedRunning: adopted,
+        installId: "install-7",
+    });
+
+    it("marks the host with the owner and this install's id before installing anything", () => {
+        const script = installScript(base, as("fresh"));
+        const mark = script.indexOf("> /etc/burrow/owner.new");
+        expect(mark).toBeGreaterThan(0);
+        expect(mark).toBeLessThan(script.indexOf("apt-get install"));
+        expect(script).toContain(`'0123456789abcdef' 'install-7' 0 0 "$node"`);
+    });
+
+    it("owns only what apt adds: the list of installed packages before, kept across a failed attempt", () => {
+        const script = installScript(base, as("fresh"));
+        expect(script).toContain("[ -s /etc/burrow/packages-before ] || installed > /etc/burrow/packages-before");
+        expect(script).toContain("installed | comm -13 /etc/burrow/packages-before -");
+        expect(script).toContain(": > /etc/burrow/packages"); // a fresh or adopted install starts an empty list
+        expect(installScript(base, as("ours"))).toContain("touch /etc/burrow/packages"); // ours keeps its list
+    });
+
+    it("saves an adopted RabbitMQ's files once, and only when adopting", () => {
+        const script = installScript(base, as("adopt"));
+        expect(script).toContain("if [ ! -e /etc/burrow/adopted.tar ]; then");
+        expect(script).toContain("var/lib/rabbitmq/.erlang.cookie etc/burrow/owner");
+        expect(script).toContain("(umask 077 && tar -C / -cpf /etc/burrow/adopted.tar.new"); // the cookie inside
+        expect(script).toContain(`'0123456789abcdef' 'install-7' 1 1 "$node"`);
+        expect(installScript(base, as("ours", true))).not.toContain("adopted.tar");
+        execFileSync("bash", ["-n"], { input: script });
+    });
+
+    it("stops a running node with the files it started with before the new ones go in", () => {
+        const script = installScript(third, as("ours"));
+        expect(script).toContain("shopt -s lastpipe");
+        const stop = script.indexOf(`rabbitmqctl -q -n "$prev" stop`);
+        expect(stop).toBeGreaterThan(0);
+        expect(stop).toBeLessThan(script.indexOf(`mv -f "$f.burrow-new" "$f"`));
+        expect(script).toContain(`getent hosts "\${node#*@}"`);
     });
 });

@@ -341,6 +341,11 @@ const BAD: Array<[string, RawConfig, string]> = [
         "`burrow:ssh.hosts` lists 10 hosts; burrow builds clusters of 1 to 9",
     ],
     [
+        "ssh adoptExisting not a choice",
+        { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true, adoptExisting: "yes" } },
+        '`burrow:ssh.adoptExisting` is "yes"; use false (refuse a RabbitMQ this stack did not install), true (adopt it; destroy keeps it) or "purge"',
+    ],
+    [
         "cluster port ranges overlap",
         { cluster: 3, amqpPort: 5000, managementPort: 5001 },
         "`burrow:managementPort` range",
@@ -618,6 +623,19 @@ describe("SSH cluster settings", () => {
         expect(s.warnings.join()).toContain("`burrow:ssh.hosts` lists 2 hosts, an even number");
     });
 
+    it("refuses a foreign RabbitMQ by default; ssh.adoptExisting takes true, false or purge (also as CLI text)", () => {
+        const ssh = { host: "h", privateKey: KEY, insecureIgnoreHostKey: true };
+        expect(parseSettings({ target: "ssh", ssh }).ssh?.adoptExisting).toBe(false);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: true } }).ssh?.adoptExisting).toBe(true);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: "true" } }).ssh?.adoptExisting).toBe(true);
+        expect(parseSettings({ target: "ssh", ssh: { ...ssh, adoptExisting: "purge" } }).ssh?.adoptExisting).toBe(
+            "purge",
+        );
+        expect(
+            parseSettings({ ...SSH_CLUSTER, ssh: { ...SSH_CLUSTER.ssh, adoptExisting: "false" } }).ssh?.adoptExisting,
+        ).toBe(false);
+    });
+
     it("keeps the single-host form unchanged, as a one-host list", () => {
         const s = parseSettings({ target: "ssh", ssh: { host: "h", privateKey: KEY, hostKey } });
         expect(s.cluster).toBeUndefined();
@@ -660,8 +678,7 @@ describe("parseSettings rejects bad input, naming the key", () => {
                 return true;
             }
         }).length;
-        recordFigure("bad-input.configurations-tried", BAD.length);
-        recordFigure("bad-input.configurations-rejected", rejected);
+        recordFigure("bad-input.configurations-rejected", rejected, BAD.length);
         expect(rejected).toBe(BAD.length);
     });
 
@@ -675,5 +692,25 @@ describe("parseSettings rejects bad input, naming the key", () => {
             expect(err.message).toContain("nothing was created");
             expect(err.message).toContain("config set burrow:");
         }
+    });
+});
+
+describe("config keys that hold secrets", () => {
+    const plain = (raw: RawConfig, secret: string[]) => {
+        try {
+            parseSettings(raw, "config", undefined, new Set(secret));
+            return [];
+        } catch (e) {
+            return (e as SettingsError).problems;
+        }
+    };
+    it("must be set with --secret: passwords and private keys would sit in plain text in the stack file and state", () => {
+        const users = [{ name: "app", password: "app-password-1" }];
+        expect(plain({ users }, [])).toEqual([
+            expect.stringMatching(/^`burrow:users` holds passwords but is not a secret: .*--secret/),
+        ]);
+        expect(plain({ users }, ["users"])).toEqual([]);
+        expect(plain({ adminPassword: "admin-password-1" }, [])[0]).toMatch(/^`burrow:adminPassword` holds a password/);
+        expect(plain({ users: [{ name: "app" }] }, [])).toEqual([]); // a generated password is never in config
     });
 });

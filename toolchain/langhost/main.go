@@ -252,10 +252,31 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(),
-		"PULUMI_CONFIG="+cfg,
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
-	)
+	env := append(os.Environ(), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
+	// Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN): a stack config larger than
+	// that (some 2,000 queues with bindings) made `node` fail to start ("argument list too
+	// long"). Then the config goes through a private file that a preloaded script reads into
+	// process.env.PULUMI_CONFIG (where @pulumi/pulumi reads it) and deletes at once: it holds
+	// the config's decrypted secrets.
+	var preload []string
+	if len(cfg) > configEnvLimit {
+		dir, err := os.MkdirTemp("", "burrow-program-config-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		cfgFile, preloadFile := filepath.Join(dir, "config.json"), filepath.Join(dir, "preload.js")
+		if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(preloadFile, []byte(configPreload), 0o600); err != nil {
+			return nil, err
+		}
+		env = append(env, "BURROW_PULUMI_CONFIG_FILE="+cfgFile)
+		preload = []string{"--require", preloadFile}
+	} else {
+		env = append(env, "PULUMI_CONFIG="+cfg)
+	}
 	opts := info.GetOptions().AsMap()
 	env = append(env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(optBool(opts, "typescript", true)))
 	if tsconfig, ok := opts["tsconfig"].(string); ok && tsconfig != "" {
@@ -264,6 +285,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if nodeargs, ok := opts["nodeargs"].(string); ok && nodeargs != "" {
 		args = append(strings.Fields(nodeargs), args...)
 	}
+	args = append(preload, args...)
 
 	// The program dies with the request (the CLI hung up) or with the host (the engine is gone).
 	runCtx, cancelRun := context.WithCancel(ctx)
@@ -285,6 +307,20 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	return &pulumirpc.RunResponse{}, nil
 }
+
+// configEnvLimit: above this many bytes the config goes through a file (see Run).
+const configEnvLimit = 64 * 1024
+
+// configPreload reads the config file into the environment before @pulumi/pulumi loads, and
+// removes the file and its name from the environment.
+const configPreload = `const fs = require("fs");
+const file = process.env.BURROW_PULUMI_CONFIG_FILE;
+if (file) {
+    process.env.PULUMI_CONFIG = fs.readFileSync(file, "utf8");
+    fs.rmSync(file, { force: true });
+    delete process.env.BURROW_PULUMI_CONFIG_FILE;
+}
+`
 
 // configJSON turns `project:key` config into the JSON map the Node.js runtime reads.
 func configJSON(in map[string]string) (string, error) {

@@ -1,0 +1,226 @@
+// The catalogue of figures the proof tests measure and the shape of their records, apart
+// from test/figures.ts (which needs vitest) so that scripts/report.ts can read it.
+import * as path from "path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export const FIGURES_FILE = path.join(PROJECT_ROOT, ".toolchain/logs/figures.jsonl");
+
+/** Every figure the README shows, with what it counts; a figure not measured in a run shows as missing. */
+export const FIGURES = {
+    "bad-input.configurations-rejected": "malformed configurations parseSettings rejected, of those tried",
+    "persistence.keep-classic.confirmed":
+        "persistent messages the broker confirmed (publisher confirms), of those sent",
+    "persistence.keep-classic.received": "distinct confirmed messages consumed after the container was replaced",
+    "persistence.keep-classic.lost": "confirmed messages neither consumed nor left in the queue",
+    "persistence.keep-classic.duplicated": "extra deliveries of a message already consumed",
+    "persistence.keep-quorum.confirmed": "persistent messages the broker confirmed, of those sent",
+    "persistence.keep-quorum.received": "distinct confirmed messages consumed after the container was replaced",
+    "persistence.keep-quorum.lost": "confirmed messages neither consumed nor left in the queue",
+    "persistence.keep-quorum.duplicated": "extra deliveries of a message already consumed",
+    "persistence.container-replaced": "broker containers whose Docker id changed across the plugin change, of 1",
+    "cluster.confirmed": "messages confirmed by the 3-node cluster (quorum queue), of those sent",
+    "cluster.received": "distinct confirmed messages consumed across the node stop and restart",
+    "cluster.lost": "confirmed messages neither consumed nor left in the queue",
+    "cluster.duplicated": "extra deliveries of a message already consumed",
+    "cluster.node-rejoin-seconds": "seconds from `docker start` of the stopped node to 3 running nodes in the API",
+    "cluster.scale-out.running-nodes-restarted":
+        "nodes 1-3 whose container id, start time or node uptime reset when node 4 was added, of 3",
+    "faults.container-killed.messages-kept": "confirmed persistent messages found after kill + up, of those sent",
+    "faults.container-killed.recovery-seconds": "seconds of the `up` that restored the killed container",
+    "faults.dockerd-restart.messages-kept":
+        "confirmed persistent messages found after the engine restart, of those sent",
+    "faults.dockerd-restart.recovery-seconds": "seconds from the engine's restart to a passing smoke test",
+    "faults.dockerd-restart.shared-containers-restarted":
+        "containers of the machine's shared engine whose start time changed during the test, of those running",
+    "faults.sigint.pending-operations-after-interrupt": "pending operations in the state right after Ctrl-C",
+    "faults.sigint.orphans-after-recovery":
+        "Docker objects labelled with the stack but not in its state, after the next up",
+    "faults.port-taken.objects-left": "containers of the stack left after the failed up",
+    "faults.port-taken.seconds-to-error": "seconds until `up` failed with the port and key named",
+    "security.ports-beyond-loopback": "listening sockets on the broker's ports bound beyond 127.0.0.1/::1, of ports",
+    "security.guest-refused": "guest logins refused (HTTP API, AMQP), of attempts",
+    "security.narrow-user-refused": "actions outside the user's permission patterns refused, of attempts",
+    "security.secrets-leaked": "secrets found in plain text in state files, CLI or preview output, of secrets searched",
+    "security.tls.untrusted-clients-refused":
+        "TLS clients without the stack's CA (none, another CA) that refused the broker, of 2",
+    "security.tls.secrets-leaked": "of the TLS server key, admin password and Erlang cookie: those found in plain text",
+    "security.tls.plain-listeners-open": "plain ports (5672, 15672) accepting TCP inside the TLS-only container, of 2",
+    "security.ssh.private-key-leaked": "key-specific lines of the SSH private key found in state or output, of lines",
+    "security.ssh-tunnel.answers-from-outside":
+        "broker ports answering through the host's published ports when tunnelled, of 2",
+    "security.ssh-tunnel.listeners-beyond-loopback":
+        "host sockets listening on 5672/15672 beyond loopback when tunnelled",
+    "admin.rabbitmqctl-users-made":
+        "admin users that log in after being made on a node without boot definitions (by `rabbitmqctl eval`): the first and a renamed one, of 2",
+    "day2.admin-password-rotated-to-1.confirmed":
+        "messages confirmed before the admin password rotated (first time), of those sent",
+    "day2.admin-password-rotated-to-1.lost":
+        "confirmed messages not consumed after the admin password rotated (first time)",
+    "day2.admin-password-rotated-to-1.duplicated":
+        "extra deliveries of a message after the admin password rotated (first time)",
+    "day2.admin-password-rotated-to-1.redelivered-earlier":
+        "messages acked before this change that came back after the admin password rotated (first time)",
+    "day2.admin-password-rotated-to-1.left":
+        "messages left in the queues after draining, after the admin password rotated (first time)",
+    "day2.admin-password-rotated-to-2.confirmed":
+        "messages confirmed before the admin password rotated again, of those sent",
+    "day2.admin-password-rotated-to-2.lost": "confirmed messages not consumed after the admin password rotated again",
+    "day2.admin-password-rotated-to-2.duplicated":
+        "extra deliveries of a message after the admin password rotated again",
+    "day2.admin-password-rotated-to-2.redelivered-earlier":
+        "messages acked before this change that came back after the admin password rotated again",
+    "day2.admin-password-rotated-to-2.left":
+        "messages left in the queues after draining, after the admin password rotated again",
+    "day2.user-password-rotated.confirmed": "messages confirmed before a user's password rotated, of those sent",
+    "day2.user-password-rotated.lost": "confirmed messages not consumed after a user's password rotated",
+    "day2.user-password-rotated.duplicated": "extra deliveries of a message after a user's password rotated",
+    "day2.user-password-rotated.redelivered-earlier":
+        "messages acked before this change that came back after a user's password rotated",
+    "day2.user-password-rotated.left": "messages left in the queues after draining, after a user's password rotated",
+    "day2.plugin-added.confirmed":
+        "messages confirmed before a plugin added (a new container on the same data), of those sent",
+    "day2.plugin-added.lost": "confirmed messages not consumed after a plugin added (a new container on the same data)",
+    "day2.plugin-added.duplicated":
+        "extra deliveries of a message after a plugin added (a new container on the same data)",
+    "day2.plugin-added.redelivered-earlier":
+        "messages acked before this change that came back after a plugin added (a new container on the same data)",
+    "day2.plugin-added.left":
+        "messages left in the queues after draining, after a plugin added (a new container on the same data)",
+    "day2.memory-limit-changed.confirmed":
+        "messages confirmed before the memory limit changed (a new container), of those sent",
+    "day2.memory-limit-changed.lost":
+        "confirmed messages not consumed after the memory limit changed (a new container)",
+    "day2.memory-limit-changed.duplicated":
+        "extra deliveries of a message after the memory limit changed (a new container)",
+    "day2.memory-limit-changed.redelivered-earlier":
+        "messages acked before this change that came back after the memory limit changed (a new container)",
+    "day2.memory-limit-changed.left":
+        "messages left in the queues after draining, after the memory limit changed (a new container)",
+    "day2.queue-argument-changed-without-consent.confirmed":
+        "messages confirmed before a queue argument changed without consent (refused), of those sent",
+    "day2.queue-argument-changed-without-consent.lost":
+        "confirmed messages not consumed after a queue argument changed without consent (refused)",
+    "day2.queue-argument-changed-without-consent.duplicated":
+        "extra deliveries of a message after a queue argument changed without consent (refused)",
+    "day2.queue-argument-changed-without-consent.redelivered-earlier":
+        "messages acked before this change that came back after a queue argument changed without consent (refused)",
+    "day2.queue-argument-changed-without-consent.left":
+        "messages left in the queues after draining, after a queue argument changed without consent (refused)",
+    "day2.queue-argument-changed-without-consent.refused":
+        "ups refused for a queue argument change without consent, of 1",
+    "day2.queue-type-changed-with-consent.confirmed":
+        "messages confirmed into a queue whose type then changed with consent",
+    "day2.queue-type-changed-with-consent.lost-consented": "of those, lost with consent (named in the preview)",
+    "day2.queue-filled-after-preview.confirmed":
+        "messages confirmed into a queue the management API still counted as empty",
+    "day2.queue-filled-after-preview.lost": "of those, lost when an update tried to re-declare it (the if-empty guard)",
+    "day2.topic-permission-changed.kept":
+        "other topic permissions of the user kept when one changed its exchange, of 1",
+    "day2.keepdata-destroy-up.confirmed": "messages confirmed before destroy with keepData, of those sent",
+    "day2.keepdata-destroy-up.lost": "confirmed messages missing after destroy -> up with keepData",
+    "day2.keepdata-destroy-up.duplicated": "extra deliveries after destroy -> up with keepData",
+    "langhost.cli-sigkill.gone-ms":
+        "ms from SIGKILL of the CLI mid-up until no language host, program or dynamic-provider plugin of that run is left",
+    "smoke.memory-alarm.fail-ms": "ms until runSmoke failed naming the memory alarm (5 s step limit)",
+    "smoke.memory-alarm.script-fail-ms": "ms until `npm run smoke -- --json` exited 1 naming the memory alarm",
+    "smoke.memory-alarm.up-fail-ms": "ms until `pulumi up` failed at its smoke test naming the memory alarm",
+    "smoke.disk-alarm.fail-ms": "ms until runSmoke failed naming the disk alarm",
+    "day2.scale-1-3.published": "messages confirmed before a cluster scaled from 1 to 3 nodes",
+    "day2.scale-1-3.lost": "confirmed messages not consumed after a cluster scaled from 1 to 3 nodes",
+    "day2.scale-1-3.duplicated": "extra deliveries after a cluster scaled from 1 to 3 nodes",
+    "day2.scale-3-2.published": "messages confirmed before a cluster scaled from 3 to 2 nodes",
+    "day2.scale-3-2.lost": "confirmed messages not consumed after a cluster scaled from 3 to 2 nodes",
+    "day2.scale-3-2.duplicated": "extra deliveries after a cluster scaled from 3 to 2 nodes",
+    "day2.replace-in-cluster.published":
+        "messages confirmed before every container of a 3-node cluster replaced (a plugin added)",
+    "day2.replace-in-cluster.lost":
+        "confirmed messages not consumed after every container of a 3-node cluster replaced (a plugin added)",
+    "day2.replace-in-cluster.duplicated":
+        "extra deliveries after every container of a 3-node cluster replaced (a plugin added)",
+    "day2.cluster-keepdata.published":
+        "messages confirmed before a 3-node cluster destroyed with keepData and brought up again",
+    "day2.cluster-keepdata.lost":
+        "confirmed messages not consumed after a 3-node cluster destroyed with keepData and brought up again",
+    "day2.cluster-keepdata.duplicated":
+        "extra deliveries after a 3-node cluster destroyed with keepData and brought up again",
+    "day2.two-owners.published": "messages confirmed before a second checkout with the same Docker names was refused",
+    "day2.two-owners.lost":
+        "confirmed messages not consumed after a second checkout with the same Docker names was refused",
+    "day2.two-owners.duplicated": "extra deliveries after a second checkout with the same Docker names was refused",
+    "ssh-day2.readdress.confirmed":
+        "messages confirmed before the SSH host re-addressed (127.0.0.1 -> localhost, the same box), of those sent",
+    "ssh-day2.readdress.lost":
+        "confirmed messages neither consumed nor left after the SSH host re-addressed (127.0.0.1 -> localhost, the same box)",
+    "ssh-day2.readdress.duplicated":
+        "extra deliveries after the SSH host re-addressed (127.0.0.1 -> localhost, the same box)",
+    "ssh-day2.readdress.left":
+        "messages left in the queue after consuming to the count, after the SSH host re-addressed (127.0.0.1 -> localhost, the same box)",
+    "ssh-day2.to-hosts.confirmed":
+        "messages confirmed before one SSH host turned into ssh.hosts (a cluster of one on the same box), of those sent",
+    "ssh-day2.to-hosts.lost":
+        "confirmed messages neither consumed nor left after one SSH host turned into ssh.hosts (a cluster of one on the same box)",
+    "ssh-day2.to-hosts.duplicated":
+        "extra deliveries after one SSH host turned into ssh.hosts (a cluster of one on the same box)",
+    "ssh-day2.to-hosts.left":
+        "messages left in the queue after consuming to the count, after one SSH host turned into ssh.hosts (a cluster of one on the same box)",
+    "ssh-day2.keepdata.confirmed":
+        "messages confirmed before an SSH host destroyed with keepData and brought up again, of those sent",
+    "ssh-day2.keepdata.lost":
+        "confirmed messages neither consumed nor left after an SSH host destroyed with keepData and brought up again",
+    "ssh-day2.keepdata.duplicated": "extra deliveries after an SSH host destroyed with keepData and brought up again",
+    "ssh-day2.keepdata.left":
+        "messages left in the queue after consuming to the count, after an SSH host destroyed with keepData and brought up again",
+    "ssh-day2.readdress.resources-replaced": "resources the up replaced when the SSH host was re-addressed (same box)",
+    "ssh-day2.destroy-while-dpkg-locked.refused":
+        "destroys that failed naming the host while another apt held the dpkg lock, of 1",
+    "ssh-day2.destroy.others-packages-removed":
+        "packages destroy removed that burrow did not install or that a later package needs (socat, netcat-openbsd, python3-six, python3), of 4",
+    "ssh-day2.foreign-rabbitmq.refused": "ups refused on a host whose RabbitMQ burrow did not install, of 1",
+    "ssh-day2.foreign-rabbitmq.files-changed":
+        "of the foreign RabbitMQ's fingerprint (config, cookie, version, data dirs): 1 if it differed after refusal, then after adopt + destroy, of 2",
+    "production.docker.fd-limit":
+        "open files the broker process may have (/proc/<beam pid>/limits) in Docker: 65536, or the engine's hard limit where lower",
+    "production.docker.engine-fd-cap": "the Docker engine's hard open-file limit, as a container of its own sees it",
+    "production.docker.disk-free-limit-bytes":
+        "disk_free_limit the Docker node reports with a 1024 MB container (1.0 x memory)",
+    "production.docker.mem-limit-bytes":
+        "memory high watermark the Docker node reports with a 1024 MB container (0.6 x memory)",
+    "production.docker.prometheus-rabbitmq-series": "rabbitmq_ series the Prometheus endpoint (metricsUrl) serves",
+    "production.docker.secrets-leaked":
+        "of the Erlang cookie, admin password and a user password: those found in `docker inspect` or any container process's environ/cmdline, of 3",
+    "production.docker.bad-configs-refused":
+        "configurations RabbitMQ's loader refuses (an advanced.config, a rabbitmq.conf value) refused at preview and up with the running container untouched, of 2",
+    "production.docker.config-check-preview-seconds":
+        "seconds of a preview that runs RabbitMQ's config loader on a new configuration",
+    "production.health.check_running-ms": "ms of the HEALTHCHECK's check_running stage",
+    "production.health.check_local_alarms-ms": "ms of the HEALTHCHECK's check_local_alarms stage",
+    "production.health.check_port_connectivity-ms": "ms of the HEALTHCHECK's check_port_connectivity stage",
+    "production.health.stages-passed": "stages of the Docker HEALTHCHECK passed on a healthy broker, of 3",
+    "production.health.alarm-failed-at-check_local_alarms":
+        "HEALTHCHECK runs in a memory alarm that failed at check_local_alarms after check_running passed, of 1",
+    "production.ssh.fd-limit":
+        "open files the broker process may have on an SSH host (init script; /proc/<beam pid>/limits): 65536, or the host's hard limit",
+    "production.ssh.host-hard-fd-limit": "the SSH test host's hard open-file limit",
+    "production.ssh.memory-told-bytes": "memory RabbitMQ is told on an SSH host with a 2 GB cgroup (vm_memory_monitor)",
+    "production.ssh.disk-free-limit-bytes": "disk_free_limit the SSH node reports (1.0 x the memory it is told)",
+    "production.ssh.prometheus-rabbitmq-series": "rabbitmq_ series the SSH host's Prometheus endpoint serves",
+    "production.ssh.bad-configs-refused":
+        "advanced.configs RabbitMQ's loader refuses, refused on the host before the running node or its files changed, of 1",
+    "production.ssh.readiness-failed-at-check_local_alarms":
+        "ups whose readiness wait failed naming check_local_alarms when the node restarted into a disk alarm, of 1",
+} as const;
+
+export type FigureName = keyof typeof FIGURES;
+
+export interface FigureRecord {
+    kind: "figure";
+    run: string;
+    at: string;
+    name: FigureName;
+    value: number;
+    /** The denominator of a count ("3 of 3 refused"), when it has one. */
+    of?: number;
+    /** `file::describe > test`, to read the test's result from the run line. */
+    test: string;
+}
