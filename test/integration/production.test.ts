@@ -104,7 +104,7 @@ beforeAll(async () => {
         adminPassword: ADMIN_PASSWORD,
         users: [{ name: "app", password: USER_PASSWORD, permissions: [{ vhost: "/" }] }],
     });
-    up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+    up = await ts.up();
     container = up.outputs.containerName.value;
     api = { url: up.outputs.managementUrl.value, username: "admin", password: ADMIN_PASSWORD };
 });
@@ -258,10 +258,10 @@ describe("configuration changes: least disruption", () => {
         const before = await startedAt();
         await ts.stack.setConfig("burrow:memoryHighWatermark", { value: "0.5" });
         await ts.stack.setConfig("burrow:diskFreeLimit", { value: "2GB" });
-        const preview = await ts.stack.preview({ diff: true });
+        const preview = await ts.preview({ diff: true });
         expect(preview.changeSummary.replace ?? 0).toBe(0);
         expect(preview.changeSummary.update).toBeGreaterThanOrEqual(1);
-        const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const r = await ts.up();
         expect(r.summary.result).toBe("succeeded");
         expect(await startedAt()).toBe(before);
         // The management API's figures follow within a few seconds.
@@ -273,7 +273,7 @@ describe("configuration changes: least disruption", () => {
         expect(await evalErl("rabbit_disk_monitor:get_disk_free_limit().")).toBe("2000000000");
         // The files say the same, for the next start.
         expect(await exec("cat", "/etc/rabbitmq/burrow/live.conf")).toContain("disk_free_limit.absolute = 2GB");
-        expect(changesOf(await ts.stack.up({ onOutput: (o) => ts.output.push(o) }))).toEqual({});
+        expect(changesOf(await ts.up())).toEqual({});
     });
 
     it("restarts the node (a new container, named in the preview) for rabbitmq.conf and rabbitmq-env.conf entries", async () => {
@@ -282,10 +282,10 @@ describe("configuration changes: least disruption", () => {
         await ts.stack.setConfig("burrow:envConfig", {
             value: JSON.stringify({ SERVER_ADDITIONAL_ERL_ARGS: "+S 1:1" }),
         });
-        const preview = await ts.stack.preview({ diff: true });
+        const preview = await ts.preview({ diff: true });
         // A restart is a new container (the admin check and the smoke test follow it).
         expect(preview.stdout).toMatch(/\+-\s*pulumi-nodejs:dynamic\/burrow:RabbitmqContainer: \(replace\)/);
-        const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const r = await ts.up();
         expect(r.summary.result).toBe("succeeded");
         expect(r.outputs.smoke.value.ok).toBe(true);
         expect(await startedAt()).not.toBe(before);
@@ -293,7 +293,7 @@ describe("configuration changes: least disruption", () => {
         expect(await evalErl("erlang:system_info(schedulers).")).toBe("1");
         // The live settings survived the restart.
         expect((await node()).disk_free_limit).toBe(2_000_000_000);
-        expect(changesOf(await ts.stack.up({ onOutput: (o) => ts.output.push(o) }))).toEqual({});
+        expect(changesOf(await ts.up())).toEqual({});
     });
 
     it("refuses a configuration RabbitMQ's own loader refuses, at preview and up, and leaves the running node alone", async () => {
@@ -305,7 +305,7 @@ describe("configuration changes: least disruption", () => {
         ]) {
             await ts.stack.setConfig(key, { value });
             const t0 = Date.now();
-            const err = await ts.stack.preview().then(
+            const err = await ts.preview().then(
                 () => undefined,
                 (e: Error) => e,
             );
@@ -313,7 +313,7 @@ describe("configuration changes: least disruption", () => {
             expect(err, `preview with ${key} = ${value}`).toBeInstanceOf(Error);
             expect(err!.message).toContain("RabbitMQ's own config loader refuses the new configuration");
             refused.push(err!.message);
-            const upErr = await ts.stack.up({ onOutput: (o) => ts.output.push(o) }).then(
+            const upErr = await ts.up().then(
                 () => undefined,
                 (e: Error) => e,
             );
@@ -328,7 +328,7 @@ describe("configuration changes: least disruption", () => {
         // A valid one goes in.
         await ts.stack.setConfig("burrow:rabbitmqConf", { value: JSON.stringify({ heartbeat: 45 }) });
         await ts.stack.setConfig("burrow:advancedConfig", { value: "[{rabbit, [{consumer_timeout, 3600000}]}]." });
-        const r = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+        const r = await ts.up();
         expect(r.summary.result).toBe("succeeded");
         expect(await evalErl("application:get_env(rabbit, consumer_timeout).")).toBe("{ok,3600000}");
     });

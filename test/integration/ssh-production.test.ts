@@ -25,7 +25,7 @@ const beamPid = () => onHost("pgrep -u rabbitmq -f beam.smp | head -1");
 const evalErl = (expr: string) => onHost(`rabbitmqctl -q eval '${expr}'`);
 const node = async () =>
     (await get<Array<{ fd_total: number; disk_free_limit: number; mem_limit: number }>>(api, "/api/nodes"))![0];
-const upAgain = () => ts.stack.up({ onOutput: (o) => ts.output.push(o) });
+const upAgain = () => ts.up();
 const failedUp = () =>
     upAgain().then(
         () => undefined,
