@@ -50,6 +50,7 @@ const outputs: Record<string, pulumi.Output<unknown>> = {
 };
 if (s.target === "docker") outputs.containerName = broker.containerName;
 if (s.shovels.length > 0 || s.federationUpstreams.length > 0) outputs.links = broker.links;
+if (s.metricsPort !== null) outputs.metricsUrl = broker.metricsUrl;
 if (s.tls)
     Object.assign(outputs, {
         caCert: broker.caCert,

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DockerVolume } from "./providers/docker-volume";
+import { LiveSettings } from "./providers/live-settings";
 import { RabbitmqContainer } from "./providers/rabbitmq-container";
 import { BootAdmin } from "../lib/boot-definitions";
-import { TlsSettings } from "./settings";
+import { DiskFreeLimit } from "../lib/node-config";
+import { PartitionHandling, TlsSettings } from "./settings";
 import { DockerNames } from "./docker-names";
 
 export interface BrokerContainerArgs {
@@ -14,8 +16,20 @@ export interface BrokerContainerArgs {
     readonly bindAddress: string;
     readonly amqpPort: number;
     readonly managementPort: number;
+    /** Host port of the Prometheus endpoint; null: metrics off. */
+    readonly metricsPort: number | null;
     readonly memoryLimitMb: number;
+    /** Changed on the running node, without a restart (like diskFreeLimit). */
     readonly memoryHighWatermark: number;
+    readonly diskFreeLimit: DiskFreeLimit;
+    /** The container's open-file limit (already capped at the engine's). */
+    readonly openFileLimit: number;
+    /** A cluster's cluster_partition_handling (default none: a single node). */
+    readonly partitionHandling?: PartitionHandling;
+    /** The user's extra rabbitmq.conf keys, advanced.config and rabbitmq-env.conf entries (kept secret). */
+    readonly rabbitmqConf: Record<string, string>;
+    readonly advancedConfig: string;
+    readonly envConfig: Record<string, string>;
     /** Secret. */
     readonly erlangCookie: pulumi.Input<string>;
     /** Keep the data volume on destroy (default false). */
@@ -52,7 +66,8 @@ export const clusterHostname = (index: number) => `rabbit-${index}`;
 
 /**
  * The broker container: ports on 127.0.0.1 by default, /var/lib/rabbitmq on a named volume,
- * a fixed node name, restart policy, memory limit and watermark, and a readiness wait.
+ * a fixed node name, restart policy, memory limit and watermark, open-file limit, disk
+ * limit, Prometheus endpoint, RabbitMQ's staged health checks, and a readiness wait.
  */
 export class BrokerContainer extends pulumi.ComponentResource {
     readonly containerName: pulumi.Output<string>;
@@ -92,9 +107,17 @@ export class BrokerContainer extends pulumi.ComponentResource {
                 bindAddress: args.bindAddress,
                 amqpPort: args.amqpPort,
                 managementPort: args.managementPort,
+                metricsPort: args.metricsPort,
                 volume: volume.name,
                 memoryLimitMb: args.memoryLimitMb,
                 memoryHighWatermark: args.memoryHighWatermark,
+                diskFreeLimit: args.diskFreeLimit,
+                openFileLimit: args.openFileLimit,
+                partitionHandling: args.partitionHandling ?? "",
+                // They may hold passwords (an LDAP bind, a TLS key's): encrypted in the state like the cookie.
+                rabbitmqConf: pulumi.secret(args.rabbitmqConf),
+                advancedConfig: pulumi.secret(args.advancedConfig),
+                envConfig: pulumi.secret(args.envConfig),
                 erlangCookie: pulumi.secret(args.erlangCookie),
                 labels,
                 readyTimeoutMs: args.readyTimeoutMs ?? 180_000,
@@ -122,6 +145,17 @@ export class BrokerContainer extends pulumi.ComponentResource {
                 bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
             },
             { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter },
+        );
+        // Changed on the running node, without a restart (the container only starts with them).
+        new LiveSettings(
+            `${name}-live`,
+            {
+                container: container.name,
+                containerId: container.containerId,
+                memoryHighWatermark: args.memoryHighWatermark,
+                diskFreeLimit: args.diskFreeLimit,
+            },
+            { parent: this },
         );
         this.dataVolume = volume;
         this.containerName = container.name;

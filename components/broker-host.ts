@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { HostNodeConfig } from "../lib/host-node-config";
 import { SshTarget } from "../lib/ssh";
 import { RemoteRabbitmq } from "./providers/remote-rabbitmq";
 import { AptSourceSettings } from "./settings";
@@ -16,6 +17,13 @@ export interface BrokerHostArgs {
     readonly amqpPort: number;
     readonly managementPort: number;
     readonly memoryHighWatermark: number;
+    /**
+     * The production settings (open-file limit, disk limit, partition handling, metrics port)
+     * and the user's rabbitmq.conf keys, advanced.config and rabbitmq-env.conf entries.
+     */
+    readonly node: Omit<HostNodeConfig, "memoryHighWatermark" | "partitionHandling"> & {
+        readonly partitionHandling?: string;
+    };
     /** Secret. */
     readonly erlangCookie: pulumi.Input<string>;
     /**
@@ -54,6 +62,8 @@ export class BrokerHost extends pulumi.ComponentResource {
     readonly node: pulumi.Output<string>;
     readonly rabbitmqVersion: pulumi.Output<string>;
     readonly erlangVersion: pulumi.Output<string>;
+    /** The node's open-file limit, read from /proc/<pid>/limits after it started. */
+    readonly openFiles: pulumi.Output<number>;
 
     constructor(name: string, args: BrokerHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerHost", name, {}, opts);
@@ -68,6 +78,7 @@ export class BrokerHost extends pulumi.ComponentResource {
                 amqpPort: args.amqpPort,
                 managementPort: args.managementPort,
                 memoryHighWatermark: args.memoryHighWatermark,
+                nodeConfig: pulumi.secret({ ...args.node, partitionHandling: args.node.partitionHandling ?? "" }),
                 erlangCookie: pulumi.secret(args.erlangCookie),
                 keepData: args.keepData,
                 owner: args.owner,
@@ -88,6 +99,7 @@ export class BrokerHost extends pulumi.ComponentResource {
         this.node = node.node;
         this.rabbitmqVersion = node.installedRabbitmqVersion;
         this.erlangVersion = node.installedErlangVersion;
+        this.openFiles = node.openFiles;
         this.registerOutputs({ rabbitmqVersion: this.rabbitmqVersion, erlangVersion: this.erlangVersion });
     }
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_CHECK, STAGED_DIR } from "../lib/node-config";
 import { DockerImage } from "./providers/docker-image";
 
 export interface BrokerImageArgs {
@@ -24,51 +25,36 @@ export function brokerDockerfile(baseImage: string, plugins: string[]): string {
         ` && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends erlang-nox rabbitmq-server \\`,
         ` && rm -rf /var/lib/apt/lists/*`,
         `RUN rabbitmq-plugins enable --offline ${plugins.join(" ")}`,
-        `COPY burrow-entrypoint /usr/local/bin/burrow-entrypoint`,
-        `HEALTHCHECK --interval=10s --timeout=15s --start-period=60s --retries=3 CMD rabbitmq-diagnostics -q check_running || exit 1`,
-        `EXPOSE 5672 15672 5671 15671`,
+        `COPY burrow-entrypoint burrow-health burrow-config-check /usr/local/bin/`,
+        // RabbitMQ's staged health checks; each boots a CLI VM, hence every 30 s rather than 10.
+        `HEALTHCHECK --interval=30s --timeout=60s --start-period=60s --retries=3 CMD ["/usr/local/bin/burrow-health"]`,
+        `EXPOSE 5672 15672 5671 15671 15692`,
         `ENTRYPOINT ["/usr/local/bin/burrow-entrypoint"]`,
         ``,
     ].join("\n");
 }
 
-/** Writes rabbitmq.conf and the Erlang cookie from the container's environment, then runs the node. */
+/**
+ * Installs the files burrow copied in (rabbitmq.conf, advanced.config, rabbitmq-env.conf, the
+ * Erlang cookie, the admin's boot definitions, TLS keys), then runs the node. Nothing comes
+ * from the environment: secrets in `docker inspect` or /proc/<pid>/environ are readable by
+ * anyone who may run `docker inspect` or `docker exec`.
+ */
 export const ENTRYPOINT = `#!/bin/sh
-# burrow: node configuration from the container's environment, then RabbitMQ in the foreground.
+# burrow: the node's files, as burrow copied them in, then RabbitMQ in the foreground.
 set -eu
-if [ "\${BURROW_TLS_ONLY:-0}" = 1 ]; then plain="listeners.tcp = none"; else plain="listeners.tcp.default = 5672
-management.tcp.port = 15672"; fi
-cat > /etc/rabbitmq/rabbitmq.conf <<CONF
-$plain
-loopback_users.guest = true
-total_memory_available_override_value = \${BURROW_MEMORY_LIMIT_BYTES:-1073741824}
-vm_memory_high_watermark.relative = \${BURROW_MEMORY_HIGH_WATERMARK:-0.6}
-CONF
+staged=${STAGED_DIR}
+# Without burrow's files (a bare \`docker run\` of the image, as the bench's floor does) the
+# node starts with RabbitMQ's own defaults.
+mkdir -p "$staged" /etc/rabbitmq/conf.d && chmod 700 "$staged"
+if [ -f "$staged/rabbitmq.conf" ]; then install -m 0644 -o root -g rabbitmq "$staged/rabbitmq.conf" /etc/rabbitmq/rabbitmq.conf; fi
+# The watermark and disk limit: a file of their own, rewritten on the running node by LiveSettings.
+if [ -f "$staged/live.conf" ]; then install -m 0644 -o root -g rabbitmq "$staged/live.conf" /etc/rabbitmq/conf.d/90-burrow-live.conf; fi
+for f in advanced.config rabbitmq-env.conf; do
+  if [ -f "$staged/$f" ]; then install -m 0640 -o root -g rabbitmq "$staged/$f" "/etc/rabbitmq/$f"; else rm -f "/etc/rabbitmq/$f"; fi
+done
 if [ -f /etc/rabbitmq/tls/cert.pem ]; then
   chown -R rabbitmq:rabbitmq /etc/rabbitmq/tls && chmod 600 /etc/rabbitmq/tls/key.pem
-  cat >> /etc/rabbitmq/rabbitmq.conf <<CONF
-listeners.ssl.default = 5671
-ssl_options.cacertfile = /etc/rabbitmq/tls/ca.pem
-ssl_options.certfile = /etc/rabbitmq/tls/cert.pem
-ssl_options.keyfile = /etc/rabbitmq/tls/key.pem
-ssl_options.verify = verify_none
-ssl_options.fail_if_no_peer_cert = false
-management.ssl.port = 15671
-management.ssl.cacertfile = /etc/rabbitmq/tls/ca.pem
-management.ssl.certfile = /etc/rabbitmq/tls/cert.pem
-management.ssl.keyfile = /etc/rabbitmq/tls/key.pem
-CONF
-fi
-if [ -n "\${BURROW_CLUSTER_NODES:-}" ]; then
-  # Peer discovery, classic config: at first boot the node joins the first reachable peer.
-  echo "cluster_formation.peer_discovery_backend = classic_config" >> /etc/rabbitmq/rabbitmq.conf
-  echo "cluster_formation.discovery_retry_limit = 60" >> /etc/rabbitmq/rabbitmq.conf
-  echo "cluster_formation.discovery_retry_interval = 1000" >> /etc/rabbitmq/rabbitmq.conf
-  i=1
-  for n in $(echo "$BURROW_CLUSTER_NODES" | tr ',' ' '); do
-    echo "cluster_formation.classic_config.nodes.$i = $n" >> /etc/rabbitmq/rabbitmq.conf
-    i=$((i + 1))
-  done
 fi
 # The admin user as definitions, imported at the first boot only (an empty database): later
 # boots keep what the running broker has (a password changed since, for one).
@@ -82,13 +68,13 @@ if [ -f "$boot" ]; then
   fi
 fi
 chown rabbitmq:rabbitmq /var/lib/rabbitmq
-if [ -n "\${BURROW_ERLANG_COOKIE:-}" ]; then
+# The cookie goes to the data volume once; the copy burrow made is removed.
+if [ -f "$staged/erlang.cookie" ]; then
   cookie=/var/lib/rabbitmq/.erlang.cookie
   [ -f "$cookie" ] && chmod 600 "$cookie"
-  (umask 077 && printf '%s' "$BURROW_ERLANG_COOKIE" > "$cookie")
-  chown rabbitmq:rabbitmq "$cookie" && chmod 400 "$cookie"
+  install -m 0400 -o rabbitmq -g rabbitmq "$staged/erlang.cookie" "$cookie"
+  rm -f "$staged/erlang.cookie"
 fi
-unset BURROW_ERLANG_COOKIE
 # RabbitMQ's own start script as PID 1, as the rabbitmq user: it turns SIGTERM (docker stop)
 # into a clean node stop. Debian's wrapper (/usr/sbin/rabbitmq-server) would run it under
 # \`su\`, which neither passes SIGTERM on (docker stop then ends in SIGKILL, and acked
@@ -96,6 +82,23 @@ unset BURROW_ERLANG_COOKIE
 # 1024). setpriv does neither.
 cd /var/lib/rabbitmq
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=/var/lib/rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server
+`;
+
+/**
+ * The Docker HEALTHCHECK: RabbitMQ's staged health checks in order (monitoring guide:
+ * the node runs, it has no resource alarm, its listeners accept connections); the first
+ * that fails is named, and each passed stage prints its time (`docker inspect` keeps the
+ * last outputs in State.Health.Log).
+ */
+export const HEALTH_CHECK = `#!/bin/sh
+for stage in check_running check_local_alarms check_port_connectivity; do
+  t0=$(date +%s%N)
+  if ! out=$(rabbitmq-diagnostics -q "$stage" 2>&1); then
+    echo "burrow-health: $stage failed: $out"
+    exit 1
+  fi
+  echo "burrow-health: $stage ok in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+done
 `;
 
 /** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
@@ -118,7 +121,11 @@ export class BrokerImage extends pulumi.ComponentResource {
                 tag: args.tag,
                 baseImage: args.baseImage,
                 dockerfile: brokerDockerfile(args.baseImage, args.plugins),
-                files: { "burrow-entrypoint": ENTRYPOINT },
+                files: {
+                    "burrow-entrypoint": ENTRYPOINT,
+                    "burrow-health": HEALTH_CHECK,
+                    "burrow-config-check": `#!/bin/sh\n${CONFIG_CHECK}`,
+                },
                 ...(args.heldBy ? { heldBy: args.heldBy } : {}),
             },
             { parent: this },

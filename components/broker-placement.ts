@@ -2,6 +2,7 @@
 // them), on one host over SSH, or on a cluster of SSH hosts. Each way returns the same
 // record, so the broker component reads top to bottom whatever the target.
 import * as pulumi from "@pulumi/pulumi";
+import { dockerOpenFileCap } from "../lib/host-limits";
 import { OWNER_LABEL } from "../lib/ownership";
 import { SshTarget } from "../lib/ssh";
 import { clientHost } from "../lib/urls";
@@ -13,7 +14,7 @@ import { BrokerImage } from "./broker-image";
 import { DockerNames } from "./docker-names";
 import { NodeTransport } from "./providers/rabbitmqctl-admin";
 import { TlsCertificates } from "./providers/tls-certificates";
-import { BrokerSettings, SshSettings, dockerNodePorts } from "./settings";
+import { BrokerSettings, RECOMMENDED_OPEN_FILES, SshSettings, dockerNodePorts } from "./settings";
 
 /** A node of a cluster and where clients reach it. */
 export interface ClusterNode {
@@ -45,6 +46,8 @@ export interface Placement {
         host: string;
         amqpPort: number;
         managementPort: number;
+        /** The Prometheus endpoint's port (null: metrics off). */
+        metricsPort: number | null;
     };
     /** ssh.tunnel: node 1 is reached through SSH tunnels, and the endpoint is as seen from its host. */
     tunnels?: { amqp: Tunnel; management: Tunnel };
@@ -100,7 +103,45 @@ function hostArgs(i: PlacementInputs, ssh: SshSettings) {
         memoryHighWatermark: s.memoryHighWatermark,
         erlangCookie: i.erlangCookie,
         keepData: s.keepData,
+        node: {
+            metricsPort: s.metricsPort,
+            openFileLimit: s.openFileLimit,
+            diskFreeLimit: s.diskFreeLimit,
+            partitionHandling: s.partitionHandling,
+            rabbitmqConf: s.rabbitmqConf,
+            advancedConfig: s.advancedConfig,
+            envConfig: s.envConfig,
+        },
     };
+}
+
+/** "the broker may open at most N files ..." when the host's hard limit capped burrow:openFileLimit below the checklist's figure. */
+function openFilesCapped(requested: number, got: number, where: string, raise: string): string | undefined {
+    if (got >= requested || got >= RECOMMENDED_OPEN_FILES) return undefined;
+    return (
+        `burrow:openFileLimit is ${requested}, but ${where} caps open files at ${got} (its hard limit), so the broker gets ${got}. ` +
+        `RabbitMQ's production checklist asks for at least ${RECOMMENDED_OPEN_FILES}: ${raise}, or set burrow:openFileLimit ${got} to accept it.`
+    );
+}
+
+/** Warns, once each node's measured limit is known, where a host capped the open-file limit. */
+function warnOpenFiles(
+    s: BrokerSettings,
+    hosts: Array<{ host: string; openFiles: pulumi.Output<number> }>,
+    parent: pulumi.Resource,
+) {
+    for (const h of hosts)
+        h.openFiles.apply((got) => {
+            const w = got
+                ? openFilesCapped(
+                      s.openFileLimit,
+                      got,
+                      `host ${h.host}`,
+                      "raise the host's hard limit (systemd's DefaultLimitNOFILE, or /etc/security/limits.conf for the init script)",
+                  )
+                : undefined;
+            if (w) pulumi.log.warn(w, parent);
+        });
 }
 
 function sshTargetOf(ssh: SshSettings, host: { host: string; port: number; hostKey?: string }): SshTarget {
@@ -127,6 +168,11 @@ function placeOnHosts(name: string, i: PlacementInputs, ssh: SshSettings, parent
     );
     const first = cluster.nodes[0];
     const allNodeIds = joined(cluster.nodes.map((n) => n.nodeId));
+    warnOpenFiles(
+        i.settings,
+        cluster.nodes.map((n, k) => ({ host: ssh.hosts[k].host, openFiles: n.openFiles })),
+        parent,
+    );
     return {
         nodeId: onceAllReady(first.nodeId, allNodeIds),
         allNodeIds,
@@ -139,6 +185,7 @@ function placeOnHosts(name: string, i: PlacementInputs, ssh: SshSettings, parent
             host: clientHost(ssh.accessHost),
             amqpPort: ssh.accessAmqpPort,
             managementPort: ssh.accessManagementPort,
+            metricsPort: i.settings.metricsPort === null ? null : ssh.accessMetricsPort,
         },
         caCert: pulumi.output(""),
         clusterNodes: cluster.nodeNames.apply((names) =>
@@ -166,10 +213,16 @@ function placeOnHost(name: string, i: PlacementInputs, ssh: SshSettings, parent:
         { ssh: pulumi.secret(target), ...hostArgs(i, ssh), loopbackOnly: ssh.tunnel },
         { parent },
     );
+    warnOpenFiles(s, [{ host: ssh.host, openFiles: host.openFiles }], parent);
     const endpoint = ssh.tunnel
         ? // As seen from the host; reached through tunnels.
-          { host: "127.0.0.1", amqpPort: s.amqpPort, managementPort: s.managementPort }
-        : { host: clientHost(ssh.accessHost), amqpPort: ssh.accessAmqpPort, managementPort: ssh.accessManagementPort };
+          { host: "127.0.0.1", amqpPort: s.amqpPort, managementPort: s.managementPort, metricsPort: s.metricsPort }
+        : {
+              host: clientHost(ssh.accessHost),
+              amqpPort: ssh.accessAmqpPort,
+              managementPort: ssh.accessManagementPort,
+              metricsPort: s.metricsPort === null ? null : ssh.accessMetricsPort,
+          };
     return {
         nodeId: host.nodeId,
         allNodeIds: host.nodeId,
@@ -217,14 +270,31 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
         },
         { parent },
     );
+    // The engine refuses a container whose open-file limit exceeds its own hard limit: ask for no more.
+    const cap = dockerOpenFileCap(s.baseImage);
+    const openFileLimit = cap === undefined ? s.openFileLimit : Math.min(s.openFileLimit, cap);
+    const capped = openFilesCapped(
+        s.openFileLimit,
+        openFileLimit,
+        "the Docker engine",
+        "raise the engine's hard limit (LimitNOFILE of docker.service and containerd.service, or `ulimit -Hn` where dockerd starts)",
+    );
+    if (capped) pulumi.log.warn(capped, parent);
     const nodeArgs = {
         image: image.imageId,
         names: i.names,
         bindAddress: s.bindAddress,
         amqpPort: s.amqpPort,
         managementPort: s.managementPort,
+        metricsPort: s.metricsPort,
         memoryLimitMb: s.memoryLimitMb,
         memoryHighWatermark: s.memoryHighWatermark,
+        diskFreeLimit: s.diskFreeLimit,
+        openFileLimit,
+        partitionHandling: s.partitionHandling,
+        rabbitmqConf: s.rabbitmqConf,
+        advancedConfig: s.advancedConfig,
+        envConfig: s.envConfig,
         erlangCookie: i.erlangCookie,
         keepData: s.keepData,
         // The node makes the admin user itself at its first boot (and no guest): no rabbitmqctl run after it is ready.
@@ -271,16 +341,21 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
             host,
             amqpPort: tlsOnly ? tls!.amqpsPort : s.amqpPort,
             managementPort: tlsOnly ? tls!.managementPort : s.managementPort,
+            metricsPort: s.metricsPort,
         },
         caCert: certs ? certs.caCert : pulumi.output(""),
         tlsEndpoint: tls ? { amqpsPort: tls.amqpsPort, managementPort: tls.managementPort } : undefined,
         clusterNodes: pulumi.output(
             s.cluster
-                ? Array.from({ length: s.cluster.nodes }, (_, k) => ({
-                      node: `rabbit@${clusterHostname(k + 1)}`,
-                      host,
-                      ...dockerNodePorts(s, k + 1),
-                  }))
+                ? Array.from({ length: s.cluster.nodes }, (_, k) => {
+                      const ports = dockerNodePorts(s, k + 1);
+                      return {
+                          node: `rabbit@${clusterHostname(k + 1)}`,
+                          host,
+                          amqpPort: ports.amqpPort,
+                          managementPort: ports.managementPort,
+                      };
+                  })
                 : [],
         ),
         consumeAt: s.cluster && s.cluster.nodes > 1 ? { host, amqpPort: dockerNodePorts(s, 2).amqpPort } : undefined,

@@ -80,6 +80,8 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
     /** amqp(s)://admin:password@host:port of node 1 (secret). */
     readonly amqpUrl: pulumi.Output<string>;
     readonly managementUrl: pulumi.Output<string>;
+    /** The Prometheus endpoint of node 1 (rabbitmq_prometheus), http://host:metricsPort/metrics; undefined with metrics off. */
+    readonly metricsUrl: pulumi.Output<string | undefined>;
     readonly adminUser: pulumi.Output<string>;
     /** Secret. */
     readonly adminPassword: pulumi.Output<string>;
@@ -243,6 +245,11 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
 
         this.amqpUrl = brokerUrl;
         this.managementUrl = managementUrl;
+        this.metricsUrl = pulumi.output(
+            endpoint.metricsPort === null
+                ? undefined
+                : `${endpoint.httpScheme}://${endpoint.host}:${endpoint.metricsPort}/metrics`,
+        );
         this.adminUser = access.username;
         this.adminPassword = pulumi.secret(adminPassword);
         this.rabbitmqVersion = place.rabbitmqVersion;
@@ -265,6 +272,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         this.registerOutputs({
             amqpUrl: this.amqpUrl,
             managementUrl: this.managementUrl,
+            metricsUrl: this.metricsUrl,
             rabbitmqVersion: this.rabbitmqVersion,
             erlangVersion: this.erlangVersion,
             queues: this.queues,

@@ -11,6 +11,16 @@ export interface BrokerOutputs {
     caCert?: string;
     queues: Array<{ vhost: string; name: string; type: string }>;
     smoke?: { queues: string[] };
+    /** Docker target: node 1's container. */
+    containerName?: string;
+    /** A cluster's nodes (empty for one node). */
+    clusterNodes?: Array<{ node: string }>;
+    metricsUrl?: string;
+}
+
+/** The management API of a stack's broker, as its outputs name it. */
+export function apiOf(o: BrokerOutputs) {
+    return { url: o.managementUrl, username: o.adminUser, password: o.adminPassword, ca: o.caCert || undefined };
 }
 
 export async function stackOutputs(stack: string): Promise<BrokerOutputs> {

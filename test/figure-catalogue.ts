@@ -218,6 +218,36 @@ export const FIGURES = {
         "kinds of the broker's definitions that differ before and after the first up of the adopted config",
     "adopt.hand-made-user-logs-in-on-the-copy":
         "the user made by hand on the first broker logs in to the second with its password (1 = yes)",
+    "production.docker.fd-limit":
+        "open files the broker process may have (/proc/<beam pid>/limits) in Docker: 65536, or the engine's hard limit where lower",
+    "production.docker.engine-fd-cap": "the Docker engine's hard open-file limit, as a container of its own sees it",
+    "production.docker.disk-free-limit-bytes":
+        "disk_free_limit the Docker node reports with a 1024 MB container (1.0 x memory)",
+    "production.docker.mem-limit-bytes":
+        "memory high watermark the Docker node reports with a 1024 MB container (0.6 x memory)",
+    "production.docker.prometheus-rabbitmq-series": "rabbitmq_ series the Prometheus endpoint (metricsUrl) serves",
+    "production.docker.secrets-leaked":
+        "of the Erlang cookie, admin password and a user password: those found in `docker inspect` or any container process's environ/cmdline, of 3",
+    "production.docker.bad-configs-refused":
+        "configurations RabbitMQ's loader refuses (an advanced.config, a rabbitmq.conf value) refused at preview and up with the running container untouched, of 2",
+    "production.docker.config-check-preview-seconds":
+        "seconds of a preview that runs RabbitMQ's config loader on a new configuration",
+    "production.health.check_running-ms": "ms of the HEALTHCHECK's check_running stage",
+    "production.health.check_local_alarms-ms": "ms of the HEALTHCHECK's check_local_alarms stage",
+    "production.health.check_port_connectivity-ms": "ms of the HEALTHCHECK's check_port_connectivity stage",
+    "production.health.stages-passed": "stages of the Docker HEALTHCHECK passed on a healthy broker, of 3",
+    "production.health.alarm-failed-at-check_local_alarms":
+        "HEALTHCHECK runs in a memory alarm that failed at check_local_alarms after check_running passed, of 1",
+    "production.ssh.fd-limit":
+        "open files the broker process may have on an SSH host (init script; /proc/<beam pid>/limits): 65536, or the host's hard limit",
+    "production.ssh.host-hard-fd-limit": "the SSH test host's hard open-file limit",
+    "production.ssh.memory-told-bytes": "memory RabbitMQ is told on an SSH host with a 2 GB cgroup (vm_memory_monitor)",
+    "production.ssh.disk-free-limit-bytes": "disk_free_limit the SSH node reports (1.0 x the memory it is told)",
+    "production.ssh.prometheus-rabbitmq-series": "rabbitmq_ series the SSH host's Prometheus endpoint serves",
+    "production.ssh.bad-configs-refused":
+        "advanced.configs RabbitMQ's loader refuses, refused on the host before the running node or its files changed, of 1",
+    "production.ssh.readiness-failed-at-check_local_alarms":
+        "ups whose readiness wait failed naming check_local_alarms when the node restarted into a disk alarm, of 1",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;

@@ -1,6 +1,8 @@
 // Dynamic provider: runs the broker container and returns only when RabbitMQ reports
 // "Starting broker... completed" (its own readiness signal), so nothing talks to a
-// half-booted node.
+// half-booted node. Its configuration, cookie and keys go in as files, never through the
+// environment; a new configuration is checked by RabbitMQ's own loader before the running
+// node is replaced. The memory watermark and disk limit are LiveSettings' to change.
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
 import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
@@ -10,8 +12,17 @@ import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
-import { docker } from "../../lib/exec";
+import { CommandError, docker } from "../../lib/exec";
 import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
+import {
+    CONTAINER_PORTS,
+    DiskFreeLimit,
+    STAGED_DIR,
+    TLS_DIR,
+    envConf,
+    liveConf,
+    rabbitmqConf,
+} from "../../lib/node-config";
 import { unwrapSecrets } from "../../lib/secrets";
 
 export interface RabbitmqContainerInputs {
@@ -22,9 +33,21 @@ export interface RabbitmqContainerInputs {
     bindAddress: string;
     amqpPort: number;
     managementPort: number;
+    /** Host port of the Prometheus endpoint; null: metrics off. */
+    metricsPort: number | null;
     volume: string;
     memoryLimitMb: number;
+    /** At creation only (live.conf); later changes go to the running node through LiveSettings, like diskFreeLimit. */
     memoryHighWatermark: number;
+    diskFreeLimit: DiskFreeLimit;
+    /** The container's open-file limit (soft = hard): burrow:openFileLimit capped at the engine's hard limit. */
+    openFileLimit: number;
+    /** cluster_partition_handling ("" = RabbitMQ's default, a single node). */
+    partitionHandling: string;
+    /** The user's own rabbitmq.conf keys, advanced.config and rabbitmq-env.conf entries (secret: they may hold passwords). */
+    rabbitmqConf: Record<string, string>;
+    advancedConfig: string;
+    envConfig: Record<string, string>;
     erlangCookie: string;
     /** burrow.stack and burrow.owner: whose container it is (lib/docker-ownership.ts). Not a reason to replace it. */
     labels: Record<string, string>;
@@ -154,6 +177,87 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     }
 }
 
+/** The node's rabbitmq.conf, as the container's ports and files are laid out. */
+export function containerConf(i: RabbitmqContainerInputs): string {
+    return rabbitmqConf({
+        amqpListener: i.tls?.only ? null : String(CONTAINER_PORTS.amqp),
+        management: i.tls?.only ? null : { port: CONTAINER_PORTS.management },
+        // With TLS only, metrics too are served over HTTPS only.
+        metrics: i.metricsPort === null ? null : { port: CONTAINER_PORTS.metrics, tls: i.tls?.only === true },
+        totalMemoryBytes: i.memoryLimitMb * 1024 * 1024,
+        // In live.conf: changed on the running node (LiveSettings), never a reason for a new container.
+        memoryHighWatermark: null,
+        diskFreeLimit: null,
+        partitionHandling: i.partitionHandling || null,
+        tls: i.tls
+            ? { amqpsPort: CONTAINER_PORTS.amqps, managementPort: CONTAINER_PORTS.managementTls, dir: TLS_DIR }
+            : null,
+        peers: i.cluster?.peers ?? [],
+        extra: i.rabbitmqConf,
+    });
+}
+
+/** The configuration files burrow copies to STAGED_DIR, as [name, content, mode]. */
+export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, number]> {
+    return [
+        ["rabbitmq.conf", containerConf(i), 0o644],
+        ["live.conf", liveConf(i.memoryHighWatermark, i.diskFreeLimit) + "\n", 0o644],
+        ...(i.advancedConfig
+            ? ([["advanced.config", i.advancedConfig, 0o600]] as Array<[string, string, number]>)
+            : []),
+        ...(Object.keys(i.envConfig).length > 0
+            ? ([["rabbitmq-env.conf", envConf(i.envConfig), 0o600]] as Array<[string, string, number]>)
+            : []),
+    ];
+}
+
+/** What the config check looks at: rabbitmq.conf (the live settings are not in it), advanced.config, the image. */
+function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
+    try {
+        return JSON.stringify([containerConf(i as RabbitmqContainerInputs), i.advancedConfig ?? "", i.image]);
+    } catch {
+        return ""; // a state written before these inputs existed
+    }
+}
+
+/** Pulumi's placeholder for a value not known yet (a preview). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const hasUnknown = (v: unknown): boolean =>
+    v === UNKNOWN || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
+
+/**
+ * Runs RabbitMQ's own config loader (lib/node-config.ts CONFIG_CHECK) on the new files in a
+ * throwaway container of the new image, without a network: a configuration the broker would
+ * refuse at boot is refused here, before the running node is stopped. The files travel on
+ * stdin (they may hold passwords).
+ */
+export async function checkConfigInImage(i: RabbitmqContainerInputs): Promise<void> {
+    const files: Array<[string, string]> = [
+        ...configFiles(i)
+            .filter(([name]) => name === "rabbitmq.conf" || name === "advanced.config")
+            .map(([name, content]) => [`/tmp/burrow-check/${name}`, content] as [string, string]),
+        // The loader checks that certificate files are readable; empty stand-ins are.
+        ...(i.tls ? ["ca.pem", "cert.pem", "key.pem"].map((f) => [`${TLS_DIR}/${f}`, ""] as [string, string]) : []),
+    ];
+    const input = files.map(([p, c]) => `${p} ${Buffer.from(c).toString("base64")}\n`).join("");
+    const script = `set -e
+while read -r path data; do mkdir -p "$(dirname "$path")"; printf '%s' "$data" | base64 -d > "$path"; done
+exec /usr/local/bin/burrow-config-check /tmp/burrow-check`;
+    try {
+        await docker(["run", "--rm", "-i", "--network", "none", "--entrypoint", "sh", i.image, "-c", script], {
+            input,
+            timeoutMs: 120_000,
+        });
+    } catch (e) {
+        const out = `${(e as CommandError).stdout ?? ""}${(e as CommandError).stderr ?? ""}`.trim();
+        throw new Error(
+            `RabbitMQ's own config loader refuses the new configuration (burrow:rabbitmqConf / burrow:advancedConfig); ` +
+                `nothing was changed, the running node keeps its configuration:\n${out || (e as Error).message}`,
+            { cause: e },
+        );
+    }
+}
+
 /** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
     if (await claim("container", inputs.name, inputs.labels)) await docker(["rm", "--force", inputs.name]);
@@ -164,7 +268,8 @@ async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
  * stored (docker cannot relabel a running container; a replacement restarts the broker, so
  * a new label must not cause one): the state's labels are what delete checks ownership
  * with. bootAdmin only matters when the container is made; the readiness timeout is how
- * long to wait, not what runs.
+ * long to wait, not what runs. The watermark and disk limit too only matter when it is made:
+ * later changes go to the running node (LiveSettings), never a reason for a restart.
  */
 export function containerChanges(
     olds: RabbitmqContainerInputs,
@@ -175,7 +280,13 @@ export function containerChanges(
     const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
     const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
     return {
-        replaces: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin", "labels"]),
+        replaces: changedInputs(was, news, [
+            "readyTimeoutMs",
+            "bootAdmin",
+            "labels",
+            "memoryHighWatermark",
+            "diskFreeLimit",
+        ]),
         stored: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin"]).filter((k) => k === "labels"),
     };
 }
@@ -198,15 +309,18 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
         ...(tls?.only
             ? []
             : ([
-                  [inputs.amqpPort, 5672, "amqpPort"],
-                  [inputs.managementPort, 15672, "managementPort"],
+                  [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
+                  [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
               ] as Array<[number, number, string]>)),
         ...(tls
             ? ([
-                  [tls.amqpsPort, 5671, "tls.amqpsPort"],
-                  [tls.managementPort, 15671, "tls.managementPort"],
+                  [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
+                  [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
               ] as Array<[number, number, string]>)
             : []),
+        ...(inputs.metricsPort === null
+            ? []
+            : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<[number, number, string]>)),
     ];
     for (const [port, , key] of published) {
         const problem = await portProblem(inputs.bindAddress, port);
@@ -226,28 +340,16 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
                 "--hostname",
                 inputs.hostname,
                 ...labels,
+                // Nothing secret here: configuration, cookie and keys go in as files below.
                 "--env",
                 `RABBITMQ_NODENAME=${inputs.nodeName}`,
-                "--env",
-                `BURROW_MEMORY_LIMIT_BYTES=${inputs.memoryLimitMb * 1024 * 1024}`,
-                "--env",
-                `BURROW_MEMORY_HIGH_WATERMARK=${inputs.memoryHighWatermark}`,
-                "--env",
-                `BURROW_TLS_ONLY=${tls?.only ? 1 : 0}`,
                 ...(inputs.cluster
-                    ? [
-                          "--network",
-                          inputs.cluster.network,
-                          "--network-alias",
-                          inputs.cluster.alias,
-                          "--env",
-                          `BURROW_CLUSTER_NODES=${inputs.cluster.peers.join(",")}`,
-                      ]
+                    ? ["--network", inputs.cluster.network, "--network-alias", inputs.cluster.alias]
                     : []),
-                "--env",
-                "BURROW_ERLANG_COOKIE",
                 "--memory",
                 `${inputs.memoryLimitMb}m`,
+                "--ulimit",
+                `nofile=${inputs.openFileLimit}:${inputs.openFileLimit}`,
                 "--restart",
                 "unless-stopped",
                 ...published.flatMap(([hostPort, containerPort]) => [
@@ -258,11 +360,13 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
                 `${inputs.volume}:/var/lib/rabbitmq`,
                 inputs.image,
             ],
-            { env: { BURROW_ERLANG_COOKIE: inputs.erlangCookie }, timeoutMs: 120_000 },
+            { timeoutMs: 120_000 },
         );
-        // Key, certificates and the admin's definitions go in as files (docker cp), never through the environment.
+        // Configuration, cookie, key, certificates and the admin's definitions go in as files
+        // (docker cp), never through the environment or argv.
+        await copyIn(inputs.name, STAGED_DIR, [...configFiles(inputs), ["erlang.cookie", inputs.erlangCookie, 0o400]]);
         if (tls) {
-            await copyIn(inputs.name, "/etc/rabbitmq/tls", [
+            await copyIn(inputs.name, TLS_DIR, [
                 ["ca.pem", tls.caCert, 0o644],
                 ["cert.pem", tls.serverCert, 0o644],
                 ["key.pem", tls.serverKey, 0o600],
@@ -296,6 +400,21 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
 > = userFacingProvider({
+    async check(wrappedOlds, wrappedNews) {
+        // A new configuration for a running node is first shown to RabbitMQ's own config
+        // loader, so a refused one fails here (at preview already) instead of after the
+        // running node was stopped. Not at creation: there the node's boot checks it.
+        const olds = unwrapSecrets(wrappedOlds ?? {}) as Partial<RabbitmqContainerInputs>;
+        const news = unwrapSecrets(wrappedNews);
+        if (olds.name && !hasUnknown(news) && checkedConfig(olds) !== checkedConfig(news)) {
+            const extra = Object.keys(news.rabbitmqConf).length > 0 || news.advancedConfig !== "";
+            const ownChanged =
+                JSON.stringify(olds.rabbitmqConf ?? {}) !== JSON.stringify(news.rabbitmqConf) ||
+                (olds.advancedConfig ?? "") !== news.advancedConfig;
+            if (extra || ownChanged) await checkConfigInImage(news);
+        }
+        return { inputs: wrappedNews };
+    },
     async create(inputs) {
         const outs = await run(inputs);
         return { id: outs.containerId, outs };
@@ -352,7 +471,17 @@ export class RabbitmqContainer extends DynamicResource {
             "RabbitmqContainer",
             name,
             { ...args, containerId: undefined, readyMs: undefined },
-            { ...opts, additionalSecretOutputs: ["erlangCookie", "tls", "bootAdmin"] },
+            {
+                ...opts,
+                additionalSecretOutputs: [
+                    "erlangCookie",
+                    "tls",
+                    "bootAdmin",
+                    "rabbitmqConf",
+                    "advancedConfig",
+                    "envConfig",
+                ],
+            },
         );
     }
 }

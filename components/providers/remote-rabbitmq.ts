@@ -15,6 +15,13 @@ import { engineWarn } from "../../lib/engine-log";
 import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
 import {
+    HostNodeConfig,
+    REPORT_OPEN_FILES,
+    SYSTEMD_DROP_IN,
+    applyLiveScript,
+    writeNodeConfigScript,
+} from "../../lib/host-node-config";
+import {
     AdoptPolicy,
     InstallPlan,
     RemovalPlan,
@@ -34,6 +41,8 @@ export interface RemoteRabbitmqInputs {
     amqpPort: number;
     managementPort: number;
     memoryHighWatermark: number;
+    /** The production settings and passthrough configuration (lib/host-node-config.ts). */
+    nodeConfig: Omit<HostNodeConfig, "memoryHighWatermark">;
     erlangCookie: string;
     keepData: boolean;
     /** The stack's owner id (lib/ownership.ts), written to /etc/burrow/owner. */
@@ -69,6 +78,8 @@ export interface RemoteRabbitmqOutputs extends RemoteRabbitmqInputs {
     rabbitmqVersion: string;
     installedRabbitmqVersion: string;
     installedErlangVersion: string;
+    /** The node's open-file limit as /proc/<pid>/limits shows it (0: not read; absent in older states). */
+    openFiles?: number;
 }
 
 const q = shellQuote;
@@ -83,6 +94,12 @@ const ADOPTED_FILES = [
     "etc/rabbitmq/rabbitmq.conf",
     "etc/rabbitmq/enabled_plugins",
     "etc/rabbitmq/rabbitmq-env.conf",
+    // What burrow's production settings write (lib/host-node-config.ts).
+    "etc/rabbitmq/conf.d/90-burrow.conf",
+    "etc/rabbitmq/advanced.config",
+    "etc/rabbitmq/burrow-env.conf",
+    "etc/default/rabbitmq-server",
+    "etc/systemd/system/rabbitmq-server.service.d/burrow.conf",
     "var/lib/rabbitmq/.erlang.cookie",
     "etc/burrow/owner",
     "etc/burrow/packages",
@@ -101,9 +118,10 @@ export function installScript(i: RemoteRabbitmqInputs, as: InstallAs): string {
         `management.tcp.port = ${i.managementPort}`,
         ...(i.loopbackOnly ? [`management.tcp.ip = 127.0.0.1`] : []),
         `loopback_users.guest = true`,
-        `vm_memory_high_watermark.relative = ${i.memoryHighWatermark}`,
         ``,
     ].join("\n");
+    // The watermark, disk limit, memory, limits and the user's own configuration: lib/host-node-config.ts.
+    const nodeConfig: HostNodeConfig = { ...i.nodeConfig, memoryHighWatermark: i.memoryHighWatermark };
     const sources = i.aptSources.map((s) => {
         const keyFile = `/etc/apt/keyrings/burrow-${s.name}.asc`;
         const listFile = `/etc/apt/sources.list.d/burrow-${s.name}.list`;
@@ -212,7 +230,7 @@ write() { # write FILE MODE: stdin to FILE.burrow-new, staged if it differs from
   staged+=("$1"); changed=1
 }
 ${confWrite}
-printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
+${writeNodeConfigScript(nodeConfig, i.loopbackOnly)}printf '[%s].\\n' ${q(i.plugins.join(","))} | write /etc/rabbitmq/enabled_plugins 0644
 printf '%s' ${q(i.erlangCookie)} | write /var/lib/rabbitmq/.erlang.cookie 0400
 # A running node is stopped with the files it started with (its name, its cookie: a new cookie
 # could not reach it), then the new files go in.
@@ -241,17 +259,23 @@ else
     exit 11
   }
 fi
-step "wait until the node is ready"
-for i in $(seq 1 120); do
-  # check_port_listener, not check_port_connectivity: the latter dials the host name, which
-  # a loopback-only listener (ssh.tunnel) does not answer.
-  rabbitmq-diagnostics -q check_running >/dev/null 2>&1 \
-    && rabbitmq-diagnostics -q check_port_listener ${i.amqpPort} >/dev/null 2>&1 \
-    && rabbitmq-diagnostics -q check_port_listener ${i.managementPort} >/dev/null 2>&1 && break
-  [ "$i" = 120 ] && { echo "RabbitMQ did not become ready within 120 s; see /var/log/rabbitmq/" >&2; exit 11; }
+${applyLiveScript(nodeConfig)}step "wait until the node is ready"
+# RabbitMQ's staged health checks: the node runs, has no resource alarm, its listeners accept
+# connections. check_port_listener instead of check_port_connectivity for a loopback-only
+# listener (ssh.tunnel): the latter dials the host name, which such a listener does not answer.
+stages="check_running check_local_alarms ${i.loopbackOnly ? `check_port_listener:${i.amqpPort} check_port_listener:${i.managementPort}` : "check_port_connectivity"}"
+# A deadline, not a count of rounds: each round starts a CLI VM per stage (seconds on a busy host).
+deadline=$((SECONDS + 120))
+while :; do
+  ok=1
+  for stage in $stages; do
+    if ! out=$(rabbitmq-diagnostics -q $(echo "$stage" | tr ':' ' ') 2>&1 </dev/null); then ok=0; break; fi
+  done
+  [ $ok = 1 ] && break
+  [ $SECONDS -ge $deadline ] && { echo "RabbitMQ did not become ready within 120 s: $stage failed: $out; see /var/log/rabbitmq/" >&2; exit 11; }
   sleep 1
 done
-${clusterWait}echo "changed=$changed"
+${clusterWait}${REPORT_OPEN_FILES}echo "changed=$changed"
 ${
     c
         ? `echo "node=$node"
@@ -299,6 +323,13 @@ apt-get ${verb} -y -qq -o DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_S} ${pkgs} || f
         plan.purge
             ? `step "remove the broker's data and configuration"
 rm -rf /var/lib/rabbitmq /etc/rabbitmq /var/log/rabbitmq
+`
+            : ""
+    }${
+        plan.packages.length
+            ? `# The service's limits drop-in (lib/host-node-config.ts) goes with the service.
+rm -f ${SYSTEMD_DROP_IN}; rmdir "$(dirname ${SYSTEMD_DROP_IN})" 2>/dev/null || true
+if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 `
             : ""
     }step "remove burrow's apt entries"
@@ -366,7 +397,14 @@ async function install(
     i: RemoteRabbitmqInputs,
     installId: string,
     claim: boolean,
-): Promise<{ changed: boolean; node: string; rabbitmq: string; erlang: string; adopted: boolean }> {
+): Promise<{
+    changed: boolean;
+    node: string;
+    rabbitmq: string;
+    erlang: string;
+    adopted: boolean;
+    openFiles: number;
+}> {
     const facts = await hostFacts(i.ssh, false);
     const plan = planInstall(
         facts,
@@ -384,6 +422,7 @@ async function install(
         rabbitmq: v["rabbitmq-server"] ?? "",
         erlang: v["erlang-base"] ?? "",
         adopted: plan.adopted,
+        openFiles: Number(v["openfiles"]) || 0,
     };
 }
 
@@ -420,6 +459,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                     node: r.node,
                     installedRabbitmqVersion: r.rabbitmq,
                     installedErlangVersion: r.erlang,
+                    openFiles: r.openFiles,
                 },
             };
         },
@@ -465,6 +505,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                     node: r.node,
                     installedRabbitmqVersion: r.rabbitmq,
                     installedErlangVersion: r.erlang,
+                    openFiles: r.openFiles,
                 },
             };
         },
@@ -494,6 +535,7 @@ export class RemoteRabbitmq extends DynamicResource {
     declare readonly node: pulumi.Output<string>;
     declare readonly installedRabbitmqVersion: pulumi.Output<string>;
     declare readonly installedErlangVersion: pulumi.Output<string>;
+    declare readonly openFiles: pulumi.Output<number>;
     constructor(
         name: string,
         args: { [K in keyof RemoteRabbitmqInputs]: pulumi.Input<RemoteRabbitmqInputs[K]> },
@@ -511,8 +553,10 @@ export class RemoteRabbitmq extends DynamicResource {
                 node: undefined,
                 installedRabbitmqVersion: undefined,
                 installedErlangVersion: undefined,
+                openFiles: undefined,
             },
-            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster"] },
+            // The user's configuration may hold passwords.
+            { ...opts, additionalSecretOutputs: ["ssh", "erlangCookie", "cluster", "nodeConfig"] },
         );
     }
 }

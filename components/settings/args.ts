@@ -12,7 +12,15 @@ import type {
     UserLimitsArgs,
     VhostArgs,
 } from "./objects";
-import { DebianRelease, ExchangeType, POLICY_TARGETS, QueueType, Target, USER_TAGS } from "./rabbitmq";
+import {
+    DebianRelease,
+    ExchangeType,
+    POLICY_TARGETS,
+    PartitionHandling,
+    QueueType,
+    Target,
+    USER_TAGS,
+} from "./rabbitmq";
 import { SecretInput } from "./types";
 
 export type UserTag = (typeof USER_TAGS)[number];
@@ -134,6 +142,8 @@ export interface SshHostArgs {
     readonly accessHost?: string;
     readonly accessAmqpPort?: number;
     readonly accessManagementPort?: number;
+    /** Default the broker's metricsPort. */
+    readonly accessMetricsPort?: number;
 }
 
 /** How burrow reaches the host(s) of the SSH target. Give `host` (one broker) or `hosts` (a cluster). */
@@ -159,10 +169,11 @@ export interface SshArgs {
      * adopts it and lets destroy remove it.
      */
     readonly adoptExisting?: boolean | "purge";
-    /** Default `host`, the broker's amqpPort and managementPort. */
+    /** Default `host`, the broker's amqpPort, managementPort and metricsPort. */
     readonly accessHost?: string;
     readonly accessAmqpPort?: number;
     readonly accessManagementPort?: number;
+    readonly accessMetricsPort?: number;
 }
 
 export interface AptSourceArgs {
@@ -214,10 +225,48 @@ export interface BrokerArgs {
     readonly amqpPort?: number;
     /** Default 15672. In a Docker cluster node i uses managementPort+i-1. */
     readonly managementPort?: number;
-    /** Container memory limit in MB, and what RabbitMQ is told it has; default 1024. */
+    /**
+     * Docker target: the container's memory limit in MB, and what RabbitMQ is told it has;
+     * default 1024. On SSH hosts RabbitMQ is told the host's memory (or its cgroup limit).
+     */
     readonly memoryLimitMb?: number;
-    /** Relative memory watermark, 0.1-0.9; default 0.6. */
+    /** Relative memory watermark, 0.1-0.9; default 0.6. Changed without a restart. */
     readonly memoryHighWatermark?: number;
+    /**
+     * Open files the broker may have; default 65536 (RabbitMQ's production checklist). Capped
+     * at the host's hard limit, with a warning at preview/up when that is below 65536.
+     */
+    readonly openFileLimit?: number;
+    /**
+     * Free disk space below which RabbitMQ blocks publishers: a number is a multiple of the
+     * memory it has (default 1.0, `disk_free_limit.relative`), a size ("2GB", "500MB", bytes)
+     * is absolute. Changed without a restart.
+     */
+    readonly diskFreeLimit?: number | string;
+    /**
+     * A cluster's cluster_partition_handling: default pause_minority (RabbitMQ's advice from 3
+     * nodes; with 2 nodes a partition pauses both, autoheal keeps them serving). Restarts the nodes.
+     */
+    readonly partitionHandling?: PartitionHandling;
+    /**
+     * Host port of the Prometheus endpoint (rabbitmq_prometheus, stack output `metricsUrl`);
+     * default managementPort + 20 (15692); false turns metrics off. A Docker cluster's node i
+     * uses metricsPort+i-1.
+     */
+    readonly metricsPort?: number | false;
+    /**
+     * Extra rabbitmq.conf keys, e.g. {"heartbeat": 30}; default none. Keys burrow writes itself
+     * are refused, naming the burrow key to use. Checked by RabbitMQ's own config loader before
+     * a running node is restarted with them.
+     */
+    readonly rabbitmqConf?: Record<string, string | number | boolean>;
+    /**
+     * advanced.config (Erlang terms), e.g. "[{rabbit, [{consumer_timeout, 3600000}]}]."; default
+     * none. Checked by RabbitMQ's own config loader before a running node is restarted with it.
+     */
+    readonly advancedConfig?: string;
+    /** rabbitmq-env.conf entries, e.g. {"SERVER_ADDITIONAL_ERL_ARGS": "+S 2:2"}; default none. */
+    readonly envConfig?: Record<string, string | number>;
     /** Keep the broker's data (queues, messages, users) on destroy; default false. */
     readonly keepData?: boolean;
     /** Default "admin". */

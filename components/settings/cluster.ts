@@ -8,9 +8,16 @@ import { ClusterSettings } from "./types";
 /** Most nodes burrow builds a cluster of (Docker: `cluster.nodes`; SSH: `ssh.hosts`). */
 export const MAX_CLUSTER_NODES = 9;
 
-/** Node i (1-based) of a Docker cluster publishes amqpPort+i-1 and managementPort+i-1. */
-export function dockerNodePorts(base: { amqpPort: number; managementPort: number }, index: number) {
-    return { amqpPort: base.amqpPort + index - 1, managementPort: base.managementPort + index - 1 };
+/** Node i (1-based) of a Docker cluster publishes amqpPort+i-1, managementPort+i-1 and metricsPort+i-1. */
+export function dockerNodePorts(
+    base: { amqpPort: number; managementPort: number; metricsPort: number | null },
+    index: number,
+) {
+    return {
+        amqpPort: base.amqpPort + index - 1,
+        managementPort: base.managementPort + index - 1,
+        metricsPort: base.metricsPort === null ? null : base.metricsPort + index - 1,
+    };
 }
 
 /** How many replicas a new quorum queue gets: the cluster's replication factor (1 without a cluster). */

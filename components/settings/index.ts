@@ -9,6 +9,8 @@
 //   topology.ts  vhosts, users, permissions, queues, exchanges, bindings, policies
 //   objects.ts   vhost metadata and limits, user limits and hashes, operator policies, shovels,
 //                federation, super streams, global parameters (rules: rabbitmq-objects.ts)
+//   node.ts      the production checklist (open files, disk limit, partitions, metrics) and
+//                the rabbitmq.conf / advanced.config / rabbitmq-env.conf passthrough
 //   cluster.ts   clusters and the rules derived from them (node ports, quorum group size)
 //   ssh.ts       the SSH target's hosts and apt sources;  tls.ts  TLS listeners
 //   problems.ts  how problems are collected and named;  values.ts  checks of single values
@@ -17,6 +19,7 @@ export * from "./cluster";
 export * from "./keys";
 export * from "./objects";
 export * from "./rabbitmq-objects";
+export { MANAGED_CONF_KEYS, MANAGED_ENV_KEYS, RECOMMENDED_OPEN_FILES } from "./node";
 export * from "./parse";
 export * from "./problems";
 export * from "./rabbitmq";

@@ -22,15 +22,58 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
             "`trixie` (RabbitMQ 4.0.5, Erlang 27), `bookworm` (3.10.8, Erlang 25) or `forky` (4.3.6, Erlang 29); run `npm run bootstrap -- --release <name>` once. Policies and arguments are checked against its RabbitMQ (SSH target: the hosts' release, or pin `rabbitmqVersion`)",
     },
     baseImage: { default: "`burrow/debian:<release>`", meaning: "local image the broker image builds FROM" },
-    plugins: { default: "`[]`", meaning: "extra plugins (`rabbitmq_management` is always on)" },
+    plugins: {
+        default: "`[]`",
+        meaning:
+            "extra plugins (`rabbitmq_management` is always on, `rabbitmq_prometheus` unless `metricsPort` is false)",
+    },
     bindAddress: { default: "`127.0.0.1`", meaning: "host address the ports are published on" },
     amqpPort: { default: "`5672`", meaning: "host AMQP port (1-65535; a Docker cluster's node i uses `amqpPort+i-1`)" },
     managementPort: {
         default: "`15672`",
         meaning: "host management port (differs from `amqpPort`; node i uses `managementPort+i-1`)",
     },
-    memoryLimitMb: { default: "`1024`", meaning: "container memory limit; RabbitMQ is told the same" },
-    memoryHighWatermark: { default: "`0.6`", meaning: "relative memory watermark, 0.1-0.9" },
+    memoryLimitMb: {
+        default: "`1024`",
+        meaning:
+            "Docker: the container's memory limit; RabbitMQ is told the same (SSH hosts: RabbitMQ is told the host's memory or its cgroup limit)",
+    },
+    memoryHighWatermark: { default: "`0.6`", meaning: "relative memory watermark, 0.1-0.9; changed without a restart" },
+    openFileLimit: {
+        default: "`65536`",
+        meaning:
+            "open files the broker may have (1024-1048576); capped at the host's hard limit, with a warning when that is below 65536 (see Production defaults)",
+    },
+    diskFreeLimit: {
+        default: "`1.0`",
+        meaning:
+            'free disk below which publishers are blocked: a multiple of the broker\'s memory (0.1-10), or a size `"2GB"`/`"500MB"`/bytes; changed without a restart',
+    },
+    partitionHandling: {
+        default: "`pause_minority` (clusters)",
+        meaning:
+            "a cluster's `cluster_partition_handling`: `pause_minority` (RabbitMQ's advice from 3 nodes; with 2 a partition pauses both), `autoheal` or `ignore`; a change restarts the nodes",
+    },
+    metricsPort: {
+        default: "`managementPort`+20 (15692)",
+        meaning:
+            "host port of the Prometheus endpoint (output `metricsUrl`; node i of a Docker cluster uses `metricsPort+i-1`); `false`: metrics off",
+    },
+    rabbitmqConf: {
+        default: "`{}`",
+        meaning:
+            'extra rabbitmq.conf keys, e.g. `{"heartbeat":30}`; keys burrow writes are refused naming the burrow key; checked by RabbitMQ\'s config loader before a running node restarts with them',
+    },
+    advancedConfig: {
+        default: "none",
+        meaning:
+            "advanced.config (Erlang terms ending with `.`); checked by RabbitMQ's config loader before a running node restarts with it",
+    },
+    envConfig: {
+        default: "`{}`",
+        meaning:
+            'rabbitmq-env.conf entries without the `RABBITMQ_` prefix, e.g. `{"SERVER_ADDITIONAL_ERL_ARGS":"+S 2:2"}`; names burrow sets are refused',
+    },
     keepData: { default: "`false`", meaning: "keep the broker's data on destroy (see Day-2 operations)" },
     adminUser: { default: "`admin`", meaning: "the admin user's name" },
     adminPassword: {
@@ -115,7 +158,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     ssh: {
         default: "none",
         meaning:
-            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"adoptExisting":false,"accessHost","accessAmqpPort","accessManagementPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
+            '`{"host","port":22,"user":"root","privateKey","hostKey","insecureIgnoreHostKey":false,"tunnel":false,"adoptExisting":false,"accessHost","accessAmqpPort","accessManagementPort","accessMetricsPort"}`, or `hosts` instead of `host` for a cluster (see "Clusters on SSH hosts")',
     },
     aptSources: {
         default: "`[]`",
@@ -126,7 +169,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     tls: {
         default: "none",
         meaning:
-            '`{"only":false,"amqpsPort":5671,"managementPort":15671,"hostnames":["localhost"]}`: AMQPS and HTTPS management with a CA the stack generates (output `caCert`); `only: true` closes the plain listeners (Docker target)',
+            '`{"only":false,"amqpsPort":5671,"managementPort":15671,"hostnames":["localhost"]}`: AMQPS and HTTPS management with a CA the stack generates (output `caCert`); `only: true` closes the plain listeners and serves metrics over HTTPS (Docker target)',
     },
     cluster: {
         default: "none",

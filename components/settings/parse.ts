@@ -6,6 +6,15 @@ import { clusterSettings, dockerNodePorts } from "./cluster";
 import { KNOWN_KEYS } from "./keys";
 import { CONFIG_NAMESPACE, InputSource, Problems } from "./problems";
 import { AMQP_PORT, DEBIAN_RELEASES, MANAGEMENT_PORT, QueueType, TARGETS } from "./rabbitmq";
+import {
+    advancedConfig,
+    diskFreeLimit,
+    envConfigEntries,
+    metricsPort as metricsPortOf,
+    openFileLimit,
+    partitionHandling,
+    rabbitmqConfEntries,
+} from "./node";
 import { aptSource, countOfHosts, sshSettings } from "./ssh";
 import { tlsSettings } from "./tls";
 import {
@@ -88,7 +97,7 @@ export function parseSettings(
         return Array.isArray(x) ? x : [];
     };
     const plugins = withObjectPlugins(
-        pluginList(p, raw.plugins),
+        pluginList(p, raw.plugins, raw.metricsPort === false || raw.metricsPort === "false"),
         declaredAny(raw.shovels),
         declaredAny(raw.federationUpstreams),
     );
@@ -100,6 +109,22 @@ export function parseSettings(
     }
     const memoryLimitMb = integer(p, "memoryLimitMb", raw.memoryLimitMb ?? 1024, 256, 1024 * 1024, "megabytes");
     const memoryHighWatermark = fraction(p, "memoryHighWatermark", raw.memoryHighWatermark ?? 0.6);
+    if (target === "ssh" && raw.memoryLimitMb !== undefined)
+        p.add(
+            "memoryLimitMb",
+            "applies to the Docker target (the container's limit); on SSH hosts RabbitMQ is told the host's memory, or its cgroup limit where lower; remove it",
+        );
+    const openFiles = openFileLimit(p, raw.openFileLimit);
+    const diskLimit = diskFreeLimit(p, raw.diskFreeLimit);
+    const metricsPort = metricsPortOf(p, raw.metricsPort, managementPort);
+    if (metricsPort && (metricsPort === amqpPort || metricsPort === managementPort))
+        p.add(
+            "metricsPort",
+            `is ${metricsPort}, also ${p.ref(metricsPort === amqpPort ? "amqpPort" : "managementPort")}; the Prometheus endpoint needs a port of its own`,
+        );
+    const rabbitmqConf = rabbitmqConfEntries(p, raw.rabbitmqConf);
+    const advanced = advancedConfig(p, raw.advancedConfig);
+    const envConfig = envConfigEntries(p, raw.envConfig);
     const keepData = bool(p, "keepData", raw.keepData ?? false);
     const removeGuest = bool(p, "removeGuest", raw.removeGuest ?? true);
 
@@ -115,21 +140,33 @@ export function parseSettings(
         );
     }
     const cluster = raw.cluster === undefined ? undefined : clusterSettings(p, raw.cluster, warnings, sshHostCount);
+    const partitions = partitionHandling(p, raw.partitionHandling, cluster?.nodes, p.ref("cluster"));
     if (cluster && raw.tls !== undefined)
         p.add("cluster", `cannot be combined with ${p.ref("tls")} yet; remove one of them`);
     if (cluster && target === "docker" && amqpPort !== undefined && managementPort !== undefined) {
-        const first = dockerNodePorts({ amqpPort, managementPort }, 1);
-        const last = dockerNodePorts({ amqpPort, managementPort }, cluster.nodes);
-        if (last.amqpPort > 65535 || last.managementPort > 65535)
+        const first = dockerNodePorts({ amqpPort, managementPort, metricsPort: metricsPort ?? null }, 1);
+        const last = dockerNodePorts({ amqpPort, managementPort, metricsPort: metricsPort ?? null }, cluster.nodes);
+        const highest = Math.max(last.amqpPort, last.managementPort, last.metricsPort ?? 0);
+        if (highest > 65535)
             p.add(
                 "cluster.nodes",
-                `needs ports up to ${Math.max(last.amqpPort, last.managementPort)}; node i uses amqpPort+i-1 and managementPort+i-1`,
+                `needs ports up to ${highest}; node i uses amqpPort+i-1, managementPort+i-1 and metricsPort+i-1`,
             );
-        if (first.amqpPort <= last.managementPort && first.managementPort <= last.amqpPort)
+        const overlap = (a: number, b: number) => a <= b + cluster.nodes - 1 && b <= a + cluster.nodes - 1;
+        if (overlap(first.amqpPort, first.managementPort))
             p.add(
                 "managementPort",
                 `range ${first.managementPort}-${last.managementPort} overlaps the AMQP range ${first.amqpPort}-${last.amqpPort} of the ${cluster.nodes} nodes; move one of them`,
             );
+        for (const [other, at] of [
+            ["amqpPort", first.amqpPort],
+            ["managementPort", first.managementPort],
+        ] as const)
+            if (first.metricsPort && first.metricsPort !== at && overlap(first.metricsPort, at))
+                p.add(
+                    "metricsPort",
+                    `range ${first.metricsPort}-${last.metricsPort} overlaps the ${p.ref(other)} range ${at}-${at + cluster.nodes - 1} of the ${cluster.nodes} nodes; move one of them`,
+                );
     }
     const defaultQueueType: QueueType = cluster ? "quorum" : "classic";
 
@@ -232,7 +269,9 @@ export function parseSettings(
     const globals = globalParameters(p, raw.globalParameters);
 
     const ssh =
-        target === "ssh" ? sshSettings(p, raw.ssh, amqpPort, managementPort, raw.cluster !== undefined) : undefined;
+        target === "ssh"
+            ? sshSettings(p, raw.ssh, amqpPort, managementPort, raw.cluster !== undefined, metricsPort)
+            : undefined;
     if (target !== "ssh" && raw.ssh !== undefined)
         p.add("ssh", `is set but ${p.ref("target")} is not ssh; set ${p.ref("target")} to ssh or remove it`);
     const aptSources = listOf(p, "aptSources", raw.aptSources, (k, x) => aptSource(p, k, x));
@@ -256,7 +295,7 @@ export function parseSettings(
         );
     }
 
-    const tls = raw.tls === undefined ? undefined : tlsSettings(p, raw.tls, [amqpPort, managementPort]);
+    const tls = raw.tls === undefined ? undefined : tlsSettings(p, raw.tls, [amqpPort, managementPort], metricsPort);
     if (tls && target === "ssh")
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
@@ -285,6 +324,13 @@ export function parseSettings(
         managementPort: managementPort!,
         memoryLimitMb: memoryLimitMb!,
         memoryHighWatermark: memoryHighWatermark!,
+        openFileLimit: openFiles!,
+        diskFreeLimit: diskLimit!,
+        partitionHandling: partitions,
+        metricsPort: metricsPort!,
+        rabbitmqConf,
+        advancedConfig: advanced,
+        envConfig,
         keepData: keepData!,
         admin,
         removeGuest: removeGuest!,

@@ -21,6 +21,9 @@ export const QUEUE_TYPES = ["classic", "quorum", "stream"] as const;
 export type QueueType = (typeof QUEUE_TYPES)[number];
 export const EXCHANGE_TYPES = ["direct", "fanout", "topic", "headers"] as const;
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
+/** cluster_partition_handling modes burrow sets (pause_if_all_down needs a node list burrow does not manage). */
+export const PARTITION_HANDLING = ["pause_minority", "autoheal", "ignore"] as const;
+export type PartitionHandling = (typeof PARTITION_HANDLING)[number];
 export const POLICY_TARGETS = ["queues", "classic_queues", "quorum_queues", "streams", "exchanges", "all"] as const;
 /** Exchanges every vhost has; they may be binding sources without being declared. */
 export const BUILT_IN_EXCHANGES = ["amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"];

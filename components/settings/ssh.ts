@@ -18,8 +18,18 @@ const SSH_FIELDS = [
     "accessHost",
     "accessAmqpPort",
     "accessManagementPort",
+    "accessMetricsPort",
 ];
-const SSH_HOST_FIELDS = ["host", "port", "hostKey", "nodeName", "accessHost", "accessAmqpPort", "accessManagementPort"];
+const SSH_HOST_FIELDS = [
+    "host",
+    "port",
+    "hostKey",
+    "nodeName",
+    "accessHost",
+    "accessAmqpPort",
+    "accessManagementPort",
+    "accessMetricsPort",
+];
 
 /** `ssh.hosts`'s length when it is a list (the SSH cluster's node count), else undefined. */
 export function countOfHosts(v: unknown): number | undefined {
@@ -35,6 +45,7 @@ export function sshSettings(
     amqpPort: number | undefined,
     managementPort: number | undefined,
     clusterSet: boolean,
+    metricsPort: number | null | undefined = null,
 ): SshSettings | undefined {
     const x = parseJsonish(v);
     if (!isObject(x))
@@ -73,11 +84,18 @@ export function sshSettings(
     let hosts: SshHostSettings[] | undefined;
     if (hostsRaw === undefined) {
         // The single-host form: `ssh.host` and its fields at the top level.
-        const h = sshHost(p, "ssh", x, x.port, insecure, amqpPort, managementPort);
+        const h = sshHost(p, "ssh", x, x.port, insecure, amqpPort, managementPort, metricsPort);
         hosts = h && [h];
     } else {
         // A cluster's hosts: user, key, host-key policy (and a default port) shared from `ssh`.
-        for (const f of ["host", "hostKey", "accessHost", "accessAmqpPort", "accessManagementPort"]) {
+        for (const f of [
+            "host",
+            "hostKey",
+            "accessHost",
+            "accessAmqpPort",
+            "accessManagementPort",
+            "accessMetricsPort",
+        ]) {
             if (x[f] !== undefined)
                 p.add(
                     `ssh.${f}`,
@@ -115,7 +133,7 @@ export function sshSettings(
                     `must be an object like {"host": "10.0.0.1", "port": 22, "hostKey": "ssh-ed25519 AAAA...", "nodeName": "rabbit@node1"}`,
                 );
             unknownFields(p, key, h, SSH_HOST_FIELDS);
-            return sshHost(p, key, h, h.port ?? port0, insecure, amqpPort, managementPort);
+            return sshHost(p, key, h, h.port ?? port0, insecure, amqpPort, managementPort, metricsPort);
         });
         duplicates(
             p,
@@ -153,6 +171,7 @@ function sshHost(
     insecure: boolean | undefined,
     amqpPort: number | undefined,
     managementPort: number | undefined,
+    metricsPort: number | null | undefined,
 ): SshHostSettings | undefined {
     const host =
         typeof x.host === "string" && /^[A-Za-z0-9.:_-]+$/.test(x.host)
@@ -194,15 +213,32 @@ function sshHost(
         x.accessManagementPort === undefined
             ? managementPort
             : port(p, `${key}.accessManagementPort`, x.accessManagementPort);
+    // With metrics off (null) there is no endpoint to reach; 0 stands for "none".
+    const accessMetricsPort =
+        x.accessMetricsPort === undefined
+            ? metricsPort === undefined
+                ? undefined
+                : (metricsPort ?? 0)
+            : port(p, `${key}.accessMetricsPort`, x.accessMetricsPort);
     if (
         host === undefined ||
         sshPort === undefined ||
         accessHost === undefined ||
         accessAmqpPort === undefined ||
-        accessManagementPort === undefined
+        accessManagementPort === undefined ||
+        accessMetricsPort === undefined
     )
         return undefined;
-    return { host, port: sshPort, hostKey, nodeName, accessHost, accessAmqpPort, accessManagementPort };
+    return {
+        host,
+        port: sshPort,
+        hostKey,
+        nodeName,
+        accessHost,
+        accessAmqpPort,
+        accessManagementPort,
+        accessMetricsPort,
+    };
 }
 
 export function aptSource(p: Problems, key: string, v: unknown): AptSourceSettings | undefined {

@@ -3,7 +3,12 @@ import { Problems } from "./problems";
 import { TlsSettings } from "./types";
 import { bool, isObject, parseJsonish, port, show, unknownFields } from "./values";
 
-export function tlsSettings(p: Problems, v: unknown, plainPorts: Array<number | undefined>): TlsSettings | undefined {
+export function tlsSettings(
+    p: Problems,
+    v: unknown,
+    plainPorts: Array<number | undefined>,
+    metricsPort?: number | null,
+): TlsSettings | undefined {
     const x = parseJsonish(v);
     if (!isObject(x))
         return p.add(
@@ -14,11 +19,13 @@ export function tlsSettings(p: Problems, v: unknown, plainPorts: Array<number | 
     const only = bool(p, "tls.only", x.only ?? false);
     const amqpsPort = port(p, "tls.amqpsPort", x.amqpsPort ?? 5671);
     const managementPort = port(p, "tls.managementPort", x.managementPort ?? 15671);
-    const ports = [amqpsPort, managementPort, ...(only ? [] : plainPorts)].filter((n) => n !== undefined);
+    const ports = [amqpsPort, managementPort, ...(only ? [] : plainPorts), metricsPort ?? undefined].filter(
+        (n) => n !== undefined,
+    );
     if (new Set(ports).size !== ports.length)
         p.add(
             "tls",
-            `ports must differ from each other and from ${p.ref("amqpPort")}/${p.ref("managementPort")} (got ${ports.join(", ")})`,
+            `ports must differ from each other and from ${p.ref("amqpPort")}/${p.ref("managementPort")}/${p.ref("metricsPort")} (got ${ports.join(", ")})`,
         );
     const names = x.hostnames ?? ["localhost"];
     const hostnames =

@@ -584,7 +584,8 @@ const usable = (rule: PolicyKeyRule, version: string) =>
     !(rule.removed && versionAtLeast(version, rule.removed.in)) &&
     !(rule.since && !versionAtLeast(version, rule.since));
 
-export function pluginList(p: Problems, v: unknown): string[] {
+/** rabbitmq_management always, rabbitmq_prometheus unless metrics are off, then the extra plugins. */
+export function pluginList(p: Problems, v: unknown, metricsOff = false): string[] {
     const x = parseJsonish(v);
     const arr =
         x === undefined
@@ -597,7 +598,7 @@ export function pluginList(p: Problems, v: unknown): string[] {
               : x;
     if (!Array.isArray(arr))
         return p.add("plugins", `is ${show(v)}; use a list of plugin names such as ["rabbitmq_shovel"]`) ?? [];
-    const out = ["rabbitmq_management"];
+    const out = metricsOff ? ["rabbitmq_management"] : ["rabbitmq_management", "rabbitmq_prometheus"];
     arr.forEach((name, i) => {
         if (typeof name !== "string" || !/^rabbitmq_[a-z0-9_]+$/.test(name)) {
             p.add(

@@ -10,7 +10,8 @@ import type {
     SuperStreamSettings,
     VhostSettings,
 } from "./objects";
-import { DebianRelease, ExchangeType, POLICY_TARGETS, QueueType, Target } from "./rabbitmq";
+import { DiskFreeLimit } from "../../lib/node-config";
+import { DebianRelease, ExchangeType, POLICY_TARGETS, PartitionHandling, QueueType, Target } from "./rabbitmq";
 
 /** A secret value: text, or a Pulumi Output a library user got from a secret store. */
 export type SecretInput = string | pulumi.Output<string>;
@@ -107,6 +108,8 @@ export interface SshSettings {
     accessHost: string;
     accessAmqpPort: number;
     accessManagementPort: number;
+    /** Where the Prometheus endpoint is reached (default the broker's metricsPort); unused with metrics off. */
+    accessMetricsPort: number;
     /**
      * Every host, in order: one for the single-host form (`ssh.host`, equal to the fields
      * above), or the cluster's nodes from `ssh.hosts` (the fields above then describe host 1,
@@ -125,6 +128,7 @@ export interface SshHostSettings {
     accessHost: string;
     accessAmqpPort: number;
     accessManagementPort: number;
+    accessMetricsPort: number;
 }
 
 /** An extra apt repository for the SSH target (burrow:aptSources). */
@@ -170,8 +174,22 @@ export interface BrokerSettings {
     bindAddress: string;
     amqpPort: number;
     managementPort: number;
+    /** Docker target: the container's memory limit, which RabbitMQ is told it has. */
     memoryLimitMb: number;
     memoryHighWatermark: number;
+    /** Open files the broker may have (before the host's hard limit caps it). */
+    openFileLimit: number;
+    diskFreeLimit: DiskFreeLimit;
+    /** cluster_partition_handling; undefined for a single node. */
+    partitionHandling?: PartitionHandling;
+    /** Host port of the Prometheus endpoint (node 1; a Docker cluster's node i uses +i-1); null: metrics off. */
+    metricsPort: number | null;
+    /** Extra rabbitmq.conf keys, none of them burrow's own. */
+    rabbitmqConf: Record<string, string>;
+    /** advanced.config's text ("" = none). */
+    advancedConfig: string;
+    /** rabbitmq-env.conf entries, names without RABBITMQ_. */
+    envConfig: Record<string, string>;
     keepData: boolean;
     admin: UserSettings;
     removeGuest: boolean;

@@ -3,12 +3,13 @@
 // and rejoined; the rest consumed through node 3 (to the count or a deadline, then the
 // queue's depth read): lost 0, duplicated 0. Scaling out to 4 is judged by Docker's start
 // times and each node's uptime, not by Pulumi's replace count.
+import { spawnSync } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { get } from "../../lib/management-client";
 import { recordFigure } from "../figures";
 import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
-import { TestStack, allocatePorts, changesOf, cleanUp, createTestStack } from "./harness";
+import { PROJECT_ROOT, TestStack, allocatePorts, changesOf, cleanUp, createTestStack } from "./harness";
 import { containerStart } from "./probes";
 
 const COUNT = 10_000;
@@ -26,6 +27,22 @@ async function nodesInApi(): Promise<Array<{ name: string; running: boolean; upt
             "/api/nodes?columns=name,running,uptime",
         )) ?? []
     ).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `npm run status -- --json` against the test stack. */
+function status(): {
+    code: number | null;
+    healthy: boolean;
+    problems: string[];
+    nodes: Array<{ name: string; fdLimit: number }>;
+} {
+    const r = spawnSync("npm", ["run", "--silent", "status", "--", "--json", "--stack", ts.name], {
+        cwd: PROJECT_ROOT,
+        encoding: "utf8",
+        env: { ...process.env, ...ts.env },
+        timeout: 180_000,
+    });
+    return { code: r.status, ...JSON.parse(r.stdout.trim().split("\n").pop() || "{}") };
 }
 
 async function runningNodes(): Promise<string[]> {
@@ -57,12 +74,35 @@ describe("a 3-node cluster", () => {
         });
     });
 
+    it("runs every node with pause_minority and its open-file limit; `npm run status` sees all three", async () => {
+        for (let i = 1; i <= 3; i++) {
+            const r = await docker([
+                "exec",
+                containerOf(i),
+                "rabbitmqctl",
+                "-q",
+                "eval",
+                "application:get_env(rabbit, cluster_partition_handling).",
+            ]);
+            expect(r.stdout.trim()).toBe("{ok,pause_minority}");
+        }
+        const s = status();
+        expect(s.problems).toEqual([]);
+        expect(s.code).toBe(0);
+        expect(s.nodes.map((n) => n.name).sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
+        for (const n of s.nodes) expect(n.fdLimit).toBeGreaterThan(1024);
+    });
+
     it("loses nothing when a node stops and comes back", async () => {
         const sent = await publishConfirmed(url(1), "orders", COUNT);
         recordFigure("cluster.confirmed", sent.confirmed, COUNT);
         expect(sent.confirmed).toBe(COUNT);
 
         await docker(["stop", containerOf(3)]);
+        // The cluster is degraded: `npm run status` says which node.
+        const degraded = status();
+        expect(degraded.code).toBe(1);
+        expect(degraded.problems.join("\n")).toMatch(/rabbit@rabbit-3 is not running|container burrow-\S+-3 is exited/);
         const seen = new Map<string, number>();
         // With node 3 down, a majority (1, 2) still serves the queue.
         const first = await consumeUpTo(url(2), "orders", COUNT / 2, seen, 5 * 60_000);

@@ -156,6 +156,10 @@ export async function createTestStack(
         { stackName: name, workDir: PROJECT_ROOT },
         { envVars: env },
     );
+    // The Prometheus port defaults to managementPort+20, outside the allocator: a Docker
+    // broker gets one from it (a cluster a block, for scaling up to 9 nodes).
+    if (config.target !== "ssh" && config.metricsPort === undefined)
+        config = { ...config, metricsPort: await allocatePorts(config.cluster === undefined ? 1 : 9) };
     const all: Record<string, { value: string; secret?: boolean }> = {};
     for (const [k, v] of Object.entries(config)) {
         all[`burrow:${k}`] = {

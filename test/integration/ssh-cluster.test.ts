@@ -109,6 +109,11 @@ describe("a cluster on three SSH hosts", () => {
             running_nodes: string[];
         };
         expect(status.running_nodes.sort()).toEqual([...NODES].sort());
+        // RabbitMQ's production checklist for a cluster: every host pauses a minority side.
+        for (const i of [0, 1, 2])
+            expect(
+                await onHost(i, "rabbitmqctl -q eval 'application:get_env(rabbit, cluster_partition_handling).'"),
+            ).toBe("{ok,pause_minority}");
     });
 
     it("places the replicas of a quorum queue declared in config on all three nodes", async () => {

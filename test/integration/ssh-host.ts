@@ -48,12 +48,14 @@ export interface SshHostOptions {
     aliases?: string[];
     /** The key pair to authorize (default a new one): hosts of one cluster share a key. */
     keys?: { public: string; private: string };
+    /** A memory limit for the host (its cgroup), in MB; default none. */
+    memoryMb?: number;
 }
 
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
 export async function startSshHost(
     role: string,
-    ports: { amqpPort: number; managementPort: number },
+    ports: { amqpPort: number; managementPort: number; metricsPort?: number },
     opts: SshHostOptions = {},
 ) {
     await buildSshdImage();
@@ -80,12 +82,14 @@ export async function startSshHost(
             "--env",
             "AUTHORIZED_KEY",
             ...naming,
+            ...(opts.memoryMb ? ["--memory", `${opts.memoryMb}m`] : []),
             "--publish",
             `127.0.0.1:${sshPort}:22`,
             "--publish",
             `127.0.0.1:${ports.amqpPort}:5672`,
             "--publish",
             `127.0.0.1:${ports.managementPort}:15672`,
+            ...(ports.metricsPort ? ["--publish", `127.0.0.1:${ports.metricsPort}:15692`] : []),
             SSHD_IMAGE,
         ],
         { env: { AUTHORIZED_KEY: keys.public } },

@@ -114,7 +114,7 @@ describe("SSH target", () => {
         const up = await ts.up();
         expect(up.summary.result).toBe("succeeded");
         expect(up.summary.resourceChanges?.update).toBeGreaterThanOrEqual(1);
-        expect(await onHost("grep watermark /etc/rabbitmq/rabbitmq.conf")).toBe(
+        expect(await onHost("grep -h watermark /etc/rabbitmq/rabbitmq.conf /etc/rabbitmq/conf.d/*.conf")).toBe(
             "vm_memory_high_watermark.relative = 0.5",
         );
         expect(await onHost("wc -l < /var/log/dpkg.log")).toBe(dpkgBefore);

@@ -4,6 +4,8 @@
 // while the TLS ports do. The server key, admin password and cookie are nowhere in plain text
 // (the CA's private key is not kept by the stack at all: it signs once and is dropped).
 import * as amqp from "amqplib";
+import * as http from "http";
+import * as https from "https";
 import * as forge from "node-forge";
 import * as tls from "tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,6 +117,27 @@ describe("TLS only", () => {
         recordFigure("security.tls.plain-listeners-open", plain.length, 2);
         expect(open).toEqual(expect.arrayContaining([5671, 15671])); // the probe sees the listeners that are there
         expect(plain).toEqual([]);
+    });
+
+    it("serves Prometheus metrics over HTTPS only, verified with the stack's CA", async () => {
+        const metricsUrl: string = (await ts.stack.outputs()).metricsUrl.value;
+        expect(metricsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/metrics$/);
+        const body = await new Promise<string>((resolve, reject) =>
+            https
+                .get(metricsUrl, { ca, servername: "localhost" }, (r) => {
+                    let text = "";
+                    r.on("data", (d) => (text += d)).on("end", () => resolve(text));
+                })
+                .on("error", reject),
+        );
+        expect(body).toMatch(/^rabbitmq_/m);
+        // No plain HTTP on the same port.
+        const plain = await new Promise<string>((resolve) =>
+            http
+                .get(metricsUrl.replace("https:", "http:"), (r) => resolve(`HTTP ${r.statusCode}`))
+                .on("error", (e) => resolve(e.message)),
+        );
+        expect(plain).not.toMatch(/^HTTP 200/);
     });
 
     it("changes nothing on a second up", async () => {

@@ -208,7 +208,12 @@ describe("shovels", () => {
             source: { uri: "amqp:///shop", queue: "a" },
             destination: { uri: remote, queue: "b" },
         });
-        expect(s.plugins).toEqual(["rabbitmq_management", "rabbitmq_shovel", "rabbitmq_shovel_management"]);
+        expect(s.plugins).toEqual([
+            "rabbitmq_management",
+            "rabbitmq_prometheus",
+            "rabbitmq_shovel",
+            "rabbitmq_shovel_management",
+        ]);
     });
 
     it("writes RabbitMQ's keys, with the password masked in the state and the real URI only in the import", () => {

@@ -14,6 +14,15 @@ const base: RemoteRabbitmqInputs = {
     amqpPort: 5672,
     managementPort: 15672,
     memoryHighWatermark: 0.6,
+    nodeConfig: {
+        metricsPort: 15692,
+        openFileLimit: 65536,
+        diskFreeLimit: { relative: 1 },
+        partitionHandling: "",
+        rabbitmqConf: {},
+        advancedConfig: "",
+        envConfig: {},
+    },
     erlangCookie: "cookie",
     keepData: false,
     owner: "0123456789abcdef",
@@ -61,6 +70,7 @@ describe("RemoteRabbitmq diff", () => {
                     rabbitmqVersion: "",
                     installedRabbitmqVersion: "",
                     installedErlangVersion: "",
+                    openFiles: 0,
                 } as never,
                 base,
             ),
@@ -75,6 +85,7 @@ describe("RemoteRabbitmq diff", () => {
             rabbitmqVersion: "",
             installedRabbitmqVersion: "",
             installedErlangVersion: "",
+            openFiles: 20000,
         };
         const renamed = { ...third, cluster: { ...third.cluster, nodeName: "rabbit@other" } };
         await expect(remoteRabbitmqProvider.diff!("id", olds, renamed)).rejects.toThrow(

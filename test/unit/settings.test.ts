@@ -20,7 +20,7 @@ describe("parseSettings defaults", () => {
         expect(s.baseImage).toBe("burrow/debian:trixie");
         expect(s.bindAddress).toBe("127.0.0.1");
         expect([s.amqpPort, s.managementPort]).toEqual([5672, 15672]);
-        expect(s.plugins).toEqual(["rabbitmq_management"]);
+        expect(s.plugins).toEqual(["rabbitmq_management", "rabbitmq_prometheus"]);
         expect(s.admin).toEqual({
             name: "admin",
             password: undefined,
@@ -351,7 +351,159 @@ const BAD: Array<[string, RawConfig, string]> = [
         "`burrow:managementPort` range",
     ],
     ["tls ports clash", { tls: { amqpsPort: 5672 } }, "`burrow:tls` ports must differ"],
+    ["open-file limit too low", { openFileLimit: 100 }, "`burrow:openFileLimit` is 100; use a whole number"],
+    ["open-file limit not a number", { openFileLimit: "many" }, "`burrow:openFileLimit`"],
+    ["disk limit not a size", { diskFreeLimit: "lots" }, '`burrow:diskFreeLimit` is "lots"'],
+    ["disk limit relative too big", { diskFreeLimit: 50 }, "`burrow:diskFreeLimit` is 50"],
+    ["disk limit with a fraction of a unit", { diskFreeLimit: "1.5GB" }, "`burrow:diskFreeLimit`"],
+    [
+        "partition handling unknown",
+        { cluster: 3, partitionHandling: "pause_if_all_down" },
+        '`burrow:partitionHandling` is "pause_if_all_down"; allowed: pause_minority, autoheal, ignore',
+    ],
+    [
+        "partition handling without a cluster",
+        { partitionHandling: "autoheal" },
+        "`burrow:partitionHandling` applies to a cluster; set `burrow:cluster`",
+    ],
+    ["metrics port zero", { metricsPort: 0 }, "`burrow:metricsPort` is 0"],
+    ["metrics port on the AMQP port", { metricsPort: 5672 }, "`burrow:metricsPort` is 5672, also `burrow:amqpPort`"],
+    [
+        "metrics range overlaps the management range of a cluster",
+        { cluster: 3, metricsPort: 15673 },
+        "`burrow:metricsPort` range 15673-15675 overlaps the `burrow:managementPort` range",
+    ],
+    [
+        "rabbitmqConf sets a listener burrow writes",
+        { rabbitmqConf: { "listeners.tcp.default": 5673 } },
+        "`burrow:rabbitmqConf.listeners.tcp.default` is written by burrow; set `burrow:amqpPort` instead",
+    ],
+    [
+        "rabbitmqConf sets the disk limit",
+        { rabbitmqConf: { disk_free_limit: { absolute: "1GB" } } },
+        "`burrow:rabbitmqConf.disk_free_limit.absolute` is written by burrow; set `burrow:diskFreeLimit` instead",
+    ],
+    [
+        "rabbitmqConf sets the watermark",
+        { rabbitmqConf: { "vm_memory_high_watermark.relative": 0.5 } },
+        "set `burrow:memoryHighWatermark` instead",
+    ],
+    [
+        "rabbitmqConf sets the default user",
+        { rabbitmqConf: { default_user: "bob" } },
+        "`burrow:rabbitmqConf.default_user` is written by burrow; set `burrow:adminUser` instead",
+    ],
+    [
+        "rabbitmqConf sets partition handling",
+        { rabbitmqConf: { cluster_partition_handling: "ignore" } },
+        "set `burrow:partitionHandling` instead",
+    ],
+    [
+        "rabbitmqConf key with a space",
+        { rabbitmqConf: { "bad key": 1 } },
+        "`burrow:rabbitmqConf.bad key` is not a rabbitmq.conf key",
+    ],
+    [
+        "rabbitmqConf value of two lines",
+        { rabbitmqConf: { heartbeat: "30\nlisteners.tcp.default = 1" } },
+        "`burrow:rabbitmqConf.heartbeat` is",
+    ],
+    ["rabbitmqConf not an object", { rabbitmqConf: "heartbeat=30" }, '`burrow:rabbitmqConf` is "heartbeat=30"'],
+    [
+        "advancedConfig without the closing dot",
+        { advancedConfig: "[{rabbit, []}]" },
+        "`burrow:advancedConfig` must be one Erlang list ending with a dot",
+    ],
+    ["advancedConfig not text", { advancedConfig: 7 }, "`burrow:advancedConfig` is 7"],
+    [
+        "envConfig sets the node name",
+        { envConfig: { NODENAME: "rabbit@x" } },
+        "`burrow:envConfig.NODENAME` is set by burrow; set `burrow:ssh.hosts[i].nodeName` instead",
+    ],
+    [
+        "envConfig with the RABBITMQ_ prefix",
+        { envConfig: { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "+S 1" } },
+        'without the RABBITMQ_ prefix: use "SERVER_ADDITIONAL_ERL_ARGS"',
+    ],
+    [
+        "envConfig lower-case name",
+        { envConfig: { foo: "x" } },
+        "`burrow:envConfig.foo` is not a rabbitmq-env.conf name",
+    ],
+    ["envConfig value of two lines", { envConfig: { FOO: "a\nb" } }, "`burrow:envConfig.FOO`"],
+    [
+        "memory limit on the SSH target",
+        { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true }, memoryLimitMb: 2048 },
+        "`burrow:memoryLimitMb` applies to the Docker target",
+    ],
+    [
+        "ssh access metrics port",
+        { target: "ssh", ssh: { host: "h", privateKey: KEY, insecureIgnoreHostKey: true, accessMetricsPort: 0 } },
+        "`burrow:ssh.accessMetricsPort`",
+    ],
 ];
+
+describe("production defaults (RabbitMQ's production checklist)", () => {
+    it("asks for 65536 open files, a disk limit of 1.0x memory and metrics on managementPort+20", () => {
+        const s = parseSettings({});
+        expect(s.openFileLimit).toBe(65536);
+        expect(s.diskFreeLimit).toEqual({ relative: 1 });
+        expect(s.metricsPort).toBe(15692);
+        expect(s.partitionHandling).toBeUndefined();
+        expect(parseSettings({ managementPort: 16000 }).metricsPort).toBe(16020);
+    });
+
+    it("makes every cluster pause_minority, whatever its size (growing it restarts nothing); overridable", () => {
+        expect(parseSettings({ cluster: 3 }).partitionHandling).toBe("pause_minority");
+        expect(parseSettings({ cluster: 5 }).partitionHandling).toBe("pause_minority");
+        expect(parseSettings({ cluster: 2 }).partitionHandling).toBe("pause_minority");
+        expect(parseSettings({ cluster: 1 }).partitionHandling).toBe("pause_minority");
+        expect(parseSettings({ cluster: 3, partitionHandling: "ignore" }).partitionHandling).toBe("ignore");
+    });
+
+    it("takes overrides as stack config strings: limits, absolute disk sizes, metrics off", () => {
+        const s = parseSettings({ openFileLimit: "200000", diskFreeLimit: "2GB" });
+        expect([s.openFileLimit, s.diskFreeLimit]).toEqual([200000, { absolute: "2GB" }]);
+        expect(parseSettings({ diskFreeLimit: "1.5" }).diskFreeLimit).toEqual({ relative: 1.5 });
+        expect(parseSettings({ diskFreeLimit: "1073741824" }).diskFreeLimit).toEqual({ absolute: "1073741824" });
+        const off = parseSettings({ metricsPort: "false" });
+        expect(off.metricsPort).toBeNull();
+        expect(off.plugins).toEqual(["rabbitmq_management"]);
+    });
+
+    it("passes extra rabbitmq.conf keys (nested objects joined with dots), advanced.config and env entries", () => {
+        const s = parseSettings({
+            rabbitmqConf: {
+                heartbeat: 30,
+                consumer_timeout: "3600000",
+                mqtt: { listeners: { tcp: { default: 1883 } } },
+            },
+            advancedConfig: "  [{rabbit, [{consumer_timeout, 3600000}]}].  ",
+            envConfig: { SERVER_ADDITIONAL_ERL_ARGS: "+S 2:2", CTL_ERL_ARGS: 1 },
+        });
+        expect(s.rabbitmqConf).toEqual({
+            heartbeat: "30",
+            consumer_timeout: "3600000",
+            "mqtt.listeners.tcp.default": "1883",
+        });
+        expect(s.advancedConfig).toBe("[{rabbit, [{consumer_timeout, 3600000}]}].\n");
+        expect(s.envConfig).toEqual({ SERVER_ADDITIONAL_ERL_ARGS: "+S 2:2", CTL_ERL_ARGS: "1" });
+    });
+
+    it("names every refused passthrough key with the burrow key to use, all at once", () => {
+        const found = problems({
+            rabbitmqConf: { "listeners.ssl.default": 5671, "management.tcp.port": 1, load_definitions: "/x" },
+            envConfig: { NODE_PORT: 1, ERLANG_COOKIE: "x" },
+        });
+        expect(found).toEqual([
+            "`burrow:rabbitmqConf.listeners.ssl.default` is written by burrow; set `burrow:tls` instead",
+            "`burrow:rabbitmqConf.management.tcp.port` is written by burrow; set `burrow:managementPort` instead",
+            "`burrow:rabbitmqConf.load_definitions` is written by burrow; set `burrow:queues` instead (burrow imports users, vhosts, queues, exchanges, bindings and policies itself)",
+            "`burrow:envConfig.NODE_PORT` is set by burrow; set `burrow:amqpPort` instead",
+            "`burrow:envConfig.ERLANG_COOKIE` is set by burrow; set `burrow:cluster` instead (burrow generates the Erlang cookie)",
+        ]);
+    });
+});
 
 describe("cluster settings", () => {
     it("makes quorum queues the default with the replication factor, and warns on an even count", () => {
@@ -414,6 +566,7 @@ describe("SSH cluster settings", () => {
                 accessHost: "10.0.0.1",
                 accessAmqpPort: 5673,
                 accessManagementPort: 15672,
+                accessMetricsPort: 15692,
             },
             {
                 host: "10.0.0.2",
@@ -423,6 +576,7 @@ describe("SSH cluster settings", () => {
                 accessHost: "127.0.0.1",
                 accessAmqpPort: 30002,
                 accessManagementPort: 31002,
+                accessMetricsPort: 15692,
             },
             {
                 host: "node3",
@@ -432,6 +586,7 @@ describe("SSH cluster settings", () => {
                 accessHost: "node3",
                 accessAmqpPort: 5673,
                 accessManagementPort: 15672,
+                accessMetricsPort: 15692,
             },
         ]);
         // The top-level fields describe host 1, where burrow administers the cluster.
@@ -501,6 +656,7 @@ describe("SSH cluster settings", () => {
                 accessHost: "h",
                 accessAmqpPort: 5672,
                 accessManagementPort: 15672,
+                accessMetricsPort: 15692,
             },
         ]);
     });
