@@ -19,7 +19,7 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
     debianRelease: {
         default: "`trixie`",
         meaning:
-            "`trixie` (RabbitMQ 4.0.5, Erlang 27) or `bookworm` (3.10.8, Erlang 25); run `npm run bootstrap -- --release bookworm` once",
+            "`trixie` (RabbitMQ 4.0.5, Erlang 27), `bookworm` (3.10.8, Erlang 25) or `forky` (4.3.6, Erlang 29); run `npm run bootstrap -- --release <name>` once",
     },
     baseImage: { default: "`burrow/debian:<release>`", meaning: "local image the broker image builds FROM" },
     plugins: { default: "`[]`", meaning: "extra plugins (`rabbitmq_management` is always on)" },

@@ -5,8 +5,15 @@
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
 
-export const DEBIAN_RELEASES = ["trixie", "bookworm"] as const;
+export const DEBIAN_RELEASES = ["trixie", "bookworm", "forky"] as const;
 export type DebianRelease = (typeof DEBIAN_RELEASES)[number];
+
+/** What each Debian release brings (Debian's own packages; the broker image and SSH hosts install these). */
+export const RELEASE_VERSIONS: Record<DebianRelease, { debian: string; rabbitmq: string; erlang: string }> = {
+    bookworm: { debian: "12", rabbitmq: "3.10.8", erlang: "25" },
+    trixie: { debian: "13", rabbitmq: "4.0.5", erlang: "27" },
+    forky: { debian: "14 (testing)", rabbitmq: "4.3.6", erlang: "29" },
+};
 export const TARGETS = ["docker", "ssh"] as const;
 export type Target = (typeof TARGETS)[number];
 export const USER_TAGS = ["administrator", "monitoring", "policymaker", "management", "impersonator"] as const;
