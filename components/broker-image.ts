@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DockerImage } from "./providers/docker-image";
+import { DockerImage, cacheTagOf } from "./providers/docker-image";
 
 export interface BrokerImageArgs {
     /** Local base image to build FROM (default burrow/debian:trixie, made by scripts/bootstrap). */
@@ -8,6 +8,8 @@ export interface BrokerImageArgs {
     readonly plugins: string[];
     /** The stack's own image tag; removed again on destroy. */
     readonly tag: string;
+    /** What must agree before anything is built (the version guard); default nothing. */
+    readonly buildAfter?: pulumi.Resource[];
 }
 
 /**
@@ -96,12 +98,22 @@ cd /var/lib/rabbitmq
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=/var/lib/rabbitmq /usr/lib/rabbitmq/bin/rabbitmq-server
 `;
 
+/** What the broker image is built from (the Dockerfile and the entrypoint beside it). */
+function buildOf(baseImage: string, plugins: string[]) {
+    return { baseImage, dockerfile: brokerDockerfile(baseImage, plugins), files: { "burrow-entrypoint": ENTRYPOINT } };
+}
+
+/** The content tag of the broker image for these settings, known before it is built. */
+export const brokerImageCacheTag = (baseImage: string, plugins: string[]) => cacheTagOf(buildOf(baseImage, plugins));
+
 /** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
 export class BrokerImage extends pulumi.ComponentResource {
     readonly imageId: pulumi.Output<string>;
     readonly tag: pulumi.Output<string>;
     readonly rabbitmqVersion: pulumi.Output<string>;
     readonly erlangVersion: pulumi.Output<string>;
+    /** The image's content tag, known before it is built (an upgrade's preview reads the version from it if it exists). */
+    readonly cacheTag: string;
 
     constructor(name: string, args: BrokerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerImage", name, {}, opts);
@@ -110,16 +122,13 @@ export class BrokerImage extends pulumi.ComponentResource {
                 "`plugins` must include rabbitmq_management: burrow manages the broker through the management API.",
             );
         }
+        const build = buildOf(args.baseImage, args.plugins);
         const image = new DockerImage(
             `${name}-build`,
-            {
-                tag: args.tag,
-                baseImage: args.baseImage,
-                dockerfile: brokerDockerfile(args.baseImage, args.plugins),
-                files: { "burrow-entrypoint": ENTRYPOINT },
-            },
-            { parent: this },
+            { tag: args.tag, ...build },
+            { parent: this, dependsOn: args.buildAfter },
         );
+        this.cacheTag = cacheTagOf(build);
         this.imageId = image.imageId;
         this.tag = image.tag;
         this.rabbitmqVersion = image.rabbitmqVersion;

@@ -148,6 +148,10 @@ export const FIGURES = {
     "day2.two-owners.lost":
         "confirmed messages not consumed after a second checkout with the same Docker names was refused",
     "day2.two-owners.duplicated": "extra deliveries after a second checkout with the same Docker names was refused",
+    "upgrades.downgrade.refused":
+        "downgrades (burrow:debianRelease trixie -> bookworm) refused by preview and by up naming the key, the versions and why, of 2",
+    "upgrades.downgrade.broker-changed":
+        "of the container's id and start time, the stack's image tag and the queue's 100 messages: those a refused downgrade changed, of 4",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;
