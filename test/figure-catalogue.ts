@@ -152,6 +152,16 @@ export const FIGURES = {
         "downgrades (burrow:debianRelease trixie -> bookworm) refused by preview and by up naming the key, the versions and why, of 2",
     "upgrades.downgrade.broker-changed":
         "of the container's id and start time, the stack's image tag and the queue's 100 messages: those a refused downgrade changed, of 4",
+    "upgrades.in-place.published":
+        "messages confirmed by a 3-node cluster while every node was replaced in place, one at a time (a client publishing throughout)",
+    "upgrades.in-place.lost": "of those, never consumed (a client consuming throughout, then to the end)",
+    "upgrades.in-place.duplicated": "extra deliveries of a message already consumed, across the rolling upgrade",
+    "upgrades.in-place.nodes-drained":
+        "nodes the management API showed in maintenance mode (drained) during the up, of 3",
+    "upgrades.in-place.nodes-out-at-once": "most nodes stopped or drained at the same moment (sampled every 300 ms)",
+    "upgrades.in-place.min-online-replicas":
+        "fewest members of the quorum queue online at any sample during the rolling upgrade, of 3",
+    "upgrades.in-place.nodes-replaced": "containers whose Docker id changed, of 3",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;
