@@ -162,6 +162,29 @@ export const FIGURES = {
     "upgrades.in-place.min-online-replicas":
         "fewest members of the quorum queue online at any sample during the rolling upgrade, of 3",
     "upgrades.in-place.nodes-replaced": "containers whose Docker id changed, of 3",
+    "upgrades.blue-green.published":
+        "persistent messages confirmed into a classic and a quorum queue (10,000 each) of RabbitMQ 3.10.8 before its blue-green upgrade to 4.0.5",
+    "upgrades.blue-green.moved": "of those, consumed from the new broker (4.0.5) after the upgrade",
+    "upgrades.blue-green.lost": "of those, neither consumed nor left in the new broker's queues",
+    "upgrades.blue-green.duplicated":
+        "extra deliveries among them (at-least-once: a shovel interrupted between confirm and ack)",
+    "upgrades.blue-green.live-published":
+        "messages a client (a user made through the API, not by burrow) published with confirms while the up ran, reconnecting",
+    "upgrades.blue-green.live-lost": "of those, never consumed by the client consuming throughout",
+    "upgrades.blue-green.live-duplicated": "extra deliveries to that client",
+    "upgrades.blue-green.switch-over-seconds":
+        "longest time between two confirms of the publishing client: the broker unreachable while the new one takes the ports",
+    "upgrades.blue-green.up-seconds": "seconds of the whole `pulumi up` of the blue-green upgrade",
+    "upgrades.blue-green.stream-moved": "messages of a stream read from its first offset on the new broker, of 500",
+    "upgrades.blue-green.logins-working":
+        "logins that work on the new broker (the admin, a user of burrow's config, a user a client made), of 3",
+    "upgrades.blue-green-interrupted.old-volume-kept":
+        "the old broker's volume still there after `pulumi up` was stopped (Ctrl-C twice) while the messages moved, of 1",
+    "upgrades.blue-green-interrupted.lost":
+        "messages of the 20,000 lost after the next up finished the interrupted move",
+    "upgrades.blue-green-interrupted.duplicated": "extra deliveries among them (at-least-once)",
+    "upgrades.blue-green-interrupted.stream-read":
+        "messages read from the stream's first offset after the resumed move, of 500",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;

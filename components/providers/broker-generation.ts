@@ -286,23 +286,22 @@ async function switchToGreen(olds: BrokerGenerationOutputs, news: BrokerGenerati
             ...Object.entries(news.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]),
             moveNetwork,
         ]);
-    // Blue again on its volumes, without published ports, all nodes at once (a node waits for its peers).
+    // Blue again on its volumes, without published ports; started by BlueGreenMove once green
+    // has the ports (its boot is not part of the clients' wait).
     const now = await Promise.all(containers.map((c) => inspectContainer(c)));
-    await Promise.all(
-        containers.map(async (c, k) => {
-            const x = now[k];
-            if (x?.role === BLUE_DRAIN && x.running) return;
-            if (x?.role === BLUE_DRAIN) {
-                await docker(["start", c]);
-                await waitNode(c);
-                return;
-            }
+    for (const [k, c] of containers.entries())
+        if (now[k]?.role !== BLUE_DRAIN)
             await run(drainInputs(news, p.generation, nodes, k, image, from), {
                 drain: { moveNetwork: k === 0 ? { name: moveNetwork, alias: BLUE_ALIAS } : undefined },
+                createOnly: true,
             });
-        }),
-    );
-    await say(`${containers.join(", ")} run again on their volumes without published ports, to be emptied`);
+    await say(`${containers.join(", ")} made again on their volumes without published ports, to be emptied`);
+    if (!exported) {
+        // Resumed after the stop: blue's definitions come from its node 1 (every node started: a
+        // cluster node waits for its peers).
+        for (const c of containers) await docker(["start", c]);
+        await waitNode(containers[0]);
+    }
     exported ??= await exportDefinitions(containers[0]);
     const green = definitionsForGreen(exported, p.plan.to);
     for (const d of green.dropped) await engineWarn(`blue-green: not carried to RabbitMQ ${p.plan.to}: ${d}`);

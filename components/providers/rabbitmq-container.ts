@@ -238,6 +238,8 @@ export interface RunOptions {
      * move network under an alias, where the new broker's shovels reach it.
      */
     drain?: { moveNetwork?: { name: string; alias: string } };
+    /** Only create the container (it is started later, by whoever needs it running). Default: start and wait until ready. */
+    createOnly?: boolean;
 }
 
 export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}): Promise<RabbitmqContainerOutputs> {
@@ -339,6 +341,7 @@ export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}
                 drain.moveNetwork.name,
                 inputs.name,
             ]);
+        if (opts.createOnly) return { ...inputs, containerId: "", readyMs: 0 };
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
