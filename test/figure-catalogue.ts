@@ -185,6 +185,21 @@ export const FIGURES = {
     "upgrades.blue-green-interrupted.duplicated": "extra deliveries among them (at-least-once)",
     "upgrades.blue-green-interrupted.stream-read":
         "messages read from the stream's first offset after the resumed move, of 500",
+    "upgrades.blue-green-cluster.published":
+        "persistent messages confirmed into a quorum and a classic queue (10,000 each) of a 3-node RabbitMQ 4.0.5 cluster before its blue-green upgrade to 4.3.6",
+    "upgrades.blue-green-cluster.moved": "of those, consumed from the new 3-node cluster (4.3.6) after the upgrade",
+    "upgrades.blue-green-cluster.lost": "of those, neither consumed nor left in the new cluster's queues",
+    "upgrades.blue-green-cluster.duplicated": "extra deliveries among them",
+    "upgrades.blue-green-cluster.live-published":
+        "messages a client published with confirms to the cluster while the up ran, reconnecting to any node",
+    "upgrades.blue-green-cluster.live-lost": "of those, never consumed by the client consuming throughout",
+    "upgrades.blue-green-cluster.live-duplicated": "extra deliveries to that client",
+    "upgrades.blue-green-cluster.switch-over-seconds":
+        "longest time between two confirms of the publishing client while the new cluster took the ports",
+    "upgrades.blue-green-cluster.up-seconds":
+        "seconds of the whole `pulumi up` of the cluster's blue-green upgrade (the forky image built if not cached)",
+    "upgrades.blue-green-cluster.logins-working":
+        "logins that work on the new cluster (the admin, a user of burrow's config, a user a client made), of 3",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;
