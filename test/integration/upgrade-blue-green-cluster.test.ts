@@ -24,7 +24,13 @@ const nodes = ["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"];
 
 const byLabel = async (kind: "ps -a" | "volume ls" | "network ls", stack: string) =>
     (
-        await docker([...kind.split(" "), "--filter", `label=burrow.stack=${stack}`, "--format", "{{.Names}}"].flat())
+        await docker([
+            ...kind.split(" "),
+            "--filter",
+            `label=burrow.stack=${stack}`,
+            "--format",
+            kind === "ps -a" ? "{{.Names}}" : "{{.Name}}",
+        ])
     ).stdout
         .split("\n")
         .filter(Boolean)
