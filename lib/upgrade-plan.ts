@@ -110,10 +110,14 @@ export function planUpgrade(i: UpgradeInput): UpgradePlan {
             to,
             key,
             message:
-                `${change}: ${versions} is a point release of the same series, upgraded in place: every stable ` +
-                `feature flag enabled and no alarms before a node stops, the node replaced on its data, ` +
-                `\`enable_feature_flag all\` after it is up; in a cluster one node at a time, each drained, ` +
-                `replaced and revived once the quorum queues keep a majority without it (quorum + 1 online).`,
+                i.target === "ssh"
+                    ? `${change}: ${versions} is a point release of the same series, upgraded in place by apt on each ` +
+                      `host in turn (on SSH hosts without the Docker target's feature flag, alarm and drain steps: ` +
+                      `run \`rabbitmqctl enable_feature_flag all\` first)`
+                    : `${change}: ${versions} is a point release of the same series, upgraded in place: every stable ` +
+                      `feature flag enabled and no alarms before a node stops, the node replaced on its data, ` +
+                      `\`enable_feature_flag all\` after it is up; in a cluster one node at a time, each drained, ` +
+                      `replaced and revived once the quorum queues keep a majority without it (quorum + 1 online).`,
         };
     if (i.target === "ssh")
         return {

@@ -178,6 +178,8 @@ export const FIGURES = {
     "upgrades.blue-green.stream-moved": "messages of a stream read from its first offset on the new broker, of 500",
     "upgrades.blue-green.logins-working":
         "logins that work on the new broker (the admin, a user of burrow's config, a user a client made), of 3",
+    "upgrades.blue-green.other-vhost-moved":
+        "messages of a quorum queue in another vhost (where the admin has no permissions) consumed from the new broker, of 300",
     "upgrades.blue-green-interrupted.old-volume-kept":
         "the old broker's volume still there after `pulumi up` was stopped (Ctrl-C twice) while the messages moved, of 1",
     "upgrades.blue-green-interrupted.lost":

@@ -131,6 +131,18 @@ async function move(i: BlueGreenMoveInputs, previous?: BlueGreenMoveOutputs): Pr
         `moving ${moved} messages of ${first.length} queue(s) from ${blue1} (RabbitMQ ${blue.version}) to ${i.greenContainer} (${blue.to})`,
     );
     const src = { host: BLUE_ALIAS, port: 5672, username: i.api.username, password: i.api.password };
+    // The shovels act as the admin on both sides: in a vhost where it has no permissions it gets
+    // them for the move (on green, taken back after it; blue is retired anyway).
+    const admin = i.api.username;
+    const granted: string[] = [];
+    for (const vhost of [...new Set(first.map((q) => q.vhost))]) {
+        await inNode(blue1, ["rabbitmqctl", "set_permissions", "-p", vhost, admin, ".*", ".*", ".*"]);
+        const path = `/api/permissions/${seg(vhost)}/${seg(admin)}`;
+        if ((await get(i.api, path)) === undefined) {
+            await request(i.api, "PUT", path, { configure: ".*", write: ".*", read: ".*" });
+            granted.push(path);
+        }
+    }
 
     // Queues whose shovel was seen (or made) in this run: a stream whose shovel came and went is moved.
     const shovelSeen = new Set<string>();
@@ -184,6 +196,7 @@ async function move(i: BlueGreenMoveInputs, previous?: BlueGreenMoveOutputs): Pr
     await docker(["network", "disconnect", blue.moveNetwork, i.greenContainer]).catch(() => undefined);
     await docker(["network", "rm", blue.moveNetwork]).catch(() => undefined);
     if (!shovelConfigured) await inNode(i.greenContainer, ["rabbitmq-plugins", "disable", "rabbitmq_shovel"]);
+    for (const path of granted) await request(i.api, "DELETE", path, undefined, [404]);
     await say(`removed ${blue.containers.join(", ")}; their volumes are deleted at the end of this up`);
     return { ...i, moved, queues: first.length, finishedAt: new Date().toISOString() };
 }

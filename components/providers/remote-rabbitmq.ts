@@ -7,6 +7,8 @@
 // packages (removes them, keeping /var/lib/rabbitmq, when keepData) and the apt entries.
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn } from "../../lib/dynamic-resource";
+import { engineWarn } from "../../lib/engine-log";
+import { planUpgrade } from "../../lib/upgrade-plan";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { AptSource } from "../../lib/apt";
@@ -222,6 +224,17 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
     async diff(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
         const changed = changedInputs(olds, news);
+        // A new version pin is planned like the Docker target's release (lib/upgrade-plan.ts): a
+        // downgrade or a new series is refused here, at preview, before the host is touched.
+        if (news.rabbitmqVersion && olds.installedRabbitmqVersion) {
+            const plan = planUpgrade({
+                target: "ssh",
+                from: { version: olds.installedRabbitmqVersion },
+                to: { version: news.rabbitmqVersion },
+            });
+            if (plan.kind === "refused") throw new Error(`${news.ssh.host}: ${plan.message}`);
+            if (plan.message) await engineWarn(`${news.ssh.host}: ${plan.message}`);
+        }
         // Another host, or a node that joins or leaves cluster mode or changes its name
         // (its data belongs to the old name): a new node.
         const replaces = changed.filter(

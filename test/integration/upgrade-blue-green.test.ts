@@ -25,6 +25,15 @@ const PASSWORD = "bluegreen-Admin-pass-1";
 const APP = { name: "app", password: "bluegreen-App-pass-1" };
 const CLIENT = { name: "client", password: "made-by-a-Client-1" };
 const QUEUES = ["bulk-classic", "bulk-quorum"] as const;
+const SHOP = 300;
+const shopUrl = (port: number) => `amqp://${APP.name}:${APP.password}@127.0.0.1:${port}/shop`;
+
+/** The messages of vhost shop's queue, consumed from the broker that runs now. */
+async function drainShop(port: number) {
+    const seen = new Map<string, number>();
+    await consumeUpTo(shopUrl(port), "orders", SHOP, seen, 60_000);
+    return tally(seen, SHOP, await queueDepth(shopUrl(port), "orders"), "shop-");
+}
 
 /** A broker on bookworm with the queues and users of this test, and the messages published into it. */
 async function standUp(role: string) {
@@ -39,8 +48,11 @@ async function standUp(role: string) {
             { name: "bulk-quorum", type: "quorum" },
             { name: "live", type: "classic" },
             { name: "events", type: "stream" },
+            // In a vhost where the admin has no permissions (its default is "/" only).
+            { name: "orders", vhost: "shop", type: "quorum" },
         ],
-        users: [{ name: APP.name, password: APP.password, permissions: [{ vhost: "/" }] }],
+        vhosts: ["shop"],
+        users: [{ name: APP.name, password: APP.password, permissions: [{ vhost: "/" }, { vhost: "shop" }] }],
     });
     const up = await ts.up();
     expect(up.summary.result).toBe("succeeded");
@@ -52,6 +64,7 @@ async function standUp(role: string) {
     for (const q of QUEUES)
         expect((await publishConfirmed(admin, q, COUNT, { prefix: `${q}-` })).confirmed).toBe(COUNT);
     expect((await publishConfirmed(admin, "events", STREAM, { prefix: "event-" })).confirmed).toBe(STREAM);
+    expect((await publishConfirmed(shopUrl(amqpPort), "orders", SHOP, { prefix: "shop-" })).confirmed).toBe(SHOP);
     return { ts, amqpPort, api, admin };
 }
 
@@ -157,6 +170,7 @@ describe("a blue-green upgrade bookworm (3.10.8) -> trixie (4.0.5) with clients 
         const liveCount = accounting(traffic);
         const bulk = await drainBulk(admin);
         const stream = await readStream(admin);
+        const shop = await drainShop(amqpPort);
         const logins = await loginsThatWork(amqpPort, api);
         const left = { containers: await containersOf(ts.name), volumes: await volumes(ts.name) };
         const moved = Object.values(bulk).reduce((n, r) => n + r.received, 0);
@@ -178,6 +192,7 @@ describe("a blue-green upgrade bookworm (3.10.8) -> trixie (4.0.5) with clients 
         recordFigure("upgrades.blue-green.up-seconds", Math.round(upSeconds));
         recordFigure("upgrades.blue-green.stream-moved", stream.distinct, STREAM);
         recordFigure("upgrades.blue-green.logins-working", logins, 3);
+        recordFigure("upgrades.blue-green.other-vhost-moved", shop.received, SHOP);
 
         expect(up.summary.result).toBe("succeeded");
         expect(said).toMatch(/burrow:debianRelease bookworm -> trixie: RabbitMQ 3\.10\.8 -> 4\.0\.5 is a new series/);
@@ -187,6 +202,7 @@ describe("a blue-green upgrade bookworm (3.10.8) -> trixie (4.0.5) with clients 
         expect(liveCount.lost).toBe(0);
         expect(liveCount.published).toBeGreaterThan(100);
         expect(stream).toMatchObject({ distinct: STREAM, inOrder: true });
+        expect(shop).toEqual({ received: SHOP, duplicated: 0, lost: 0, leftInQueue: 0 });
         expect(logins).toBe(3);
         // The old broker is gone with its volume; the new one is generation -v4.0.
         expect(left.containers).toEqual([`burrow-${ts.name}-v4.0`]);
@@ -201,8 +217,9 @@ describe("a blue-green upgrade bookworm (3.10.8) -> trixie (4.0.5) with clients 
 describe("a blue-green upgrade interrupted while the messages move", () => {
     let ts: TestStack;
     let admin: string;
+    let amqpPort: number;
     beforeAll(async () => {
-        ({ ts, admin } = await standUp("bgsigint"));
+        ({ ts, admin, amqpPort } = await standUp("bgsigint"));
     });
     afterAll(async () => ts?.destroy());
 
@@ -241,6 +258,7 @@ describe("a blue-green upgrade interrupted while the messages move", () => {
         const up = await ts.up();
         const bulk = await drainBulk(admin);
         const stream = await readStream(admin);
+        const shop = await drainShop(amqpPort);
         recordFigure("upgrades.blue-green-interrupted.old-volume-kept", oldVolumeKept ? 1 : 0, 1);
         recordFigure("upgrades.blue-green-interrupted.lost", bulk["bulk-classic"].lost + bulk["bulk-quorum"].lost);
         recordFigure(
@@ -255,6 +273,7 @@ describe("a blue-green upgrade interrupted while the messages move", () => {
             expect(bulk[q].leftInQueue).toBe(0);
         }
         expect(stream.distinct).toBe(STREAM);
+        expect(shop.lost).toBe(0);
         const networks = (
             await docker(["network", "ls", "--filter", `label=burrow.stack=${ts.name}`, "--format", "{{.Name}}"])
         ).stdout.trim();

@@ -76,8 +76,8 @@ describe("planUpgrade", () => {
         expect(p).toMatchObject({ kind: "refused", key: "burrow:rabbitmqVersion" });
         expect(p.message).toMatch(/Docker target only/);
         expect(p.message).toMatch(/export_definitions/);
-        expect(planUpgrade({ target: "ssh", from: { version: "4.0.5" }, to: { version: "4.0.6" } }).kind).toBe(
-            "in place",
-        );
+        const inPlace = planUpgrade({ target: "ssh", from: { version: "4.0.5" }, to: { version: "4.0.6" } });
+        expect(inPlace.kind).toBe("in place");
+        expect(inPlace.message).toMatch(/by apt on each host in turn/);
     });
 });
