@@ -26,6 +26,8 @@ export interface GreenDefinitions {
 
 /** The dynamic shovels burrow makes for a move are named with this prefix. */
 export const MOVE_SHOVEL_PREFIX = "burrow-move-";
+/** Messages a move's shovel has in flight per queue (confirmed by the new broker, not yet acked on the old). */
+export const MOVE_PREFETCH = 1000;
 /** The old broker's node 1 on the move network (the shovels' source). */
 export const BLUE_ALIAS = "burrow-blue";
 
@@ -116,6 +118,8 @@ export function moveShovel(q: BlueQueue, src: ShovelSource): { vhost: string; na
             "dest-uri": `amqp:///${vhost}`,
             "dest-queue": q.name,
             "ack-mode": "on-confirm",
+            // At most this many messages in flight per queue: what an interruption can duplicate.
+            "src-prefetch-count": MOVE_PREFETCH,
             "reconnect-delay": 1,
         },
     };

@@ -202,6 +202,14 @@ export const FIGURES = {
         "seconds of the whole `pulumi up` of the cluster's blue-green upgrade (the forky image built if not cached)",
     "upgrades.blue-green-cluster.logins-working":
         "logins that work on the new cluster (the admin, a user of burrow's config, a user a client made), of 3",
+    "upgrades.switch-interrupted.lost":
+        "of 20,000 confirmed messages, lost after `pulumi up` was stopped (Ctrl-C twice) once the old broker gave up its ports and the next up finished",
+    "upgrades.switch-interrupted.duplicated": "extra deliveries among them",
+    "upgrades.move-interrupted.lost":
+        "of 20,000 confirmed messages, lost after the stack's containers restarted and `pulumi up` was stopped while shovels moved them, and the next up finished",
+    "upgrades.move-interrupted.duplicated": "extra deliveries among them (at-least-once)",
+    "upgrades.move-interrupted.old-broker-kept":
+        "the old broker still there (being emptied) after that interruption, of 1",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;
