@@ -112,14 +112,11 @@ async function running(prefix: string, generation: string, nodes: number) {
     return v ? { ...c, version: v.rabbitmq, containers } : undefined;
 }
 
-/**
- * The broker that runs now, found by its containers' names and labels alone (no state): the
- * generation whose node 1 serves, else one being emptied (an unfinished blue-green upgrade).
- */
-export async function runningNow(
+/** The stack's broker containers under this prefix, by generation and node index (0: a single node). */
+async function stackContainers(
     prefix: string,
     labels: Record<string, string>,
-): Promise<{ generation: string; version: string; role: string } | undefined> {
+): Promise<Array<{ generation: string; index: number; image: string; role: string }>> {
     const r = await docker([
         "ps",
         "--all",
@@ -131,15 +128,32 @@ export async function runningNow(
     const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     const name = new RegExp(`^${escaped}(-v\\d+\\.\\d+)?(?:-(\\d+))?$`);
     const owner = labels["burrow.owner"];
-    const found = r.stdout
+    return r.stdout
         .split("\n")
         .filter(Boolean)
         .map((line) => line.split("\t"))
         .flatMap(([n, image, role, o]) => {
             const m = name.exec(n);
-            if (!m || (m[2] && m[2] !== "1") || (o && owner && o !== owner)) return [];
-            return [{ generation: m[1] ?? "", image, role }];
+            if (!m || (o && owner && o !== owner)) return [];
+            return [{ generation: m[1] ?? "", index: Number(m[2] ?? 0), image, role }];
         });
+}
+
+/** How many cluster nodes a generation has in Docker (0: a single node), or undefined when it has none. */
+async function nodesOf(prefix: string, labels: Record<string, string>, generation: string) {
+    const mine = (await stackContainers(prefix, labels)).filter((c) => c.generation === generation);
+    return mine.length ? Math.max(...mine.map((c) => c.index)) : undefined;
+}
+
+/**
+ * The broker that runs now, found by its containers' names and labels alone (no state): the
+ * generation whose node 1 serves, else one being emptied (an unfinished blue-green upgrade).
+ */
+export async function runningNow(
+    prefix: string,
+    labels: Record<string, string>,
+): Promise<{ generation: string; version: string; role: string } | undefined> {
+    const found = (await stackContainers(prefix, labels)).filter((c) => c.index <= 1);
     const node1 = found.find((f) => f.role !== BLUE_DRAIN) ?? found[0];
     if (!node1) return undefined;
     const v = await cachedImage(node1.image);
@@ -162,15 +176,17 @@ export async function target(
 
 interface Planned {
     plan: UpgradePlan;
-    /** The generation that runs (or is being emptied), and what of it runs. */
+    /** The generation that runs (or is being emptied), its cluster size (0: one node), and what of it runs. */
     generation: string;
+    nodes: number;
     now?: Awaited<ReturnType<typeof running>>;
 }
 
 /** The plan from what runs to what the program asks for; refused plans throw, naming the key. */
 async function planned(olds: Partial<BrokerGenerationOutputs>, news: BrokerGenerationInputs): Promise<Planned> {
     const generation = olds.generation ?? "";
-    const nodes = olds.nodes ?? news.nodes;
+    // The cluster's size as its containers show it (the state's may be older than a scaling).
+    const nodes = (await nodesOf(news.prefix, news.labels, generation)) ?? news.nodes;
     const now = await running(news.prefix, generation, nodes);
     const fromVersion = now?.version ?? olds.runningVersion;
     const from: VersionSide | undefined = fromVersion
@@ -183,11 +199,11 @@ async function planned(olds: Partial<BrokerGenerationOutputs>, news: BrokerGener
             `a blue-green upgrade from RabbitMQ ${now.version} is not finished: the old broker runs without its ports and ` +
                 `the new one is not made yet. Set burrow:debianRelease (or burrow:baseImage) back to what started it and run up again to finish it.`,
         );
-    if (plan.kind === "blue-green" && olds.nodes !== undefined && olds.nodes !== news.nodes)
+    if (plan.kind === "blue-green" && nodes !== news.nodes)
         throw new Error(
             `${plan.key} and burrow:cluster changed together: a blue-green upgrade keeps the cluster's size. Change one, run up, then the other.`,
         );
-    return { plan, generation, now };
+    return { plan, generation, nodes, now };
 }
 
 /** Waits until the node in a container answers (it was just started). */
@@ -259,7 +275,7 @@ function drainInputs(
 /** The switch (see the top of this file); every step first looks at what exists, so a rerun resumes. */
 async function switchToGreen(olds: BrokerGenerationOutputs, news: BrokerGenerationInputs, p: Planned) {
     const say = (m: string) => engineInfo(`blue-green: ${m}`);
-    const nodes = olds.nodes ?? news.nodes;
+    const nodes = p.nodes;
     const containers = nodeContainers(news.prefix, p.generation, nodes);
     const live = await Promise.all(containers.map((c) => inspectContainer(c)));
     const image = live.find((c) => c)?.image ?? olds.imageId;
