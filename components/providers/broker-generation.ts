@@ -305,7 +305,7 @@ async function switchToGreen(olds: BrokerGenerationOutputs, news: BrokerGenerati
     // Blue again on its volumes, without published ports; started by BlueGreenMove once green
     // has the ports (its boot is not part of the clients' wait).
     const now = await Promise.all(containers.map((c) => inspectContainer(c)));
-    for (const [k, c] of containers.entries())
+    for (const k of containers.keys())
         if (now[k]?.role !== BLUE_DRAIN)
             await run(drainInputs(news, p.generation, nodes, k, image, from), {
                 drain: { moveNetwork: k === 0 ? { name: moveNetwork, alias: BLUE_ALIAS } : undefined },
