@@ -466,7 +466,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         // A new name or volume: another generation (blue-green), made before the old one is
         // deleted at the end of the up (the old broker keeps its data until it is emptied).
         const moved = (["name", "volume"] as const).filter((k) => olds[k] !== news[k]);
-        if (moved.length > 0) return { changes: true, replaces: moved, deleteBeforeReplace: false };
+        if (moved.length > 0) return { changes: true, replaces: moved, deleteBeforeReplace: olds.name === news.name };
         // A container that was killed or removed behind burrow's back is made again.
         // (An in-place update keeps the resource's id, the first container's: the current one is in the outputs.)
         const s = await state(olds.name);
