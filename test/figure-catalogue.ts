@@ -152,6 +152,8 @@ export const FIGURES = {
         "downgrades (burrow:debianRelease trixie -> bookworm) refused by preview and by up naming the key, the versions and why, of 2",
     "upgrades.downgrade.broker-changed":
         "of the container's id and start time, the stack's image tag and the queue's 100 messages: those a refused downgrade changed, of 4",
+    "upgrades.ssh.refused":
+        "version pins refused at preview on an SSH host running 4.0.5 (4.3.6: a new series, with the manual steps; 3.10.8: older), of 2",
     "upgrades.in-place.published":
         "messages confirmed by a 3-node cluster while every node was replaced in place, one at a time (a client publishing throughout)",
     "upgrades.in-place.lost": "of those, never consumed (a client consuming throughout, then to the end)",

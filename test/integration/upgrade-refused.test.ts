@@ -2,12 +2,16 @@
 // (burrow:debianRelease trixie -> bookworm) is refused by preview and by up, naming the key
 // and why, and nothing changes (the container, its start time, the stack's image tag, the
 // queue's messages); a new series (trixie -> forky) previews as a blue-green upgrade and the
-// preview changes nothing either; back on trixie the up changes nothing.
+// preview changes nothing either; back on trixie the up changes nothing. On an SSH host, a
+// version pin of a new series or an older version is refused at preview, with the manual
+// steps (burrow moves series blue-green on the Docker target only).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { recordFigure } from "../figures";
 import { publishConfirmed } from "./amqp-helpers";
-import { TestStack, allocatePorts, changesOf, createTestStack } from "./harness";
+import { sshExec } from "../../lib/ssh";
+import { TestStack, allocatePorts, changesOf, cleanUp, createTestStack, freePort } from "./harness";
+import { startSshHost } from "./ssh-host";
 
 const PASSWORD = "upgrade-Admin-pass-1";
 
@@ -101,5 +105,62 @@ describe("a version change planned at preview", () => {
         const r = await ts.up();
         expect(r.summary.result).toBe("succeeded");
         expect(changesOf(r)).toEqual({});
+    });
+});
+
+describe("a version pin change on an SSH host", () => {
+    let ts: TestStack;
+    let host: Awaited<ReturnType<typeof startSshHost>>;
+    const installed = async () =>
+        (await sshExec(host.target, "dpkg-query -W -f='${Version}' rabbitmq-server")).stdout.trim();
+    beforeAll(async () => {
+        const amqpPort = await freePort();
+        const managementPort = await freePort();
+        host = await startSshHost("upgssh", { amqpPort, managementPort });
+        ts = await createTestStack("upgssh", {
+            target: "ssh",
+            adminPassword: PASSWORD,
+            ssh: {
+                host: "127.0.0.1",
+                port: host.sshPort,
+                user: "root",
+                privateKey: host.keys.private,
+                hostKey: host.hostKey,
+                accessHost: "127.0.0.1",
+                accessAmqpPort: amqpPort,
+                accessManagementPort: managementPort,
+            },
+        });
+        expect((await ts.up()).summary.result).toBe("succeeded");
+    });
+    afterAll(() =>
+        cleanUp(
+            () => ts?.destroy(),
+            () => host?.remove(),
+        ),
+    );
+
+    it("refuses a new series and an older version at preview, naming burrow:rabbitmqVersion; the host keeps its version", async () => {
+        const before = await installed();
+        expect(before).toMatch(/^4\.0\.5/);
+        const refusals: string[] = [];
+        for (const pin of ["4.3.6-1", "3.10.8-1.1+deb12u1"]) {
+            await ts.stack.setConfig("burrow:rabbitmqVersion", { value: pin });
+            const e = await ts.preview().then(
+                () => undefined,
+                (err: Error) => err,
+            );
+            if (e) refusals.push(e.message);
+        }
+        const named = [
+            /burrow:rabbitmqVersion 4\.0\.5 -> 4\.3\.6: .* is a new series, .*Docker target only.*export_definitions/s,
+            /burrow:rabbitmqVersion 4\.0\.5 -> 3\.10\.8 is refused: .*cannot be read by an older one/s,
+        ].filter((re, k) => re.test(refusals[k] ?? "")).length;
+        recordFigure("upgrades.ssh.refused", named, 2);
+        expect(refusals.length).toBe(2);
+        expect(named).toBe(2);
+        expect(await installed()).toBe(before);
+        await ts.stack.removeConfig("burrow:rabbitmqVersion");
+        expect(changesOf(await ts.up())).toEqual({});
     });
 });
