@@ -49,6 +49,7 @@ export class BrokerCluster extends pulumi.ComponentResource {
                         ...args,
                         // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
                         bootAdmin: i === 1 ? args.bootAdmin : undefined,
+                        bootDefinitions: i === 1 ? args.bootDefinitions : undefined,
                         startAfter: previous ? [previous] : laterVolumes,
                         ...dockerNodePorts(args, i),
                         clusterNode: {

@@ -5,7 +5,7 @@ import { RabbitmqContainer } from "./providers/rabbitmq-container";
 import { BootAdmin } from "../lib/boot-definitions";
 import { DiskFreeLimit } from "../lib/node-config";
 import { PartitionHandling, TlsSettings } from "./settings";
-import { DockerNames } from "./docker-names";
+import { DockerNames, NODE_HOSTNAME, clusterHostname } from "./docker-names";
 
 export interface BrokerContainerArgs {
     /** Image id to run (from BrokerImage). */
@@ -45,6 +45,13 @@ export interface BrokerContainerArgs {
     /** The admin user, made by the node itself at its first boot (secret); default none (guest as usual). */
     readonly bootAdmin?: pulumi.Input<BootAdmin>;
     /**
+     * A whole definitions document node imports at its first boot instead of bootAdmin (secret):
+     * the old broker's, for the new broker of a blue-green upgrade; null: none.
+     */
+    readonly bootDefinitions?: pulumi.Input<string | null>;
+    /** The RabbitMQ version the image runs (a new one: the upgrade checks before the node stops). */
+    readonly rabbitmqVersion: pulumi.Input<string>;
+    /**
      * What the container starts after and, on destroy, is deleted before (a cluster: node i
      * after node i-1; node 1 before the other nodes' volumes). Default none.
      */
@@ -59,10 +66,7 @@ export interface BrokerContainerArgs {
     };
 }
 
-/** The fixed node name: data in the volume belongs to it, so it must not change when the container does. */
-export const NODE_HOSTNAME = "burrow";
-/** Cluster node i's hostname and network alias. */
-export const clusterHostname = (index: number) => `rabbit-${index}`;
+export { NODE_HOSTNAME, clusterHostname };
 
 /**
  * The broker container: ports on 127.0.0.1 by default, /var/lib/rabbitmq on a named volume,
@@ -90,7 +94,9 @@ export class BrokerContainer extends pulumi.ComponentResource {
                 labels,
                 // Deleting the volume of node 2..N is the node leaving the cluster for good.
                 clusterNode:
-                    c && c.index > 1 ? { nodeName: `rabbit@${hostname}`, forgetVia: args.names.container(1) } : null,
+                    c && c.index > 1
+                        ? args.names.container(1).apply((forgetVia) => ({ nodeName: `rabbit@${hostname}`, forgetVia }))
+                        : null,
             },
             {
                 parent: this,
@@ -143,8 +149,14 @@ export class BrokerContainer extends pulumi.ComponentResource {
                       )
                     : null,
                 bootAdmin: args.bootAdmin ? pulumi.secret(args.bootAdmin) : null,
+                bootDefinitions: args.bootDefinitions
+                    ? pulumi.secret(pulumi.output(args.bootDefinitions).apply((d) => d ?? null))
+                    : null,
+                rabbitmqVersion: args.rabbitmqVersion,
             },
-            { parent: this, deleteBeforeReplace: true, dependsOn: args.startAfter },
+            // No deleteBeforeReplace option: the provider's diff decides (the same name: delete first;
+            // a new generation's name: the old broker stays until its messages are moved).
+            { parent: this, dependsOn: args.startAfter },
         );
         // Changed on the running node, without a restart (the container only starts with them).
         new LiveSettings(

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_CHECK, STAGED_DIR } from "../lib/node-config";
-import { DockerImage } from "./providers/docker-image";
+import { DockerImage, cacheTagOf } from "./providers/docker-image";
 
 export interface BrokerImageArgs {
     /** Local base image to build FROM (default burrow/debian:trixie, made by scripts/bootstrap). */
@@ -10,7 +10,9 @@ export interface BrokerImageArgs {
     /** The stack's own image tag; removed again on destroy. */
     readonly tag: string;
     /** The container running from the tag and its owner: another owner's container keeps the tag on destroy. */
-    readonly heldBy?: { readonly container: string; readonly owner: string };
+    readonly heldBy?: { readonly container: pulumi.Input<string>; readonly owner: string };
+    /** What must agree before anything is built (the version guard); default nothing. */
+    readonly buildAfter?: pulumi.Resource[];
 }
 
 /**
@@ -101,12 +103,30 @@ for stage in check_running check_local_alarms check_port_connectivity; do
 done
 `;
 
+/** What the broker image is built from (the Dockerfile and the entrypoint beside it). */
+function buildOf(baseImage: string, plugins: string[]) {
+    return {
+        baseImage,
+        dockerfile: brokerDockerfile(baseImage, plugins),
+        files: {
+            "burrow-entrypoint": ENTRYPOINT,
+            "burrow-health": HEALTH_CHECK,
+            "burrow-config-check": `#!/bin/sh\n${CONFIG_CHECK}`,
+        },
+    };
+}
+
+/** The content tag of the broker image for these settings, known before it is built. */
+export const brokerImageCacheTag = (baseImage: string, plugins: string[]) => cacheTagOf(buildOf(baseImage, plugins));
+
 /** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
 export class BrokerImage extends pulumi.ComponentResource {
     readonly imageId: pulumi.Output<string>;
     readonly tag: pulumi.Output<string>;
     readonly rabbitmqVersion: pulumi.Output<string>;
     readonly erlangVersion: pulumi.Output<string>;
+    /** The image's content tag, known before it is built (an upgrade's preview reads the version from it if it exists). */
+    readonly cacheTag: string;
 
     constructor(name: string, args: BrokerImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("burrow:index:BrokerImage", name, {}, opts);
@@ -115,21 +135,13 @@ export class BrokerImage extends pulumi.ComponentResource {
                 "`plugins` must include rabbitmq_management: burrow manages the broker through the management API.",
             );
         }
+        const build = buildOf(args.baseImage, args.plugins);
         const image = new DockerImage(
             `${name}-build`,
-            {
-                tag: args.tag,
-                baseImage: args.baseImage,
-                dockerfile: brokerDockerfile(args.baseImage, args.plugins),
-                files: {
-                    "burrow-entrypoint": ENTRYPOINT,
-                    "burrow-health": HEALTH_CHECK,
-                    "burrow-config-check": `#!/bin/sh\n${CONFIG_CHECK}`,
-                },
-                ...(args.heldBy ? { heldBy: args.heldBy } : {}),
-            },
-            { parent: this },
+            { tag: args.tag, ...build, ...(args.heldBy ? { heldBy: pulumi.output(args.heldBy) } : {}) },
+            { parent: this, dependsOn: args.buildAfter },
         );
+        this.cacheTag = cacheTagOf(build);
         this.imageId = image.imageId;
         this.tag = image.tag;
         this.rabbitmqVersion = image.rabbitmqVersion;

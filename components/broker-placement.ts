@@ -10,11 +10,13 @@ import { BrokerCluster } from "./broker-cluster";
 import { BrokerContainer, clusterHostname } from "./broker-container";
 import { BrokerHost } from "./broker-host";
 import { BrokerHostCluster } from "./broker-host-cluster";
-import { BrokerImage } from "./broker-image";
-import { DockerNames } from "./docker-names";
+import { BrokerImage, brokerImageCacheTag } from "./broker-image";
+import { DockerNames, withGeneration } from "./docker-names";
+import { BlueBroker, BrokerGeneration } from "./providers/broker-generation";
+import { VersionGuard } from "./providers/version-guard";
 import { NodeTransport } from "./providers/rabbitmqctl-admin";
 import { TlsCertificates } from "./providers/tls-certificates";
-import { BrokerSettings, RECOMMENDED_OPEN_FILES, SshSettings, dockerNodePorts } from "./settings";
+import { BrokerSettings, RECOMMENDED_OPEN_FILES, RELEASE_VERSIONS, SshSettings, dockerNodePorts } from "./settings";
 
 /** A node of a cluster and where clients reach it. */
 export interface ClusterNode {
@@ -63,6 +65,8 @@ export interface Placement {
     containerName?: pulumi.Output<string>;
     /** Docker target: the node imported the admin user at its first boot, so rabbitmqctl may not be needed. */
     adminMadeAtBoot: boolean;
+    /** Docker target: the old broker of a blue-green upgrade still to be emptied (null: none). */
+    blue?: pulumi.Output<BlueBroker | null>;
 }
 
 export interface PlacementInputs {
@@ -260,6 +264,20 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
               { parent },
           )
         : undefined;
+    const expectedVersion = RELEASE_VERSIONS[s.debianRelease].rabbitmq;
+    // A downgrade is refused before anything, the image build included.
+    const guard = new VersionGuard(
+        `${name}-version-guard`,
+        {
+            prefix: i.names.prefix,
+            labels: { ...i.names.labels },
+            release: s.debianRelease,
+            baseImage: s.baseImage,
+            expectedVersion,
+            imageCacheTag: brokerImageCacheTag(s.baseImage, s.plugins),
+        },
+        { parent },
+    );
     const image = new BrokerImage(
         `${name}-image`,
         {
@@ -267,9 +285,32 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
             plugins: s.plugins,
             tag: i.names.imageTag,
             heldBy: { container: i.names.container(s.cluster ? 1 : undefined), owner: i.names.labels[OWNER_LABEL] },
+            buildAfter: [guard],
         },
         { parent },
     );
+    // Which generation runs; a change of version is planned (and a new series switched) here.
+    const generation = new BrokerGeneration(
+        `${name}-generation`,
+        {
+            prefix: i.names.prefix,
+            labels: { ...i.names.labels },
+            nodes: s.cluster?.nodes ?? 0,
+            release: s.debianRelease,
+            baseImage: s.baseImage,
+            expectedVersion,
+            imageCacheTag: image.cacheTag,
+            imageId: image.imageId,
+            rabbitmqVersion: image.rabbitmqVersion,
+            memoryLimitMb: s.memoryLimitMb,
+            memoryHighWatermark: s.memoryHighWatermark,
+            erlangCookie: pulumi.secret(i.erlangCookie),
+            // Unknown while the image changes: see broker-generation.ts.
+            generation: image.imageId.apply(() => ""),
+        },
+        { parent },
+    );
+    const names = withGeneration(i.names, generation.generation);
     // The engine refuses a container whose open-file limit exceeds its own hard limit: ask for no more.
     const cap = dockerOpenFileCap(s.baseImage);
     const openFileLimit = cap === undefined ? s.openFileLimit : Math.min(s.openFileLimit, cap);
@@ -282,7 +323,9 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
     if (capped) pulumi.log.warn(capped, parent);
     const nodeArgs = {
         image: image.imageId,
-        names: i.names,
+        rabbitmqVersion: image.rabbitmqVersion,
+        bootDefinitions: generation.bootDefinitions,
+        names,
         bindAddress: s.bindAddress,
         amqpPort: s.amqpPort,
         managementPort: s.managementPort,
@@ -361,5 +404,6 @@ function placeInDocker(name: string, i: PlacementInputs, parent: pulumi.Resource
         consumeAt: s.cluster && s.cluster.nodes > 1 ? { host, amqpPort: dockerNodePorts(s, 2).amqpPort } : undefined,
         containerName: container.containerName,
         adminMadeAtBoot: true,
+        blue: generation.blue,
     };
 }

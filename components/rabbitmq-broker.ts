@@ -8,6 +8,7 @@ import { BrokerAccess } from "./broker-access";
 import { ClusterNode, placeBroker } from "./broker-placement";
 import { BrokerTopology } from "./broker-topology";
 import { defaultDockerPrefix, dockerNames } from "./docker-names";
+import { BlueGreenMove } from "./providers/blue-green-move";
 import { GeneratedSecret } from "./providers/generated-secret";
 import { QuorumMembership } from "./providers/quorum-membership";
 import { SmokeTest } from "./providers/smoke-test";
@@ -185,18 +186,35 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         );
 
         // A cluster's quorum queues keep their replicas on its nodes as it grows and shrinks.
-        if (s.cluster)
-            new QuorumMembership(
-                `${name}-membership`,
-                {
-                    api,
-                    nodes: place.clusterNodes.apply((nodes) => nodes.map((n) => n.node)),
-                    replicationFactor: s.cluster.replicationFactor,
-                    targetSizes: quorumTargetSizes(s.cluster, queues),
-                    generation: place.allNodeIds,
-                },
-                { parent: this, dependsOn: [topology] },
-            );
+        const membership = s.cluster
+            ? new QuorumMembership(
+                  `${name}-membership`,
+                  {
+                      api,
+                      nodes: place.clusterNodes.apply((nodes) => nodes.map((n) => n.node)),
+                      replicationFactor: s.cluster.replicationFactor,
+                      targetSizes: quorumTargetSizes(s.cluster, queues),
+                      generation: place.allNodeIds,
+                  },
+                  { parent: this, dependsOn: [topology] },
+              )
+            : undefined;
+
+        // Docker target: after a blue-green switch, the old broker's messages move to the new
+        // one (which has its definitions, ports and quorum replicas by now); then the old one goes.
+        const move = place.blue
+            ? new BlueGreenMove(
+                  `${name}-move`,
+                  {
+                      blue: place.blue,
+                      greenContainer: place.containerName!,
+                      api,
+                      plugins: s.plugins,
+                      stallTimeoutMs: 300_000,
+                  },
+                  { parent: this, dependsOn: membership ? [topology, membership] : [topology] },
+              )
+            : undefined;
 
         const urlOf = (scheme: "amqp" | "amqps", host: string, port: number) =>
             pulumi.secret(
@@ -240,7 +258,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
                       )
                     : null,
             },
-            { parent: this, dependsOn: [topology] },
+            { parent: this, dependsOn: move ? [topology, move] : [topology] },
         );
 
         this.amqpUrl = brokerUrl;

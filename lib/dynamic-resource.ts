@@ -104,6 +104,10 @@ export function userFacingProvider<P extends Provider>(provider: P): P {
     return wrapped as P;
 }
 
+/** What a dynamic provider's diff gets for an input not known yet (at preview: an output of a resource still to change). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export const isUnknown = (v: unknown): boolean => v === UNKNOWN;
+
 /** The "__provider" text for a provider: `exports.handler = () => require(<module>)[<export>]`. */
 export function providerText(ref: ProviderRef): string {
     if (typeof ref.provider?.create !== "function")

@@ -17,10 +17,19 @@ function engineAddress(): string | undefined {
 }
 
 /** Logs a warning through the engine (it shows in `pulumi preview`/`up`); stderr when there is no engine. */
-export async function engineWarn(message: string): Promise<void> {
+export function engineWarn(message: string): Promise<void> {
+    return engineLog("WARNING", message);
+}
+
+/** Logs a step through the engine (an info diagnostic of `pulumi up`), e.g. each step of a rolling upgrade. */
+export function engineInfo(message: string): Promise<void> {
+    return engineLog("INFO", message);
+}
+
+async function engineLog(severity: "WARNING" | "INFO", message: string): Promise<void> {
     const addr = engineAddress();
     if (!addr) {
-        console.error(`warning: ${message}`);
+        console.error(`${severity === "WARNING" ? "warning" : "info"}: ${message}`);
         return;
     }
     // @pulumi/pulumi's own gRPC stubs and its own copy of grpc-js (one copy in the process).
@@ -31,7 +40,7 @@ export async function engineWarn(message: string): Promise<void> {
     const client = new engrpc.EngineClient(addr, grpc.credentials.createInsecure());
     try {
         const req = new engproto.LogRequest();
-        req.setSeverity(engproto.LogSeverity.WARNING);
+        req.setSeverity(engproto.LogSeverity[severity]);
         req.setMessage(message);
         req.setUrn("");
         await new Promise<void>((resolve) => client.log(req, () => resolve()));

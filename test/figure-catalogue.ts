@@ -248,6 +248,70 @@ export const FIGURES = {
         "advanced.configs RabbitMQ's loader refuses, refused on the host before the running node or its files changed, of 1",
     "production.ssh.readiness-failed-at-check_local_alarms":
         "ups whose readiness wait failed naming check_local_alarms when the node restarted into a disk alarm, of 1",
+    "upgrades.downgrade.refused":
+        "downgrades (burrow:debianRelease trixie -> bookworm) refused by preview and by up naming the key, the versions and why, of 2",
+    "upgrades.downgrade.broker-changed":
+        "of the container's id and start time, the stack's image tag and the queue's 100 messages: those a refused downgrade changed, of 4",
+    "upgrades.ssh.refused":
+        "version pins refused at preview on an SSH host running 4.0.5 (4.3.6: a new series, with the manual steps; 3.10.8: older), of 2",
+    "upgrades.in-place.published":
+        "messages confirmed by a 3-node cluster while every node was replaced in place, one at a time (a client publishing throughout)",
+    "upgrades.in-place.lost": "of those, never consumed (a client consuming throughout, then to the end)",
+    "upgrades.in-place.duplicated": "extra deliveries of a message already consumed, across the rolling upgrade",
+    "upgrades.in-place.nodes-drained":
+        "nodes the management API showed in maintenance mode (drained) during the up, of 3",
+    "upgrades.in-place.nodes-out-at-once": "most nodes stopped or drained at the same moment (sampled every 300 ms)",
+    "upgrades.in-place.min-online-replicas":
+        "fewest members of the quorum queue online at any sample during the rolling upgrade, of 3",
+    "upgrades.in-place.nodes-replaced": "containers whose Docker id changed, of 3",
+    "upgrades.blue-green.published":
+        "persistent messages confirmed into a classic and a quorum queue (10,000 each) of RabbitMQ 3.10.8 before its blue-green upgrade to 4.0.5",
+    "upgrades.blue-green.moved": "of those, consumed from the new broker (4.0.5) after the upgrade",
+    "upgrades.blue-green.lost": "of those, neither consumed nor left in the new broker's queues",
+    "upgrades.blue-green.duplicated":
+        "extra deliveries among them (at-least-once: a shovel interrupted between confirm and ack)",
+    "upgrades.blue-green.live-published":
+        "messages a client (a user made through the API, not by burrow) published with confirms while the up ran, reconnecting",
+    "upgrades.blue-green.live-lost": "of those, never consumed by the client consuming throughout",
+    "upgrades.blue-green.live-duplicated": "extra deliveries to that client",
+    "upgrades.blue-green.switch-over-seconds":
+        "longest time between two confirms of the publishing client: the broker unreachable while the new one takes the ports",
+    "upgrades.blue-green.up-seconds": "seconds of the whole `pulumi up` of the blue-green upgrade",
+    "upgrades.blue-green.stream-moved": "messages of a stream read from its first offset on the new broker, of 500",
+    "upgrades.blue-green.logins-working":
+        "logins that work on the new broker (the admin, a user of burrow's config, a user a client made), of 3",
+    "upgrades.blue-green.other-vhost-moved":
+        "messages of a quorum queue in another vhost (where the admin has no permissions) consumed from the new broker, of 300",
+    "upgrades.blue-green-interrupted.old-volume-kept":
+        "the old broker's volume still there after `pulumi up` was stopped (Ctrl-C twice) while the messages moved, of 1",
+    "upgrades.blue-green-interrupted.lost":
+        "messages of the 20,000 lost after the next up finished the interrupted move",
+    "upgrades.blue-green-interrupted.duplicated": "extra deliveries among them (at-least-once)",
+    "upgrades.blue-green-interrupted.stream-read":
+        "messages read from the stream's first offset after the resumed move, of 500",
+    "upgrades.blue-green-cluster.published":
+        "persistent messages confirmed into a quorum and a classic queue (10,000 each) of a 3-node RabbitMQ 4.0.5 cluster before its blue-green upgrade to 4.3.6",
+    "upgrades.blue-green-cluster.moved": "of those, consumed from the new 3-node cluster (4.3.6) after the upgrade",
+    "upgrades.blue-green-cluster.lost": "of those, neither consumed nor left in the new cluster's queues",
+    "upgrades.blue-green-cluster.duplicated": "extra deliveries among them",
+    "upgrades.blue-green-cluster.live-published":
+        "messages a client published with confirms to the cluster while the up ran, reconnecting to any node",
+    "upgrades.blue-green-cluster.live-lost": "of those, never consumed by the client consuming throughout",
+    "upgrades.blue-green-cluster.live-duplicated": "extra deliveries to that client",
+    "upgrades.blue-green-cluster.switch-over-seconds":
+        "longest time between two confirms of the publishing client while the new cluster took the ports",
+    "upgrades.blue-green-cluster.up-seconds":
+        "seconds of the whole `pulumi up` of the cluster's blue-green upgrade (the forky image built if not cached)",
+    "upgrades.blue-green-cluster.logins-working":
+        "logins that work on the new cluster (the admin, a user of burrow's config, a user a client made), of 3",
+    "upgrades.switch-interrupted.lost":
+        "of 20,000 confirmed messages, lost after `pulumi up` was stopped (Ctrl-C twice) once the old broker gave up its ports and the next up finished",
+    "upgrades.switch-interrupted.duplicated": "extra deliveries among them",
+    "upgrades.move-interrupted.lost":
+        "of 20,000 confirmed messages, lost after the stack's containers restarted and `pulumi up` was stopped while shovels moved them, and the next up finished",
+    "upgrades.move-interrupted.duplicated": "extra deliveries among them (at-least-once)",
+    "upgrades.move-interrupted.old-broker-kept":
+        "the old broker still there (being emptied) after that interruption, of 1",
 } as const;
 
 export type FigureName = keyof typeof FIGURES;

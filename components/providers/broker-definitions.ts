@@ -86,6 +86,9 @@ export interface BrokerDefinitionsOutputs extends BrokerDefinitionsInputs {
     status: Record<string, string>;
 }
 
+/** RabbitMQ's default collect_statistics_interval: how old the API's message counts may be. */
+const STATS_INTERVAL_MS = 5000;
+
 /** Messages and types of every queue, by label; what cannot be read is said, not guessed. */
 async function liveCounts(api: ManagementApi): Promise<LiveCounts> {
     try {
@@ -116,7 +119,24 @@ async function judge(
     allow: string[],
     api: ManagementApi,
 ) {
-    const live: LiveCounts = needsLiveCounts(changes, news) ? await liveCounts(api) : { messages: {}, types: {} };
+    let live: LiveCounts = needsLiveCounts(changes, news) ? await liveCounts(api) : { messages: {}, types: {} };
+    // The API's counts are the broker's last statistics sample (collect_statistics_interval,
+    // 5 s): a queue filled since then still reads empty. One that would be deleted or
+    // re-declared and reads empty is read again after a new sample; the larger count counts.
+    const atStake = changes
+        .filter((c) => c.kind === "queues" && (c.action === "delete" || c.action === "redeclare"))
+        .map((c) => c.label);
+    if (!live.unreadable && atStake.some((l) => live.messages[l] === 0)) {
+        await new Promise((r) => setTimeout(r, STATS_INTERVAL_MS + 500));
+        const again = await liveCounts(api);
+        if (!again.unreadable)
+            for (const l of atStake)
+                if (again.messages[l] !== undefined)
+                    live = {
+                        ...live,
+                        messages: { ...live.messages, [l]: Math.max(live.messages[l] ?? 0, again.messages[l]) },
+                    };
+    }
     const losses: Loss[] = lossesOf(changes, olds, live, news);
     return {
         refused: losses.filter((l) => !consented(l, allow)),

@@ -34,15 +34,20 @@ export interface DockerImageOutputs extends DockerImageInputs {
     erlangVersion: string;
 }
 
-async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
-    if (!(await dockerExists("image", inputs.baseImage))) {
-        throw new Error(baseImageMissingMessage(inputs.baseImage));
-    }
+/** The content tag an image built from these inputs has (and any stack reuses): known before it is built. */
+export function cacheTagOf(inputs: Pick<DockerImageInputs, "baseImage" | "dockerfile" | "files">): string {
     const hash = crypto
         .createHash("sha256")
         .update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files]))
         .digest("hex");
-    const cacheTag = `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
+    return `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
+}
+
+async function build(inputs: DockerImageInputs): Promise<DockerImageOutputs> {
+    if (!(await dockerExists("image", inputs.baseImage))) {
+        throw new Error(baseImageMissingMessage(inputs.baseImage));
+    }
+    const cacheTag = cacheTagOf(inputs);
     // Built before (by any stack) from the same Dockerfile: tag it, read the versions from its labels.
     const cached = await cachedImage(cacheTag);
     if (cached) {

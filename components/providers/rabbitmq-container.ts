@@ -3,15 +3,26 @@
 // half-booted node. Its configuration, cookie and keys go in as files, never through the
 // environment; a new configuration is checked by RabbitMQ's own loader before the running
 // node is replaced. The memory watermark and disk limit are LiveSettings' to change.
+//
+// A changed container (a new image: plugins or a point release of RabbitMQ; memory limit,
+// watermark, ports) is made again on the same volume by an update, in place, as RabbitMQ's
+// "Upgrading RabbitMQ" guide does a rolling upgrade: every stable feature flag enabled and
+// (for a new version) no resource alarm before the node stops; in a cluster, once the quorum
+// queues keep a majority without it (`await_online_quorum_plus_one`), the node is drained
+// (maintenance mode: clients and queue leaders move to the other nodes), replaced, revived,
+// and `enable_feature_flag all` runs again. Cluster node i depends on node i-1, so Pulumi
+// does one node after the other. A new name (a new generation, blue-green) is a replacement
+// made before the old container is deleted (broker-generation.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
-import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import { DynamicResource, UNKNOWN, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
+import { engineInfo } from "../../lib/engine-log";
 import { CommandError, docker } from "../../lib/exec";
 import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
 import {
@@ -24,6 +35,7 @@ import {
     rabbitmqConf,
 } from "../../lib/node-config";
 import { unwrapSecrets } from "../../lib/secrets";
+import { plainVersion } from "../../lib/upgrade-plan";
 
 export interface RabbitmqContainerInputs {
     name: string;
@@ -73,6 +85,14 @@ export interface RabbitmqContainerInputs {
      * the AdminUser's to apply, never a reason to replace the broker.
      */
     bootAdmin: null | BootAdmin;
+    /**
+     * A whole definitions document the node imports at its first boot instead (secret): the
+     * old broker's, when this is the new broker of a blue-green upgrade. Only used when the
+     * container is made.
+     */
+    bootDefinitions: null | string;
+    /** The RabbitMQ version the image runs: a new one means the upgrade checks (alarms) before the node stops. */
+    rabbitmqVersion: string;
 }
 
 export interface RabbitmqContainerOutputs extends RabbitmqContainerInputs {
@@ -220,8 +240,7 @@ function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
     }
 }
 
-/** Pulumi's placeholder for a value not known yet (a preview). */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** Whether a value not known yet (a preview) is anywhere in it. */
 const hasUnknown = (v: unknown): boolean =>
     v === UNKNOWN || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
 
@@ -258,6 +277,26 @@ exec /usr/local/bin/burrow-config-check /tmp/burrow-check`;
     }
 }
 
+/** Labels the container of an old broker being emptied by a blue-green upgrade (broker-generation.ts). */
+export const ROLE_LABEL = "burrow.role";
+export const BLUE_DRAIN = "blue-drain";
+
+/** The container's state, image and role; undefined when there is none. */
+export async function inspectContainer(
+    name: string,
+): Promise<{ running: boolean; id: string; image: string; role: string; ports: boolean } | undefined> {
+    const r = await docker([
+        "container",
+        "inspect",
+        "--format",
+        `[{{json .State.Running}},{{json .Id}},{{json .Image}},{{json (index .Config.Labels "${ROLE_LABEL}")}},{{json .HostConfig.PortBindings}}]`,
+        name,
+    ]).catch(() => undefined);
+    if (!r) return undefined;
+    const [running, id, image, role, ports] = JSON.parse(r.stdout) as [boolean, string, string, string | null, object];
+    return { running, id, image, role: role ?? "", ports: Object.keys(ports ?? {}).length > 0 };
+}
+
 /** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
     if (await claim("container", inputs.name, inputs.labels)) await docker(["rm", "--force", inputs.name]);
@@ -267,9 +306,10 @@ async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
  * Which input changes replace the container and which are only stored. Labels are only
  * stored (docker cannot relabel a running container; a replacement restarts the broker, so
  * a new label must not cause one): the state's labels are what delete checks ownership
- * with. bootAdmin only matters when the container is made; the readiness timeout is how
- * long to wait, not what runs. The watermark and disk limit too only matter when it is made:
- * later changes go to the running node (LiveSettings), never a reason for a restart.
+ * with. bootAdmin and bootDefinitions only matter when the container is made; the readiness
+ * timeout is how long to wait, not what runs; the version changes with the image. The
+ * watermark and disk limit too only matter when it is made: later changes go to the running
+ * node (LiveSettings), never a reason for a restart.
  */
 export function containerChanges(
     olds: RabbitmqContainerInputs,
@@ -279,15 +319,10 @@ export function containerChanges(
     const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
     const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
     const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
+    const how = ["readyTimeoutMs", "bootAdmin", "bootDefinitions", "rabbitmqVersion"];
     return {
-        replaces: changedInputs(was, news, [
-            "readyTimeoutMs",
-            "bootAdmin",
-            "labels",
-            "memoryHighWatermark",
-            "diskFreeLimit",
-        ]),
-        stored: changedInputs(was, news, ["readyTimeoutMs", "bootAdmin"]).filter((k) => k === "labels"),
+        replaces: changedInputs(was, news, [...how, "labels", "memoryHighWatermark", "diskFreeLimit"]),
+        stored: changedInputs(was, news, how).filter((k) => k === "labels"),
     };
 }
 
@@ -302,26 +337,43 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
     }
 }
 
-async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOutputs> {
+/** How a container is run: as the broker clients use (the default), or as an old broker being emptied. */
+export interface RunOptions {
+    /**
+     * The old broker of a blue-green upgrade, restarted on its volume to be emptied: no
+     * published port (the new broker has them), labelled as such, and node 1 also on the
+     * move network under an alias, where the new broker's shovels reach it.
+     */
+    drain?: { moveNetwork?: { name: string; alias: string } };
+    /** Only create the container (it is started later, by whoever needs it running). Default: start and wait until ready. */
+    createOnly?: boolean;
+}
+
+export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}): Promise<RabbitmqContainerOutputs> {
     await removeLeftover(inputs);
-    const tls = inputs.tls;
-    const published: Array<[number, number, string]> = [
-        ...(tls?.only
-            ? []
-            : ([
-                  [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
-                  [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
-              ] as Array<[number, number, string]>)),
-        ...(tls
-            ? ([
-                  [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
-                  [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
-              ] as Array<[number, number, string]>)
-            : []),
-        ...(inputs.metricsPort === null
-            ? []
-            : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<[number, number, string]>)),
-    ];
+    const drain = opts.drain;
+    const tls = drain ? null : inputs.tls;
+    const published: Array<[number, number, string]> = drain
+        ? []
+        : [
+              ...(tls?.only
+                  ? []
+                  : ([
+                        [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
+                        [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
+                    ] as Array<[number, number, string]>)),
+              ...(tls
+                  ? ([
+                        [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
+                        [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
+                    ] as Array<[number, number, string]>)
+                  : []),
+              ...(inputs.metricsPort === null
+                  ? []
+                  : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<
+                        [number, number, string]
+                    >)),
+          ];
     for (const [port, , key] of published) {
         const problem = await portProblem(inputs.bindAddress, port);
         if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
@@ -329,7 +381,9 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     }
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();
-    const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const labels = Object.entries({ ...inputs.labels, ...(drain ? { [ROLE_LABEL]: BLUE_DRAIN } : {}) }).flatMap(
+        ([k, v]) => ["--label", `${k}=${v}`],
+    );
     const host = inputs.bindAddress.includes(":") ? `[${inputs.bindAddress}]` : inputs.bindAddress;
     try {
         await docker(
@@ -372,10 +426,20 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
                 ["key.pem", tls.serverKey, 0o600],
             ]);
         }
-        if (inputs.bootAdmin)
-            await copyIn(inputs.name, "/etc/rabbitmq/burrow-boot", [
-                ["definitions.json", bootDefinitions(inputs.bootAdmin), 0o600],
+        const boot = drain
+            ? undefined
+            : (inputs.bootDefinitions ?? (inputs.bootAdmin ? bootDefinitions(inputs.bootAdmin) : undefined));
+        if (boot) await copyIn(inputs.name, "/etc/rabbitmq/burrow-boot", [["definitions.json", boot, 0o600]]);
+        if (drain?.moveNetwork)
+            await docker([
+                "network",
+                "connect",
+                "--alias",
+                drain.moveNetwork.alias,
+                drain.moveNetwork.name,
+                inputs.name,
             ]);
+        if (opts.createOnly) return { ...inputs, containerId: "", readyMs: 0 };
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
@@ -394,6 +458,95 @@ async function run(inputs: RabbitmqContainerInputs): Promise<RabbitmqContainerOu
     });
     const s = await state(inputs.name);
     return { ...inputs, containerId: s!.id, readyMs: Date.now() - t0 };
+}
+
+/** Runs a CLI tool of the node in its container. */
+function inNode(container: string, args: string[], timeoutMs = 120_000) {
+    return docker(["exec", container, ...args], { timeoutMs });
+}
+
+/**
+ * Stops a node cleanly and removes its container (the volume stays). A cluster node's restart
+ * policy goes first, or Docker would start the stopped node again; `rabbitmqctl stop` returns
+ * once the node is down, so its quorum queue leaders moved to the nodes that stay rather than
+ * the cluster noticing a dead node. Then `docker stop` (SIGTERM: the entrypoint runs
+ * RabbitMQ's own start script, which stops the node; a stopped node returns at once) and
+ * remove. `rm --force` alone is a SIGKILL: acked messages come back after the restart.
+ */
+export async function stopAndRemove(name: string, cluster: boolean): Promise<void> {
+    if (cluster) {
+        await docker(["update", "--restart", "no", name]).catch(() => undefined);
+        await inNode(name, ["rabbitmqctl", "stop"]).catch(() => undefined);
+    }
+    await docker(["stop", "--time", "120", name], { timeoutMs: 180_000 });
+    await docker(["rm", "--force", "--volumes", name]);
+}
+
+/** The cluster's members as this node sees them. */
+async function clusterMembers(container: string): Promise<{ members: string[]; running: string[] }> {
+    const r = await inNode(container, ["rabbitmqctl", "--quiet", "cluster_status", "--formatter", "json"], 60_000);
+    const s = JSON.parse(r.stdout) as { disk_nodes?: string[]; ram_nodes?: string[]; running_nodes?: string[] };
+    return { members: [...(s.disk_nodes ?? []), ...(s.ram_nodes ?? [])], running: s.running_nodes ?? [] };
+}
+
+/**
+ * Makes the container again on its volume, as a rolling upgrade does each node (see the top
+ * of this file). Every step is said in the up's output; a check that fails stops the up
+ * before the node is touched.
+ */
+async function recreateInPlace(olds: RabbitmqContainerInputs, news: RabbitmqContainerInputs) {
+    const say = (step: string) => engineInfo(`${news.nodeName} (${news.name}): ${step}`);
+    const newVersion =
+        !olds.rabbitmqVersion || plainVersion(olds.rabbitmqVersion) !== plainVersion(news.rabbitmqVersion);
+    const s = await state(olds.name);
+    let drained = false;
+    if (s?.running) {
+        // A node booted by a later version refuses to start on data whose feature flags are off.
+        await inNode(olds.name, ["rabbitmqctl", "enable_feature_flag", "all"]);
+        await say("all stable feature flags enabled");
+        if (newVersion) {
+            await inNode(olds.name, ["rabbitmq-diagnostics", "check_local_alarms"]).catch((e: Error) => {
+                throw new Error(
+                    `${news.nodeName} has a resource alarm (memory or disk), so it is not upgraded now; it was not stopped. ` +
+                        `Free memory or disk (burrow:memoryLimitMb), then run up again: ${e.message}`,
+                    { cause: e },
+                );
+            });
+            await say("no resource alarm");
+        }
+        if (olds.cluster) {
+            const { members } = await clusterMembers(olds.name);
+            if (members.length >= 3) {
+                // Returns once every quorum queue with a member here keeps a majority without this node.
+                await inNode(
+                    olds.name,
+                    ["rabbitmq-upgrade", "await_online_quorum_plus_one", "-t", "300"],
+                    360_000,
+                ).catch((e: Error) => {
+                    throw new Error(
+                        `${news.nodeName}: quorum queues would lose their majority if this node stopped now (fewer than quorum + 1 of their members are online); it was not stopped. Bring the cluster's other nodes up, then run up again: ${e.message}`,
+                        { cause: e },
+                    );
+                });
+                await say("quorum + 1 online for every quorum queue");
+            } else await say(`a ${members.length}-node cluster: its quorum queues are unavailable while it restarts`);
+            await inNode(olds.name, ["rabbitmq-upgrade", "drain"], 300_000);
+            drained = true;
+            await say("drained (maintenance mode: clients and queue leaders moved to the other nodes)");
+        }
+        await stopAndRemove(olds.name, olds.cluster !== null);
+        await say("stopped cleanly");
+    } else if (s) await docker(["rm", "--force", olds.name]);
+    const outs = await run(news);
+    await say(`replaced on its volume and running (${plainVersion(news.rabbitmqVersion)})`);
+    if (news.cluster) {
+        // Maintenance mode outlives the restart; a node that was never drained is revived harmlessly.
+        await inNode(news.name, ["rabbitmq-upgrade", "revive"], 300_000);
+        if (drained) await say("revived");
+    }
+    await inNode(news.name, ["rabbitmqctl", "enable_feature_flag", "all"]);
+    await say("all stable feature flags enabled after the upgrade");
+    return outs;
 }
 
 export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
@@ -422,38 +575,35 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     async diff(id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds);
         const { replaces, stored } = containerChanges(olds, news);
+        // A new name or volume: another generation (blue-green), made before the old one is
+        // deleted at the end of the up (the old broker keeps its data until it is emptied).
+        const moved = (["name", "volume"] as const).filter((k) => olds[k] !== news[k]);
+        if (moved.length > 0) return { changes: true, replaces: moved, deleteBeforeReplace: olds.name === news.name };
         // A container that was killed or removed behind burrow's back is made again.
+        // (An in-place update keeps the resource's id, the first container's: the current one is in the outputs.)
         const s = await state(olds.name);
-        if (replaces.length === 0 && (!s || !s.running || s.id !== id)) replaces.push("containerId");
-        return { changes: replaces.length + stored.length > 0, replaces, deleteBeforeReplace: true };
+        if (!s || !s.running || s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id))
+            return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
+        // Anything else: made again on the same volume by update, with the rolling upgrade's checks.
+        return { changes: replaces.length + stored.length > 0, replaces: [] };
     },
     async update(_id, wrappedOlds, news) {
-        // Only what diff calls "stored" changed (labels): the running container is kept.
         const olds = unwrapSecrets(wrappedOlds) as RabbitmqContainerOutputs;
-        return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
+        // Only what diff calls "stored" changed (labels): the running container is kept.
+        if (containerChanges(olds, news).replaces.length === 0)
+            return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
+        return { outs: await recreateInPlace(olds, news) };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;
-        return s && s.id === id ? { id, props } : { id: "", props };
+        return s && s.id === (props?.containerId ?? id) ? { id, props } : { id: "", props };
     },
     async delete(_id, props) {
-        // Gone already, or another stack state's: left alone.
+        // Gone already, or another stack state's: left alone. The node stays a cluster member: a
+        // replacement boots from the same volume; a node removed for good is forgotten when its
+        // volume is deleted (docker-volume.ts).
         if (!(await ownedForDelete("container", props.name, props.labels))) return;
-        // A cluster node shuts down cleanly (its quorum queue leaders move to the nodes that
-        // stay, rather than the cluster noticing a dead node). `docker stop` would not do: PID 1
-        // is a shell that ignores SIGTERM, so it waits out its timeout and kills. Restart policy
-        // off first, or Docker would start the stopped node again.
-        // The node stays a member: a replacement boots from the same volume; a node removed
-        // for good is forgotten when its volume is deleted (docker-volume.ts).
-        if (props.cluster) {
-            await docker(["update", "--restart", "no", props.name]).catch(() => undefined);
-            await docker(["exec", props.name, "rabbitmqctl", "stop"], { timeoutMs: 120_000 }).catch(() => undefined);
-        }
-        // A clean stop (SIGTERM: the entrypoint runs RabbitMQ's own start script, which stops the
-        // node; a stopped cluster node returns at once), then remove. `rm --force` alone is a
-        // SIGKILL: acked messages come back after the restart.
-        await docker(["stop", "--time", "120", props.name], { timeoutMs: 180_000 });
-        await docker(["rm", "--force", "--volumes", props.name]);
+        await stopAndRemove(props.name, props.cluster !== null);
     },
 });
 
@@ -477,6 +627,7 @@ export class RabbitmqContainer extends DynamicResource {
                     "erlangCookie",
                     "tls",
                     "bootAdmin",
+                    "bootDefinitions",
                     "rabbitmqConf",
                     "advancedConfig",
                     "envConfig",

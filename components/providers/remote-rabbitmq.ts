@@ -9,6 +9,7 @@
 // has taken it over), never autoremoves, and fails with the host named when apt fails.
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import { planUpgrade } from "../../lib/upgrade-plan";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { engineWarn } from "../../lib/engine-log";
@@ -466,6 +467,17 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         async diff(_id, wrappedOlds, news) {
             const olds = unwrapSecrets(wrappedOlds);
             const changed = changedInputs(olds, news, ["allowDataLoss"]);
+            // A new version pin is planned like the Docker target's release (lib/upgrade-plan.ts): a
+            // downgrade or a new series is refused here, at preview, before the host is touched.
+            if (news.rabbitmqVersion && olds.installedRabbitmqVersion) {
+                const plan = planUpgrade({
+                    target: "ssh",
+                    from: { version: olds.installedRabbitmqVersion },
+                    to: { version: news.rabbitmqVersion },
+                });
+                if (plan.kind === "refused") throw new Error(`${news.ssh.host}: ${plan.message}`);
+                if (plan.message) await engineWarn(`${news.ssh.host}: ${plan.message}`);
+            }
             const replaces: string[] = [];
             // A node whose name changes is a new node (its data belongs to the old name). Joining or
             // leaving cluster mode under the same name is not.

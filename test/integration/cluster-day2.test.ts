@@ -258,7 +258,9 @@ describe("a Docker cluster scaled 1 -> 3 -> 2, then every container replaced", (
             async () => {
                 await ts.stack.setConfig("burrow:plugins", { value: JSON.stringify(["rabbitmq_shovel"]) });
                 const r = await up();
-                expect(r.summary.resourceChanges?.replace).toBeGreaterThanOrEqual(3);
+                // Made again in place by an update (a rolling upgrade, one node at a time): Docker's ids below say so.
+                const c = r.summary.resourceChanges ?? {};
+                expect((c.replace ?? 0) + (c.update ?? 0)).toBeGreaterThanOrEqual(3);
             },
             3,
         );

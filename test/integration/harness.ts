@@ -258,12 +258,19 @@ export function changesOf(r: Pick<UpResult, "summary">): Record<string, number> 
     return changes;
 }
 
-/** The ids of every resource in the stack's state, and its pending operations (from `pulumi stack export`). */
+/**
+ * The ids of every resource in the stack's state (and the container a container resource runs
+ * now: an in-place upgrade keeps the resource's id), and its pending operations (from `pulumi stack export`).
+ */
 export async function stateOf(ts: TestStack): Promise<{ ids: Set<string>; pendingOperations: number }> {
     const state = await ts.stack.exportStack();
-    const resources: Array<{ id?: string }> = state.deployment?.resources ?? [];
+    const resources: Array<{ id?: string; outputs?: { containerId?: unknown } }> = state.deployment?.resources ?? [];
     return {
-        ids: new Set(resources.map((r) => r.id).filter((id): id is string => !!id)),
+        ids: new Set(
+            resources
+                .flatMap((r) => [r.id, typeof r.outputs?.containerId === "string" ? r.outputs.containerId : undefined])
+                .filter((id): id is string => !!id),
+        ),
         pendingOperations: (state.deployment?.pending_operations ?? []).length,
     };
 }

@@ -72,6 +72,8 @@ const container: RabbitmqContainerInputs = {
     cluster: { network: "burrow-dev", alias: "rabbit-2", peers: ["rabbit@rabbit-1", "rabbit@rabbit-2"] },
     tls: null,
     bootAdmin: null,
+    bootDefinitions: null,
+    rabbitmqVersion: "4.0.5-6",
 };
 
 describe("containerChanges", () => {
@@ -93,5 +95,11 @@ describe("containerChanges", () => {
             stored: ["labels"],
         });
         expect(containerChanges(container, { ...container, memoryLimitMb: 1024 }).replaces).toEqual(["memoryLimitMb"]);
+    });
+
+    it("a new version comes with a new image; boot definitions only matter when the container is made", () => {
+        expect(
+            containerChanges(container, { ...container, rabbitmqVersion: "4.0.6-1", bootDefinitions: "{}" }),
+        ).toEqual({ replaces: [], stored: [] });
     });
 });

@@ -171,6 +171,8 @@ const containerInputs = {
     cluster: null,
     tls: null,
     bootAdmin: null,
+    bootDefinitions: null,
+    rabbitmqVersion: "4.0.5",
 };
 
 describe("4. a host port already taken", () => {

@@ -32,6 +32,8 @@ const container: RabbitmqContainerInputs = {
     cluster: null,
     tls: null,
     bootAdmin: null,
+    bootDefinitions: null,
+    rabbitmqVersion: "4.0.5",
 };
 
 describe("the container's rabbitmq.conf", () => {

@@ -59,6 +59,9 @@ describe("RabbitmqBroker", () => {
                 "b",
                 "b-image",
                 "b-image-build",
+                "b-version-guard",
+                "b-generation",
+                "b-move",
                 "b-container",
                 "b-container-data",
                 "b-container-node",
@@ -112,6 +115,15 @@ describe("RabbitmqBroker", () => {
                 routing_key: "t.#",
                 arguments: {},
             },
+        });
+        // The upgrade's resources: the guard before the image, the generation naming the containers.
+        const index = (n: string) => created.findIndex((r) => r.name === n);
+        expect(index("b-version-guard")).toBeLessThan(index("b-image-build"));
+        expect(created.find((r) => r.name === "b-generation")!.inputs).toMatchObject({
+            prefix: "burrow-unit",
+            nodes: 0,
+            release: "trixie",
+            expectedVersion: "4.0.5",
         });
         const image = created.find((r) => r.name === "b-image-build")!;
         expect(image.inputs.dockerfile).toContain("FROM burrow/debian:trixie");
