@@ -103,8 +103,8 @@ for stage in check_running check_local_alarms check_port_connectivity; do
 done
 `;
 
-/** What the broker image is built from (the Dockerfile and the entrypoint beside it). */
-function buildOf(baseImage: string, plugins: string[]) {
+/** What the broker image is built from (the Dockerfile and the files beside it). */
+export function brokerImageBuild(baseImage: string, plugins: string[]) {
     return {
         baseImage,
         dockerfile: brokerDockerfile(baseImage, plugins),
@@ -117,7 +117,8 @@ function buildOf(baseImage: string, plugins: string[]) {
 }
 
 /** The content tag of the broker image for these settings, known before it is built. */
-export const brokerImageCacheTag = (baseImage: string, plugins: string[]) => cacheTagOf(buildOf(baseImage, plugins));
+export const brokerImageCacheTag = (baseImage: string, plugins: string[]) =>
+    cacheTagOf(brokerImageBuild(baseImage, plugins));
 
 /** The broker image: Erlang and RabbitMQ from Debian's packages, plugins enabled offline. */
 export class BrokerImage extends pulumi.ComponentResource {
@@ -135,7 +136,7 @@ export class BrokerImage extends pulumi.ComponentResource {
                 "`plugins` must include rabbitmq_management: burrow manages the broker through the management API.",
             );
         }
-        const build = buildOf(args.baseImage, args.plugins);
+        const build = brokerImageBuild(args.baseImage, args.plugins);
         const image = new DockerImage(
             `${name}-build`,
             { tag: args.tag, ...build, ...(args.heldBy ? { heldBy: pulumi.output(args.heldBy) } : {}) },

@@ -69,9 +69,14 @@ export function rabbitmqConf(c: NodeConf): string {
         if (c.management.ip) lines.push(`management.tcp.ip = ${c.management.ip}`);
     }
     if (c.metrics && c.metrics.tls && c.tls) {
-        // Only a TLS listener configured: rabbitmq_prometheus then opens no plain one.
+        // rabbitmq_prometheus opens its plain listener on its default port (15692) unless
+        // prometheus.tcp names one, even with only prometheus.ssl set: the same port twice fails
+        // the boot (incompatible_listeners, seen on 4.0.5). The plain one gets the next port, on
+        // the node's loopback only: nothing outside the node reaches it.
         const d = c.tls.dir;
         lines.push(
+            "prometheus.tcp.ip = 127.0.0.1",
+            `prometheus.tcp.port = ${c.metrics.port + 1}`,
             `prometheus.ssl.port = ${c.metrics.port}`,
             `prometheus.ssl.cacertfile = ${d}/ca.pem`,
             `prometheus.ssl.certfile = ${d}/cert.pem`,

@@ -62,7 +62,14 @@ const n = (x: number | undefined) => x ?? 0;
 
 /** Every node's figures; connections counted per node. */
 export async function readNodes(api: ManagementApi): Promise<NodeFigures[]> {
-    const nodes = (await get<ApiNode[]>(api, `/api/nodes?columns=${NODE_COLUMNS}`)) ?? [];
+    // A node that just started has no statistics yet (they come every 5 s): wait for them
+    // rather than report 0 open files and 0 bytes free.
+    let nodes: ApiNode[];
+    for (const deadline = Date.now() + 15_000; ;) {
+        nodes = (await get<ApiNode[]>(api, `/api/nodes?columns=${NODE_COLUMNS}`)) ?? [];
+        if (!nodes.some((x) => x.running === true && x.fd_total === undefined) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
     const conns = (await get<Array<{ node: string }>>(api, "/api/connections?columns=node")) ?? [];
     return nodes.map((x) => ({
         name: x.name,

@@ -134,6 +134,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     let child: ChildProcess | undefined;
     let timer: NodeJS.Timeout | undefined;
     let watcher: NodeJS.Timeout | undefined;
+    let failing: NodeJS.Timeout | undefined;
     try {
         await new Promise<void>((resolve, reject) => {
             const last = (n: number) => log.trim().split("\n").slice(-n).join("\n");
@@ -141,14 +142,17 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
                 log += chunk.toString("utf8");
                 if (READY_LINE.test(log)) return resolve();
                 // It restarts (restart policy) and fails the same way again: say so now, not at the timeout.
-                if (/BOOT FAILED/.test(log)) {
-                    const lines = log.split("\n");
-                    const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
-                    reject(
-                        new Error(
-                            `RabbitMQ in the broker container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 4).join("\n")}\n(see \`docker logs ${name}\`)`,
-                        ),
-                    );
+                // The reason follows the line: give it a moment to arrive.
+                if (/BOOT FAILED/.test(log) && !failing) {
+                    failing = setTimeout(() => {
+                        const lines = log.split("\n");
+                        const at = lines.findIndex((l) => /BOOT FAILED/.test(l));
+                        reject(
+                            new Error(
+                                `RabbitMQ in the broker container ${name} failed to boot:\n${lines.slice(Math.max(0, at - 6), at + 16).join("\n")}\n(see \`docker logs ${name}\`)`,
+                            ),
+                        );
+                    }, 1500);
                 }
             };
             const follow = () => {
@@ -192,6 +196,7 @@ export async function waitReady(name: string, since: string, timeoutMs: number):
     } finally {
         done = true;
         clearTimeout(timer);
+        clearTimeout(failing);
         clearInterval(watcher);
         child?.kill();
     }
@@ -584,7 +589,12 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         const s = await state(olds.name);
         if (!s || !s.running || s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id))
             return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
-        // Anything else: made again on the same volume by update, with the rolling upgrade's checks.
+        // Anything else: made again on the same volume by update, with the rolling upgrade's
+        // checks. A restart is said in the preview, not only in the up.
+        if (replaces.length > 0)
+            await engineInfo(
+                `${news.nodeName} (${news.name}) restarts: its container is made again on the same volume (changed: ${replaces.join(", ")})`,
+            );
         return { changes: replaces.length + stored.length > 0, replaces: [] };
     },
     async update(_id, wrappedOlds, news) {

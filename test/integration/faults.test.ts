@@ -5,7 +5,7 @@
 // objects Docker holds that the state does not. Each scenario ends with an up that changes nothing.
 import { spawn } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENTRYPOINT, brokerDockerfile } from "../../components/broker-image";
+import { brokerImageBuild } from "../../components/broker-image";
 import { dockerImageProvider } from "../../components/providers/docker-image";
 import { parseSettings } from "../../components/settings";
 import { docker } from "../../lib/exec";
@@ -93,9 +93,7 @@ async function brokerImageForPrivateEngine(): Promise<string[]> {
     const seedTag = `burrow-test/faults-seed:${Date.now().toString(36)}`;
     const built = await dockerImageProvider.create({
         tag: seedTag,
-        baseImage: s.baseImage,
-        dockerfile: brokerDockerfile(s.baseImage, s.plugins),
-        files: { "burrow-entrypoint": ENTRYPOINT },
+        ...brokerImageBuild(s.baseImage, s.plugins),
     });
     await docker(["image", "rm", seedTag]); // only the tag this test just made; the content tag stays
     if (!built.outs?.cacheTag) throw new Error("the image provider returned no cache tag");

@@ -276,15 +276,19 @@ describe("configuration changes: least disruption", () => {
         expect(changesOf(await ts.up())).toEqual({});
     });
 
-    it("restarts the node (a new container, named in the preview) for rabbitmq.conf and rabbitmq-env.conf entries", async () => {
+    it("restarts the node (a new container on its volume, said in the preview) for rabbitmq.conf and rabbitmq-env.conf entries", async () => {
         const before = await startedAt();
         await ts.stack.setConfig("burrow:rabbitmqConf", { value: JSON.stringify({ heartbeat: 45 }) });
         await ts.stack.setConfig("burrow:envConfig", {
             value: JSON.stringify({ SERVER_ADDITIONAL_ERL_ARGS: "+S 1:1" }),
         });
         const preview = await ts.preview({ diff: true });
-        // A restart is a new container (the admin check and the smoke test follow it).
-        expect(preview.stdout).toMatch(/\+-\s*pulumi-nodejs:dynamic\/burrow:RabbitmqContainer: \(replace\)/);
+        // A restart is a new container on the same volume, made by an update (the rolling
+        // upgrade's steps), and the preview says so.
+        expect(preview.stdout).toMatch(/~\s*pulumi-nodejs:dynamic\/burrow:RabbitmqContainer: \(update\)/);
+        expect(preview.stdout).toMatch(
+            /rabbit@burrow \(burrow-[^)]+\) restarts: its container is made again on the same volume \(changed: [^)]*rabbitmqConf/,
+        );
         const r = await ts.up();
         expect(r.summary.result).toBe("succeeded");
         expect(r.outputs.smoke.value.ok).toBe(true);

@@ -23,8 +23,16 @@ let metricsPort: number;
 const onHost = async (cmd: string) => (await sshExec(target, cmd, { timeoutMs: 120_000 })).stdout.trim();
 const beamPid = () => onHost("pgrep -u rabbitmq -f beam.smp | head -1");
 const evalErl = (expr: string) => onHost(`rabbitmqctl -q eval '${expr}'`);
-const node = async () =>
-    (await get<Array<{ fd_total: number; disk_free_limit: number; mem_limit: number }>>(api, "/api/nodes"))![0];
+type ApiNode = { fd_total: number; disk_free_limit: number; mem_limit: number };
+/** The node as the management API reports it, once its statistics are in (a few seconds after a (re)start). */
+async function node(): Promise<ApiNode> {
+    for (const deadline = Date.now() + 60_000; ;) {
+        const n = (await get<ApiNode[]>(api, "/api/nodes"))![0];
+        if (n.fd_total !== undefined && n.disk_free_limit !== undefined) return n;
+        if (Date.now() > deadline) throw new Error("the node's statistics did not appear within 60 s");
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
 const upAgain = () => ts.up();
 const failedUp = () =>
     upAgain().then(

@@ -9,7 +9,8 @@
 //    not done here: the machine's engine is shared, and a private engine's bridges drop
 //    container-to-container traffic on this machine (FORWARD policy DROP with
 //    bridge-nf-call-iptables=1), which the move needs.
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
@@ -67,6 +68,13 @@ async function interruptedUp(ts: TestStack, when: () => Promise<boolean>, before
     const code = await exited;
     clearTimeout(killer);
     ts.output.push(out);
+    // A second Ctrl-C may end the CLI before it releases the stack's lock; the next
+    // `npm run up` removes a lock whose process is gone (scripts/stale-lock), as here.
+    const unlock = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/stale-lock"), ts.name], {
+        env: { ...process.env, ...ts.env },
+        encoding: "utf8",
+    });
+    expect(unlock.status, unlock.stderr).toBe(0);
     return { interrupted, code, out };
 }
 

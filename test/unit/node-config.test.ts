@@ -70,7 +70,8 @@ describe("the container's rabbitmq.conf", () => {
         expect(tlsMetrics).toContain(
             "prometheus.ssl.port = 15692\nprometheus.ssl.cacertfile = /etc/rabbitmq/tls/ca.pem\n",
         );
-        expect(tlsMetrics).not.toContain("prometheus.tcp");
+        // The plugin's plain listener, which it always opens, only on the node's loopback (4.0.5 fails the boot otherwise).
+        expect(tlsMetrics).toContain("prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = 15693\n");
         expect(conf).not.toContain("disk_free_limit"); // live.conf's
         expect(configFiles({ ...container, diskFreeLimit: { absolute: "2GB" } })[1]).toEqual([
             "live.conf",
