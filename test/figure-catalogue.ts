@@ -254,6 +254,8 @@ export const FIGURES = {
         "the systemd test host's hard open-file limit (PID 1's: what systemd may grant without CAP_SYS_RESOURCE)",
     "production.systemd.fd-limit":
         "open files of the broker process under systemd (burrow's drop-in LimitNOFILE; /proc/<beam pid>/limits): 65536, or the host's hard limit",
+    "production.systemd.memory-told-bytes":
+        "memory RabbitMQ is told on a systemd host with a 2 GB cgroup (vm_memory_monitor; the limit is on an ancestor of PID 1's cgroup)",
     "production.systemd.fd-limit-changed":
         "open files of the broker process after burrow:openFileLimit was set to 16384 (4096 where the host's hard limit is lower): the drop-in rewritten, the unit restarted",
     "production.systemd.kill9-confirmed":

@@ -2,7 +2,8 @@
 // (test/integration/ssh-host.ts, systemd: true), installed by a real `pulumi up`. Measured on
 // the host, never read from a unit file: the unit rabbitmq-server is enabled and active and
 // the broker runs in it; the open-file limit of burrow's drop-in (LimitNOFILE) and its
-// EnvironmentFile reach the running beam.smp (/proc/<pid>/limits, the VM's schedulers); a
+// EnvironmentFile reach the running beam.smp (/proc/<pid>/limits, the VM's schedulers);
+// RabbitMQ is told the host container's 2 GB (a limit above systemd's cgroup); a
 // `kill -9` of the broker is undone by systemd (the unit's Restart=) with every confirmed
 // persistent message kept; a reboot of the host (`docker restart` of its container, systemd
 // shutting down and booting again) brings the enabled unit back with its data; an `up` after
@@ -73,7 +74,8 @@ async function consumeAll(prefix: string) {
 beforeAll(async () => {
     const amqpPort = await freePort();
     const managementPort = await freePort();
-    const host = await startSshHost("it-systemd", { amqpPort, managementPort }, { systemd: true });
+    // A host whose cgroup has less memory than the machine: RabbitMQ must be told the smaller figure.
+    const host = await startSshHost("it-systemd", { amqpPort, managementPort }, { systemd: true, memoryMb: 2048 });
     target = host.target;
     container = host.container;
     remove = host.remove;
@@ -133,6 +135,14 @@ describe("the SSH target on a host running systemd (the seed tutorial's systemct
         );
         // burrow:envConfig through the drop-in's EnvironmentFile.
         expect(await onHost(`rabbitmqctl -q eval 'erlang:system_info(schedulers).'`)).toBe("1");
+    });
+
+    it("tells RabbitMQ the host's memory: its cgroup's limit (2 GB), seen from systemd's cgroup", async () => {
+        // systemd shares the host's cgroup namespace here: the tree's root is the machine's, the
+        // container's limit is on an ancestor of PID 1's cgroup.
+        const told = Number(await onHost(`rabbitmqctl -q eval 'vm_memory_monitor:get_total_memory().'`));
+        recordFigure("production.systemd.memory-told-bytes", told);
+        expect(told).toBe(2048 * 1024 * 1024);
     });
 
     it("brings the broker back after kill -9 (systemd's Restart=on-failure), every confirmed message kept", async () => {
