@@ -141,7 +141,7 @@ function warnOpenFiles(
                       s.openFileLimit,
                       got,
                       `host ${h.host}`,
-                      "raise the host's hard limit (systemd's DefaultLimitNOFILE, or /etc/security/limits.conf for the init script)",
+                      "raise the host's hard limit (under systemd the one systemd itself runs with: in a container, its runtime's, e.g. `docker run --ulimit nofile`; for the init script /etc/security/limits.conf)",
                   )
                 : undefined;
             if (w) pulumi.log.warn(w, parent);

@@ -47,6 +47,32 @@ export function hostConfBody(c: HostNodeConfig, loopbackOnly: boolean): string {
 }
 
 /**
+ * Sets `mem` to the memory the host has: MemTotal, or the tightest memory limit of the
+ * cgroups above PID 1 where lower (cgroup v2 memory.max, v1 memory.limit_in_bytes). From PID
+ * 1's cgroup up to the root of the tree the host sees: a container's own tree (its limit at
+ * the root), or, for systemd sharing the machine's cgroup namespace, the machine's tree, where
+ * the container's limit is on an ancestor (/docker/<id>/init.scope: the root there is the
+ * machine's, without a limit). Not the session's own cgroup: an SSH session's slice is not the
+ * broker's. `paths` for the unit tests.
+ */
+export function hostMemoryScript(paths = { proc: "/proc", cgroup: "/sys/fs/cgroup" }): string {
+    // The shell multiplies (64 bits): mawk 1.3.4 20200120 (Debian 12) prints %d above 2^31 - 1 as 2147483647.
+    return `mem=$(($(awk '/^MemTotal:/ {print $2}' ${paths.proc}/meminfo) * 1024))
+cglimits() { # cglimits TREE PATH FILE: FILE of TREE/PATH and each ancestor up to TREE
+  local d="$1\${2%/}"
+  while :; do
+    if [ -r "$d/$3" ]; then l=$(cat "$d/$3"); if [ "$l" != max ] && [ "$l" -lt "$mem" ]; then mem=$l; fi; fi
+    [ "$d" = "$1" ] && break
+    d=\${d%/*}
+    case "$d" in "$1"*) ;; *) break ;; esac
+  done
+}
+cglimits ${paths.cgroup} "$(awk -F: '$1 == "0" {print $3}' ${paths.proc}/1/cgroup 2>/dev/null)" memory.max
+cglimits ${paths.cgroup}/memory "$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' ${paths.proc}/1/cgroup 2>/dev/null)" memory.limit_in_bytes
+`;
+}
+
+/**
  * Writes the files (setting the install script's `changed=1` when the node must restart for
  * them, `live=1` when only the watermark or disk limit changed). A new configuration with
  * keys of the user's is first shown to RabbitMQ's own config loader; a refused one stops the
@@ -62,11 +88,7 @@ export function writeNodeConfigScript(c: HostNodeConfig, loopbackOnly: boolean):
     return `step "production settings and configuration (burrow:openFileLimit, diskFreeLimit, rabbitmqConf, advancedConfig, envConfig)"
 live=0
 # RabbitMQ is told the memory it really has: the host's, or its cgroup's limit where lower.
-mem=$(awk '/^MemTotal:/ {printf "%d", $2 * 1024}' /proc/meminfo)
-for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
-  if [ -r "$f" ]; then l=$(cat "$f"); if [ "$l" != max ] && [ "$l" -lt "$mem" ]; then mem=$l; fi; fi
-done
-new=$(mktemp -d)
+${hostMemoryScript()}new=$(mktemp -d)
 { printf 'total_memory_available_override_value = %s\\n' "$mem"; printf '%s' ${q(hostConfBody(c, loopbackOnly))}; } > "$new/rabbitmq.conf"
 printf '%s' ${q(advanced)} > "$new/advanced.config"
 [ -s "$new/advanced.config" ] || rm -f "$new/advanced.config"

@@ -248,6 +248,27 @@ export const FIGURES = {
         "advanced.configs RabbitMQ's loader refuses, refused on the host before the running node or its files changed, of 1",
     "production.ssh.readiness-failed-at-check_local_alarms":
         "ups whose readiness wait failed naming check_local_alarms when the node restarted into a disk alarm, of 1",
+    "production.systemd.unit-enabled":
+        "SSH hosts running systemd where up left the unit rabbitmq-server enabled and active (systemctl is-enabled, is-active), of 1",
+    "production.systemd.host-hard-fd-limit":
+        "the systemd test host's hard open-file limit (PID 1's: what systemd may grant without CAP_SYS_RESOURCE)",
+    "production.systemd.fd-limit":
+        "open files of the broker process under systemd (burrow's drop-in LimitNOFILE; /proc/<beam pid>/limits): 65536, or the host's hard limit",
+    "production.systemd.memory-told-bytes":
+        "memory RabbitMQ is told on a systemd host with a 2 GB cgroup (vm_memory_monitor; the limit is on an ancestor of PID 1's cgroup)",
+    "production.systemd.fd-limit-changed":
+        "open files of the broker process after burrow:openFileLimit was set to 16384 (4096 where the host's hard limit is lower): the drop-in rewritten, the unit restarted",
+    "production.systemd.kill9-confirmed":
+        "persistent messages confirmed before the kill -9 of the broker, of those sent",
+    "production.systemd.kill9-recover-ms":
+        "ms from kill -9 of beam.smp until an AMQP login succeeds again (systemd's Restart=on-failure, Debian's RestartSec=10)",
+    "production.systemd.kill9-lost": "confirmed messages neither consumed nor left in the queue after the kill -9",
+    "production.systemd.kill9-duplicated": "extra deliveries of a message already consumed, after the kill -9",
+    "production.systemd.reboot-confirmed": "persistent messages confirmed before the host's reboot, of those sent",
+    "production.systemd.reboot-recover-ms":
+        "ms from `docker restart` of the systemd host (clean shutdown, boot) until an AMQP login succeeds again",
+    "production.systemd.reboot-lost": "confirmed messages neither consumed nor left in the queue after the reboot",
+    "production.systemd.reboot-duplicated": "extra deliveries of a message already consumed, after the reboot",
     "upgrades.downgrade.refused":
         "downgrades (burrow:debianRelease trixie -> bookworm) refused by preview and by up naming the key, the versions and why, of 2",
     "upgrades.downgrade.broker-changed":

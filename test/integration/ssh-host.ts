@@ -1,7 +1,11 @@
 // A real SSH host for tests and benchmarks: a container from the Debian base image
-// running sshd, reached on 127.0.0.1, with a key pair made for it.
+// running sshd, reached on 127.0.0.1, with a key pair made for it. With `systemd: true`
+// the container boots systemd as PID 1 (sshd and the key's installer are its units), so the
+// SSH target's systemd path runs as on a real machine: enabled units come back after a
+// `docker restart` (the host's reboot), a unit's Restart= is systemd's.
 import * as fs from "fs";
 import * as path from "path";
+import { execFileSync } from "child_process";
 import { docker } from "../../lib/exec";
 import { SshTarget, sshExec } from "../../lib/ssh";
 import { freePort } from "./harness";
@@ -21,22 +25,77 @@ printf '%s\\n' "$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root
 exec /usr/sbin/sshd -D -e
 `;
 
-// Built once per test process (a cached rebuild still costs a docker build).
-let sshdImage: Promise<void> | undefined;
-function buildSshdImage(): Promise<void> {
-    sshdImage ??= buildSshdImageNow().catch((e) => {
-        sshdImage = undefined;
-        throw e;
-    });
-    return sshdImage;
+const SYSTEMD_IMAGE = "burrow-test/sshd-systemd:trixie";
+// systemd as PID 1: Debian's ssh.service, and a oneshot unit that writes the key the
+// container was given (AUTHORIZED_KEY, PID 1's environment, passed to the unit) before sshd
+// starts, on every boot. SIGRTMIN+3 makes systemd shut down cleanly on `docker stop/restart`.
+const SYSTEMD_DOCKERFILE = `FROM burrow/debian:trixie
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd systemd-sysv dbus openssh-server \\
+ && rm -rf /var/lib/apt/lists/*
+COPY authorized-key.service /etc/systemd/system/authorized-key.service
+RUN systemctl enable authorized-key.service ssh.service
+STOPSIGNAL SIGRTMIN+3
+CMD ["/sbin/init"]
+`;
+const AUTHORIZED_KEY_UNIT = `[Unit]
+Description=Authorize the test key the container was started with (AUTHORIZED_KEY)
+Before=ssh.service
+
+[Service]
+Type=oneshot
+PassEnvironment=AUTHORIZED_KEY
+ExecStart=/bin/sh -c 'mkdir -p /root/.ssh && chmod 700 /root/.ssh && echo "$$AUTHORIZED_KEY" > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys'
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+// Each built once per test process (a cached rebuild still costs a docker build).
+const images = new Map<string, Promise<void>>();
+function buildImage(tag: string, files: Record<string, string>): Promise<void> {
+    let p = images.get(tag);
+    if (!p) {
+        p = buildImageNow(tag, files).catch((e) => {
+            images.delete(tag);
+            throw e;
+        });
+        images.set(tag, p);
+    }
+    return p;
 }
 
-async function buildSshdImageNow() {
+async function buildImageNow(tag: string, files: Record<string, string>) {
     const dir = fs.mkdtempSync("/tmp/burrow-sshd-");
-    fs.writeFileSync(path.join(dir, "Dockerfile"), SSHD_DOCKERFILE);
-    fs.writeFileSync(path.join(dir, "sshd-entrypoint"), SSHD_ENTRYPOINT, { mode: 0o755 });
-    await docker(["build", "--quiet", "--tag", SSHD_IMAGE, dir], { timeoutMs: 10 * 60_000 });
+    for (const [name, text] of Object.entries(files))
+        fs.writeFileSync(path.join(dir, name), text, { mode: name === "Dockerfile" ? 0o644 : 0o755 });
+    await docker(["build", "--quiet", "--tag", tag, dir], { timeoutMs: 10 * 60_000 });
     fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What systemd as PID 1 needs of Docker without --privileged (which these machines refuse):
+ * SYS_ADMIN and no seccomp filter (it mounts and makes cgroups), /run and /run/lock as
+ * tmpfs, and the cgroup tree. On cgroup v1 (hybrid, measured here: /sys/fs/cgroup is a
+ * tmpfs, Docker 20.10 puts the container in the host's cgroup namespace) a read-only mount
+ * of the tree is enough: the hierarchies under it stay writable and systemd reaches
+ * "running" (tainted "cgroupsv1"). On cgroup v2 (not measured here) systemd needs the tree
+ * writable in the host's cgroup namespace.
+ */
+function systemdRunArgs(): string[] {
+    const v2 = execFileSync("stat", ["-fc", "%T", "/sys/fs/cgroup"], { encoding: "utf8" }).trim() === "cgroup2fs";
+    return [
+        "--cap-add",
+        "SYS_ADMIN",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--tmpfs",
+        "/run",
+        "--tmpfs",
+        "/run/lock",
+        ...(v2
+            ? ["--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+            : ["-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro"]),
+    ];
 }
 
 export interface SshHostOptions {
@@ -50,6 +109,8 @@ export interface SshHostOptions {
     keys?: { public: string; private: string };
     /** A memory limit for the host (its cgroup), in MB; default none. */
     memoryMb?: number;
+    /** Boot systemd as PID 1 (image burrow-test/sshd-systemd:trixie); default a bare sshd, no init system. */
+    systemd?: boolean;
 }
 
 /** Starts an sshd container publishing SSH and the broker's future ports on 127.0.0.1. */
@@ -58,7 +119,10 @@ export async function startSshHost(
     ports: { amqpPort: number; managementPort: number; metricsPort?: number },
     opts: SshHostOptions = {},
 ) {
-    await buildSshdImage();
+    const image = opts.systemd ? SYSTEMD_IMAGE : SSHD_IMAGE;
+    await (opts.systemd
+        ? buildImage(SYSTEMD_IMAGE, { Dockerfile: SYSTEMD_DOCKERFILE, "authorized-key.service": AUTHORIZED_KEY_UNIT })
+        : buildImage(SSHD_IMAGE, { Dockerfile: SSHD_DOCKERFILE, "sshd-entrypoint": SSHD_ENTRYPOINT }));
     const keys = opts.keys ?? ed25519KeyPair();
     const sshPort = await freePort();
     const container = `burrow-${role}-sshd-${opts.hostname ? `${opts.hostname}-` : ""}${Date.now().toString(36)}`;
@@ -83,6 +147,7 @@ export async function startSshHost(
             "AUTHORIZED_KEY",
             ...naming,
             ...(opts.memoryMb ? ["--memory", `${opts.memoryMb}m`] : []),
+            ...(opts.systemd ? systemdRunArgs() : []),
             "--publish",
             `127.0.0.1:${sshPort}:22`,
             "--publish",
@@ -90,10 +155,11 @@ export async function startSshHost(
             "--publish",
             `127.0.0.1:${ports.managementPort}:15672`,
             ...(ports.metricsPort ? ["--publish", `127.0.0.1:${ports.metricsPort}:15692`] : []),
-            SSHD_IMAGE,
+            image,
         ],
         { env: { AUTHORIZED_KEY: keys.public } },
     );
+    if (opts.systemd) await systemdRunning(container);
     const hostKey = (await docker(["exec", container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub"])).stdout.trim();
     const target: SshTarget = { host: "127.0.0.1", port: sshPort, user: "root", privateKey: keys.private, hostKey };
     for (
@@ -118,4 +184,29 @@ export async function startSshHost(
                 () => undefined,
             ),
     };
+}
+
+/**
+ * Waits until systemd in `container` has booted (`systemctl is-system-running --wait`:
+ * "running", or "degraded" with the failed units named in the error), at most `ms`.
+ */
+export async function systemdRunning(container: string, ms = 120_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    let last = "";
+    while (Date.now() < deadline) {
+        const r = await docker(["exec", container, "systemctl", "is-system-running", "--wait"], {
+            timeoutMs: ms,
+        }).then(
+            (o) => o.stdout.trim(),
+            (e: Error & { stdout?: string }) => (e.stdout ?? e.message).trim(),
+        );
+        if (r === "running") return;
+        last = r;
+        if (r === "degraded") {
+            const failed = await docker(["exec", container, "systemctl", "--failed", "--plain", "--no-legend"]);
+            throw new Error(`systemd in ${container} is degraded: ${failed.stdout.trim()}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`systemd in ${container} did not reach "running" within ${ms / 1000} s (last: ${last})`);
 }

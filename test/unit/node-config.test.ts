@@ -1,11 +1,14 @@
 // The node's configuration files as text: what the Docker container and an SSH host get
 // from the settings. RabbitMQ's own loader checks them for real in the integration tests.
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { RabbitmqContainerInputs, configFiles, containerConf } from "../../components/providers/rabbitmq-container";
 import { installScript, RemoteRabbitmqInputs } from "../../components/providers/remote-rabbitmq";
 import { CONFIG_CHECK, envConf } from "../../lib/node-config";
-import { hostConfBody } from "../../lib/host-node-config";
+import { hostConfBody, hostMemoryScript } from "../../lib/host-node-config";
 import { NodeFigures, nodeProblems } from "../../lib/node-health";
 
 const container: RabbitmqContainerInputs = {
@@ -225,5 +228,77 @@ describe("npm run status: what makes a node unhealthy", () => {
             "rabbit@a is partitioned from rabbit@b",
         ]);
         expect(nodeProblems({ ...healthy, fdUsed: 18000 })).toEqual(["rabbit@a uses 18000 of its 20000 open files"]);
+    });
+});
+
+describe("the memory an SSH host has (hostMemoryScript), on fake /proc and cgroup trees", () => {
+    const GB = 1024 ** 3;
+    const UNLIMITED = "9223372036854771712";
+    /** Runs the script on a tree of `files` (paths under proc/ and cgroup/) and returns the `mem` it found. */
+    function memOf(files: Record<string, string>): number {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-mem-"));
+        try {
+            for (const [f, text] of Object.entries({
+                "proc/meminfo": `MemTotal:       ${24 * 1024 * 1024} kB\n`,
+                ...files,
+            })) {
+                fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+                fs.writeFileSync(path.join(root, f), text);
+            }
+            const script = hostMemoryScript({ proc: `${root}/proc`, cgroup: `${root}/cgroup` });
+            return Number(
+                execFileSync("bash", ["-euo", "pipefail", "-c", `${script}echo "$mem"`], { encoding: "utf8" }),
+            );
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    }
+    const v1 = (memoryPath: string) => `9:name=systemd:${memoryPath}\n4:memory:${memoryPath}\n0::${memoryPath}\n`;
+
+    it("systemd in a container sharing the machine's cgroup namespace (v1, measured here): the limit on PID 1's ancestor", () => {
+        expect(
+            memOf({
+                "proc/1/cgroup": v1("/docker/abc/init.scope"),
+                "cgroup/memory/memory.limit_in_bytes": UNLIMITED,
+                "cgroup/memory/docker/abc/memory.limit_in_bytes": String(2 * GB),
+                "cgroup/memory/docker/abc/init.scope/memory.limit_in_bytes": UNLIMITED,
+            }),
+        ).toBe(2 * GB);
+    });
+
+    it("a container with its own tree (v1: its cgroup mounted as the root; PID 1's path not in it)", () => {
+        expect(
+            memOf({
+                "proc/1/cgroup": v1("/docker/abc"),
+                "cgroup/memory/memory.limit_in_bytes": String(2 * GB),
+            }),
+        ).toBe(2 * GB);
+    });
+
+    it("cgroup v2: memory.max of an ancestor, 'max' meaning none", () => {
+        expect(memOf({ "proc/1/cgroup": "0::/\n", "cgroup/memory.max": String(2 * GB) })).toBe(2 * GB);
+        expect(memOf({ "proc/1/cgroup": "0::/\n", "cgroup/memory.max": "max" })).toBe(24 * GB);
+        expect(
+            memOf({
+                "proc/1/cgroup": "0::/machine.slice/vm/init.scope\n",
+                "cgroup/machine.slice/memory.max": "max",
+                "cgroup/machine.slice/vm/memory.max": String(3 * GB),
+                "cgroup/machine.slice/vm/init.scope/memory.max": "max",
+            }),
+        ).toBe(3 * GB);
+    });
+
+    it("a machine without limits: MemTotal; a sibling's limit (an SSH session's slice) is not the broker's", () => {
+        expect(memOf({ "proc/1/cgroup": v1("/init.scope") })).toBe(24 * GB);
+        expect(
+            memOf({
+                "proc/1/cgroup": "0::/init.scope\n",
+                "cgroup/user.slice/memory.max": String(1 * GB),
+            }),
+        ).toBe(24 * GB);
+    });
+
+    it("a limit above the machine's RAM is the RAM", () => {
+        expect(memOf({ "proc/1/cgroup": "0::/\n", "cgroup/memory.max": String(64 * GB) })).toBe(24 * GB);
     });
 });
