@@ -22,7 +22,7 @@ import * as os from "os";
 import * as path from "path";
 import { BootAdmin, bootDefinitions } from "../../lib/boot-definitions";
 import { claim, ownedForDelete } from "../../lib/docker-ownership";
-import { engineInfo } from "../../lib/engine-log";
+import { engineInfo, engineWarn } from "../../lib/engine-log";
 import { CommandError, docker } from "../../lib/exec";
 import { bindAddressMissingMessage, portInUseMessage } from "../../lib/errors";
 import {
@@ -592,7 +592,7 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         // Anything else: made again on the same volume by update, with the rolling upgrade's
         // checks. A restart is said in the preview, not only in the up.
         if (replaces.length > 0)
-            await engineInfo(
+            await engineWarn(
                 `${news.nodeName} (${news.name}) restarts: its container is made again on the same volume (changed: ${replaces.join(", ")})`,
             );
         return { changes: replaces.length + stored.length > 0, replaces: [] };

@@ -282,11 +282,15 @@ describe("configuration changes: least disruption", () => {
         await ts.stack.setConfig("burrow:envConfig", {
             value: JSON.stringify({ SERVER_ADDITIONAL_ERL_ARGS: "+S 1:1" }),
         });
+        const from = ts.output.length;
         const preview = await ts.preview({ diff: true });
+        const said = ts.output.slice(from).join("") + preview.stdout + preview.stderr;
         // A restart is a new container on the same volume, made by an update (the rolling
         // upgrade's steps), and the preview says so.
-        expect(preview.stdout).toMatch(/~\s*pulumi-nodejs:dynamic\/burrow:RabbitmqContainer: \(update\)/);
-        expect(preview.stdout).toMatch(
+        expect(preview.stdout, preview.stdout).toMatch(
+            /~\s*pulumi-nodejs:dynamic\/burrow:RabbitmqContainer: \(update\)/,
+        );
+        expect(said).toMatch(
             /rabbit@burrow \(burrow-[^)]+\) restarts: its container is made again on the same volume \(changed: [^)]*rabbitmqConf/,
         );
         const r = await ts.up();
