@@ -38,7 +38,9 @@ export interface DockerImageOutputs extends DockerImageInputs {
 export function cacheTagOf(inputs: Pick<DockerImageInputs, "baseImage" | "dockerfile" | "files">): string {
     const hash = crypto
         .createHash("sha256")
-        .update(JSON.stringify([inputs.baseImage, inputs.dockerfile, inputs.files]))
+        // Files in name order: the engine hands a provider its inputs' maps with their keys
+        // sorted, so the program (which names the tag at preview) and the provider must agree.
+        .update(JSON.stringify([inputs.baseImage, inputs.dockerfile, Object.entries(inputs.files).sort()]))
         .digest("hex");
     return `burrow/rabbitmq-cache:${hash.slice(0, 16)}`;
 }
