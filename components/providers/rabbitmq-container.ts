@@ -15,7 +15,7 @@
 // made before the old container is deleted (broker-generation.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
-import { DynamicResource, UNKNOWN, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import { DynamicResource, changedInputs, isUnknown, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -247,7 +247,7 @@ function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
 
 /** Whether a value not known yet (a preview) is anywhere in it. */
 const hasUnknown = (v: unknown): boolean =>
-    v === UNKNOWN || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
+    isUnknown(v) || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
 
 /**
  * Runs RabbitMQ's own config loader (lib/node-config.ts CONFIG_CHECK) on the new files in a

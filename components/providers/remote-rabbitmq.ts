@@ -9,6 +9,7 @@
 // has taken it over), never autoremoves, and fails with the host named when apt fails.
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import { consented, refusal } from "../../lib/definitions-plan";
 import { planUpgrade } from "../../lib/upgrade-plan";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
@@ -487,15 +488,12 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                 const from = olds.node || olds.cluster?.nodeName || "";
                 const to = news.cluster?.nodeName || (olds.cluster?.nodeName ? "" : from);
                 if (from && to !== from) {
-                    const consent = `node ${from}`;
-                    const allowed = (news.allowDataLoss ?? []).some((a) => a === "*" || a === consent);
-                    const what = `node ${from} on ${news.ssh.host}:${news.ssh.port}: renamed${to ? ` to ${to}` : ""}: the new node starts empty; the queues and messages of ${from} stay on disk where no node reads them`;
-                    if (!allowed)
-                        throw new Error(
-                            `burrow refuses a change that loses data; nothing was changed:\n  - ${what}\n` +
-                                `To allow it, set burrow:allowDataLoss and run up again:\n  npm run pulumi -- config set burrow:allowDataLoss '${JSON.stringify([consent])}'`,
-                        );
-                    await engineWarn(`${what} (allowed by burrow:allowDataLoss)`);
+                    const loss = {
+                        consent: `node ${from}`,
+                        message: `node ${from} on ${news.ssh.host}:${news.ssh.port}: renamed${to ? ` to ${to}` : ""}: the new node starts empty; the queues and messages of ${from} stay on disk where no node reads them`,
+                    };
+                    if (!consented(loss, news.allowDataLoss ?? [])) throw new Error(refusal([loss]));
+                    await engineWarn(`${loss.message} (allowed by burrow:allowDataLoss)`);
                 }
                 replaces.push("cluster");
             }
