@@ -111,6 +111,11 @@ async function move(i: BlueGreenMoveInputs, previous?: BlueGreenMoveOutputs): Pr
         }),
     );
     const blue1 = blue.containers[0];
+    // Blue's node 1 under its alias on the move network (made so with its container; said
+    // again here, so a container joined to it by hand or by an older burrow is found too).
+    await docker(["network", "connect", "--alias", BLUE_ALIAS, blue.moveNetwork, blue1]).catch((e: Error) => {
+        if (!/already exists|already attached/i.test(e.message)) throw e;
+    });
     await waitForApi(i.api, 120_000);
     // Green's node 1 reaches blue's node 1 on the move network; the shovel plugin runs there.
     await docker(["network", "connect", blue.moveNetwork, i.greenContainer]).catch((e: Error) => {

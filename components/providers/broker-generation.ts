@@ -314,10 +314,12 @@ async function switchToGreen(olds: BrokerGenerationOutputs, news: BrokerGenerati
             moveNetwork,
         ]);
     // Blue again on its volumes, without published ports; started by BlueGreenMove once green
-    // has the ports (its boot is not part of the clients' wait).
+    // has the ports (its boot is not part of the clients' wait). One that was never started
+    // may be unfinished (an up interrupted between its create and its files or its alias on
+    // the move network, where green's shovels find it): it is made again.
     const now = await Promise.all(containers.map((c) => inspectContainer(c)));
     for (const k of containers.keys())
-        if (now[k]?.role !== BLUE_DRAIN)
+        if (now[k]?.role !== BLUE_DRAIN || now[k]!.neverStarted)
             await run(drainInputs(news, p.generation, nodes, k, image, from), {
                 drain: { moveNetwork: k === 0 ? { name: moveNetwork, alias: BLUE_ALIAS } : undefined },
                 createOnly: true,

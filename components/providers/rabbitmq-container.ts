@@ -289,17 +289,35 @@ export const BLUE_DRAIN = "blue-drain";
 /** The container's state, image and role; undefined when there is none. */
 export async function inspectContainer(
     name: string,
-): Promise<{ running: boolean; id: string; image: string; role: string; ports: boolean } | undefined> {
+): Promise<
+    { running: boolean; neverStarted: boolean; id: string; image: string; role: string; ports: boolean } | undefined
+> {
     const r = await docker([
         "container",
         "inspect",
         "--format",
-        `[{{json .State.Running}},{{json .Id}},{{json .Image}},{{json (index .Config.Labels "${ROLE_LABEL}")}},{{json .HostConfig.PortBindings}}]`,
+        `[{{json .State.Running}},{{json .Id}},{{json .Image}},{{json (index .Config.Labels "${ROLE_LABEL}")}},{{json .HostConfig.PortBindings}},{{json .State.Status}}]`,
         name,
     ]).catch(() => undefined);
     if (!r) return undefined;
-    const [running, id, image, role, ports] = JSON.parse(r.stdout) as [boolean, string, string, string | null, object];
-    return { running, id, image, role: role ?? "", ports: Object.keys(ports ?? {}).length > 0 };
+    const [running, id, image, role, ports, status] = JSON.parse(r.stdout) as [
+        boolean,
+        string,
+        string,
+        string | null,
+        object,
+        string,
+    ];
+    // "created": made by `docker create` and never started, so possibly not finished (run()
+    // copies files in and connects networks after the create; an interrupted up stops between).
+    return {
+        running,
+        neverStarted: status === "created",
+        id,
+        image,
+        role: role ?? "",
+        ports: Object.keys(ports ?? {}).length > 0,
+    };
 }
 
 /** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
