@@ -354,7 +354,8 @@ export function parseSettings(
 
 /**
  * Config keys that hold a password or a private key must be set with --secret: Pulumi keeps
- * plain config in plain text in Pulumi.<stack>.yaml and in the state.
+ * plain config in plain text in Pulumi.<stack>.yaml, in the state, and in the backend's
+ * record of every update, which an `up` without a preview writes before the program runs.
  */
 function plainSecrets(p: Problems, raw: RawConfig, secretKeys: ReadonlySet<string>) {
     const users = parseJsonish(raw.users);
@@ -381,7 +382,7 @@ function plainSecrets(p: Problems, raw: RawConfig, secretKeys: ReadonlySet<strin
         if (has && !secretKeys.has(key)) {
             p.add(
                 key,
-                `holds ${what} but is not a secret: Pulumi would keep it in plain text in Pulumi.<stack>.yaml and in the state. Set it again with --secret (\`npm run pulumi -- config set --secret ${CONFIG_NAMESPACE}:${key} ...\`; with --path, --secret on the secret part is enough)`,
+                `holds ${what} but is not a secret: Pulumi keeps plain config as plain text in Pulumi.<stack>.yaml, in the state and in its record of each update (an \`up\` without a preview, as \`npm run up\` runs it, has just written one, in .pulumi-state/.pulumi/history/ with the project's backend). Set it again with --secret (\`npm run pulumi -- config set --secret ${CONFIG_NAMESPACE}:${key} ...\`; with --path, --secret on the secret part is enough), and after an \`up\` delete the newest file of that history`,
             );
         }
     }
