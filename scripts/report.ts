@@ -4,6 +4,7 @@
 // missing, never as an older run's value.
 //   scripts/report.ts                                 rewrite the README's table
 //   scripts/report.ts --record-run REPORT.json FULL   (scripts/test) append the run line
+//   scripts/report.ts --summary REPORT.json RC        (scripts/test) its last line, "N passed, N failed"
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
@@ -30,12 +31,31 @@ export interface RunRecord {
 interface VitestJson {
     numPassedTests: number;
     numFailedTests: number;
+    numPendingTests?: number;
+    numTodoTests?: number;
     numRuntimeErrorTestSuites?: number;
     testResults: Array<{
         name: string;
         status: string;
         assertionResults: Array<{ ancestorTitles: string[]; title: string; status: string }>;
     }>;
+}
+
+/**
+ * The run's counts, as the last line of `npm test` says them. A file that failed without a
+ * failed test (a `beforeAll` that threw, a file that did not load) counts each of its tests
+ * that did not pass as failed (at least 1), not as skipped: vitest reports those as skipped.
+ */
+export function runCounts(report: VitestJson): { passed: number; failed: number; skipped: number } {
+    let failed = report.numFailedTests;
+    let skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    for (const file of report.testResults) {
+        if (file.status !== "failed" || file.assertionResults.some((a) => a.status === "failed")) continue;
+        const notRun = file.assertionResults.filter((a) => a.status !== "passed").length;
+        failed += Math.max(1, notRun);
+        skipped -= notRun;
+    }
+    return { passed: report.numPassedTests, failed, skipped };
 }
 
 /** The run line scripts/test appends after vitest: the commit and every test's result. */
@@ -54,7 +74,7 @@ export function runRecord(run: string, report: VitestJson, complete: boolean, co
         commit,
         complete,
         passed: report.numPassedTests,
-        failed: report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0),
+        failed: runCounts(report).failed,
         tests,
     };
 }
@@ -116,6 +136,14 @@ function gitCommit(): string {
 }
 
 function main(argv: string[]) {
+    if (argv[0] === "--summary") {
+        // scripts/test's last line; vitest's exit code too, so a failed run never reads "0 failed".
+        const [, reportFile, rc] = argv;
+        const c = runCounts(JSON.parse(fs.readFileSync(reportFile, "utf8")) as VitestJson);
+        const failed = rc !== "0" && c.failed === 0 ? 1 : c.failed;
+        console.log(`${c.passed} passed, ${failed} failed` + (c.skipped > 0 ? `, ${c.skipped} skipped` : ""));
+        return;
+    }
     if (argv[0] === "--record-run") {
         const [, reportFile, full] = argv;
         const run = process.env.BURROW_TEST_RUN;

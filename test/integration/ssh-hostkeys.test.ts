@@ -10,6 +10,7 @@ import { SshTarget, sshExec } from "../../lib/ssh";
 import { withTunnel } from "../../lib/ssh-tunnel";
 import { freePort } from "./harness";
 import { startSshHost } from "./ssh-host";
+import { ed25519KeyPair } from "../ssh-keys";
 
 let host: Awaited<ReturnType<typeof startSshHost>>;
 const hostKeys: Record<string, string> = {};
@@ -47,7 +48,7 @@ const cases = [
         keyType: "ecdsa-sha2-nistp256",
         other: () => utils.generateKeyPairSync("ecdsa", { bits: 256 }).public,
     },
-    { type: "ed25519", keyType: "ssh-ed25519", other: () => utils.generateKeyPairSync("ed25519").public },
+    { type: "ed25519", keyType: "ssh-ed25519", other: () => ed25519KeyPair().public },
 ];
 
 describe.each(cases)("a pinned $keyType host key", ({ type, keyType, other }) => {

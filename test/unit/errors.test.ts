@@ -5,7 +5,7 @@
 // 3.10.8, 4.0.5 and 4.3.6 returned when tried (see components/settings/rabbitmq.ts).
 import { EventEmitter } from "events";
 import * as net from "net";
-import { Server, utils } from "ssh2";
+import { Server } from "ssh2";
 import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rabbitmqContainerProvider } from "../../components/providers/rabbitmq-container";
@@ -24,6 +24,7 @@ import {
 import { request, waitForApi } from "../../lib/management-client";
 import { runSmoke } from "../../lib/smoke";
 import { sshExec } from "../../lib/ssh";
+import { ed25519KeyPair } from "../ssh-keys";
 
 /** What no user-facing message may contain. */
 function expectClean(text: string) {
@@ -215,8 +216,8 @@ describe("4b. a bind address this host does not have", () => {
 
 describe("5-8. an SSH host that refuses", () => {
     // A real SSH server (ssh2's) on 127.0.0.1: it shows its host key and refuses every key.
-    const hostKey = utils.generateKeyPairSync("ed25519");
-    const clientKey = utils.generateKeyPairSync("ed25519");
+    const hostKey = ed25519KeyPair();
+    const clientKey = ed25519KeyPair();
     let server: Server;
     let port: number;
     beforeAll(async () => {
@@ -237,7 +238,7 @@ describe("5-8. an SSH host that refuses", () => {
     });
 
     it("5. host key mismatch: names the host, the key and the ssh-keyscan to run", async () => {
-        const other = utils.generateKeyPairSync("ed25519").public;
+        const other = ed25519KeyPair().public;
         await expect(sshExec(target({ hostKey: other }), "true")).rejects.toThrow(
             new RegExp(
                 `^host 127\\.0\\.0\\.1:${port}: the ssh-ed25519 host key does not match burrow:ssh\\.hostKey \\(a different host, or the host was rebuilt\\); check it with ssh-keyscan -t ssh-ed25519 -p ${port} 127\\.0\\.0\\.1 and update the pin$`,

@@ -1,7 +1,7 @@
 // `npm run report`: only the latest complete run's figures reach the README, a figure that
 // run did not measure shows as missing (not an older value), each with its test's result.
 import { describe, expect, it } from "vitest";
-import { runRecord, renderFigures } from "../../scripts/report";
+import { runCounts, runRecord, renderFigures } from "../../scripts/report";
 import { FIGURES } from "../figure-catalogue";
 
 const fig = (run: string, name: string, value: number, test: string, of?: number) =>
@@ -68,5 +68,34 @@ describe("runRecord", () => {
             "test/integration/tls.test.ts::": "passed",
             "test/integration/tls.test.ts::TLS only > serves": "passed",
         });
+    });
+});
+
+describe("runCounts", () => {
+    it("counts the tests of a file whose beforeAll threw as failed, not skipped (vitest says skipped)", () => {
+        // What the fresh-machine check of 2026-11-29 22:27 printed as "581 passed, 0 failed, 4 skipped".
+        const c = runCounts({
+            numPassedTests: 2,
+            numFailedTests: 0,
+            numPendingTests: 2,
+            testResults: [
+                {
+                    name: "test/unit/errors.test.ts",
+                    status: "failed",
+                    assertionResults: [
+                        { ancestorTitles: ["ssh"], title: "a", status: "skipped" },
+                        { ancestorTitles: ["ssh"], title: "b", status: "skipped" },
+                        { ancestorTitles: [], title: "c", status: "passed" },
+                    ],
+                },
+                {
+                    name: "ok.test.ts",
+                    status: "passed",
+                    assertionResults: [{ ancestorTitles: [], title: "d", status: "passed" }],
+                },
+                { name: "broken.test.ts", status: "failed", assertionResults: [] },
+            ],
+        });
+        expect(c).toEqual({ passed: 2, failed: 3, skipped: 0 });
     });
 });

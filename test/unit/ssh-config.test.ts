@@ -3,10 +3,11 @@
 import { utils } from "ssh2";
 import { describe, expect, it } from "vitest";
 import { SshTarget, hostKeyAlgorithms, hostKeyMatches, sshConnectConfig } from "../../lib/ssh";
+import { ed25519KeyPair } from "../ssh-keys";
 
 const blobOf = (pub: string) => Buffer.from(pub.split(" ")[1], "base64");
 const keys = {
-    ed25519: utils.generateKeyPairSync("ed25519").public,
+    ed25519: ed25519KeyPair().public,
     ecdsa256: utils.generateKeyPairSync("ecdsa", { bits: 256 }).public,
     ecdsa384: utils.generateKeyPairSync("ecdsa", { bits: 384 }).public,
     ecdsa521: utils.generateKeyPairSync("ecdsa", { bits: 521 }).public,
