@@ -90,6 +90,13 @@ async function shovelTrouble(container: string): Promise<string> {
     );
 }
 
+/** Puts a container on a network (under an alias), unless it is there already. */
+async function joinNetwork(network: string, container: string, alias?: string): Promise<void> {
+    await docker(["network", "connect", ...(alias ? ["--alias", alias] : []), network, container]).catch((e: Error) => {
+        if (!/already exists|already attached/i.test(e.message)) throw e;
+    });
+}
+
 async function move(i: BlueGreenMoveInputs, previous?: BlueGreenMoveOutputs): Promise<BlueGreenMoveOutputs> {
     const blue = i.blue!;
     const say = (m: string) => engineInfo(`blue-green: ${m}`);
@@ -111,16 +118,13 @@ async function move(i: BlueGreenMoveInputs, previous?: BlueGreenMoveOutputs): Pr
         }),
     );
     const blue1 = blue.containers[0];
-    // Blue's node 1 under its alias on the move network (made so with its container; said
-    // again here, so a container joined to it by hand or by an older burrow is found too).
-    await docker(["network", "connect", "--alias", BLUE_ALIAS, blue.moveNetwork, blue1]).catch((e: Error) => {
-        if (!/already exists|already attached/i.test(e.message)) throw e;
-    });
+    // Blue's node 1 under its alias on the move network. Its container joins it when made, but
+    // an up interrupted between that create and the join, once the switch was recorded, resumes
+    // here without the switch running again (the faults test's interrupted switch needs this).
+    await joinNetwork(blue.moveNetwork, blue1, BLUE_ALIAS);
     await waitForApi(i.api, 120_000);
     // Green's node 1 reaches blue's node 1 on the move network; the shovel plugin runs there.
-    await docker(["network", "connect", blue.moveNetwork, i.greenContainer]).catch((e: Error) => {
-        if (!/already exists|already attached/i.test(e.message)) throw e;
-    });
+    await joinNetwork(blue.moveNetwork, i.greenContainer);
     const shovelConfigured = i.plugins.includes("rabbitmq_shovel");
     if (!shovelConfigured) await inNode(i.greenContainer, ["rabbitmq-plugins", "enable", "rabbitmq_shovel"]);
 
