@@ -70,8 +70,8 @@ async function interruptedUp(ts: TestStack, when: () => Promise<boolean>, before
     clearTimeout(killer);
     ts.output.push(out);
     // A second Ctrl-C may end the CLI before it releases the stack's lock; the next
-    // `npm run up` removes a lock whose process is gone (scripts/stale-lock), as here.
-    const unlock = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/stale-lock"), ts.name], {
+    // `npm run up` removes a lock whose process is gone (scripts/recover-state), as here.
+    const unlock = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), ts.name], {
         env: { ...process.env, ...ts.env },
         encoding: "utf8",
     });
