@@ -187,6 +187,12 @@ export async function createTestStack(
         async destroy() {
             const problems: string[] = [];
             try {
+                // As `npm run destroy` does: first repair what a test that killed the CLI left
+                // (its lock, a torn state sidecar; scripts/recover-state says what it removed).
+                execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), name], {
+                    env: { ...process.env, ...env },
+                    stdio: ["ignore", "inherit", "inherit"],
+                });
                 await stack.destroy({ onOutput, onError });
             } catch (e) {
                 problems.push(`destroy failed: ${(e as Error).message}`);
