@@ -9,7 +9,7 @@ import {
     Stack,
     UpResult,
 } from "@pulumi/pulumi/automation";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -189,10 +189,8 @@ export async function createTestStack(
             try {
                 // As `npm run destroy` does: first repair what a test that killed the CLI left
                 // (its lock, a torn state sidecar; scripts/recover-state says what it removed).
-                execFileSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), name], {
-                    env: { ...process.env, ...env },
-                    stdio: ["ignore", "inherit", "inherit"],
-                });
+                const r = recoverState({ name, env });
+                if (r.stderr) process.stderr.write(r.stderr);
                 await stack.destroy({ onOutput, onError });
             } catch (e) {
                 problems.push(`destroy failed: ${(e as Error).message}`);
@@ -210,6 +208,18 @@ export async function createTestStack(
             if (problems.length > 0) throw new Error(`teardown of stack ${name}:\n${problems.join("\n")}`);
         },
     };
+}
+
+/**
+ * `scripts/recover-state` on a test stack, as `npm run up` and `npm run destroy` run it first:
+ * removes the lock and any torn state sidecar a killed CLI left (and says so on stderr).
+ */
+export function recoverState(ts: Pick<TestStack, "name" | "env">): { status: number | null; stderr: string } {
+    const r = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), ts.name], {
+        env: { ...process.env, ...ts.env },
+        encoding: "utf8",
+    });
+    return { status: r.status, stderr: r.stderr };
 }
 
 /**

@@ -2,12 +2,12 @@
 // burrow's language host (toolchain/langhost) checks the engine's health like upstream's
 // and, once the CLI is gone, stops the Node program it started and exits: no process of
 // that run is left behind, and the next `up` completes.
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as fs from "fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordFigure } from "../figures";
-import { PROJECT_ROOT, TestStack, createTestStack, freePort } from "./harness";
+import { PROJECT_ROOT, TestStack, createTestStack, freePort, recoverState } from "./harness";
 
 interface Proc {
     pid: number;
@@ -112,19 +112,13 @@ describe("pulumi up, its CLI killed with SIGKILL half-way", () => {
         expect(fs.existsSync(sidecar), sidecar).toBe(true);
         fs.truncateSync(sidecar, 0);
         await expect(ts.stack.up()).rejects.toThrow(/failed to load checkpoint: EOF/);
-        const r = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), ts.name], {
-            env: { ...process.env, ...ts.env },
-            encoding: "utf8",
-        });
+        const r = recoverState(ts);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toContain(`${ts.name}.json.attrs is empty or cut short`);
         expect(r.stderr).toContain("removing the stale lock");
         expect(fs.existsSync(sidecar)).toBe(false);
         // Run again on a sound backend it changes nothing and says nothing.
-        const again = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), ts.name], {
-            env: { ...process.env, ...ts.env },
-            encoding: "utf8",
-        });
+        const again = recoverState(ts);
         expect(again.status, again.stderr).toBe(0);
         expect(again.stderr).toBe("");
         const up = await ts.stack.up({ onOutput: (o) => ts.output.push(o) });

@@ -9,15 +9,14 @@
 //    not done here: the machine's engine is shared, and a private engine's bridges drop
 //    container-to-container traffic on this machine (FORWARD policy DROP with
 //    bridge-nf-call-iptables=1), which the move needs.
-import { ChildProcess, spawn, spawnSync } from "child_process";
-import * as path from "path";
+import { ChildProcess, spawn } from "child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { moveNetworkOf } from "../../components/providers/broker-generation";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
 import { recordFigure } from "../figures";
 import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
-import { PROJECT_ROOT, TestStack, allocatePorts, changesOf, createTestStack } from "./harness";
+import { PROJECT_ROOT, TestStack, allocatePorts, changesOf, createTestStack, recoverState } from "./harness";
 
 const COUNT = 10_000;
 const PASSWORD = "bgfaults-Admin-pass-1";
@@ -71,10 +70,7 @@ async function interruptedUp(ts: TestStack, when: () => Promise<boolean>, before
     ts.output.push(out);
     // A second Ctrl-C may end the CLI before it releases the stack's lock; the next
     // `npm run up` removes a lock whose process is gone (scripts/recover-state), as here.
-    const unlock = spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), ts.name], {
-        env: { ...process.env, ...ts.env },
-        encoding: "utf8",
-    });
+    const unlock = recoverState(ts);
     expect(unlock.status, unlock.stderr).toBe(0);
     return { interrupted, code, out };
 }

@@ -16,7 +16,7 @@ import { docker } from "../../lib/exec";
 import { ManagementApi, get, request } from "../../lib/management-client";
 import { recordFigure } from "../figures";
 import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
-import { PROJECT_ROOT, TestStack, allocatePorts, changesOf, createTestStack } from "./harness";
+import { PROJECT_ROOT, TestStack, allocatePorts, changesOf, createTestStack, recoverState } from "./harness";
 import { accounting, startTraffic } from "./traffic";
 
 const COUNT = 10_000;
@@ -251,6 +251,10 @@ describe("a blue-green upgrade interrupted while the messages move", () => {
         expect(interrupted, out.slice(-3000)).toBe(true);
         expect(code).not.toBe(0);
         const oldVolumeKept = (await volumes(ts.name)).includes(`burrow-${ts.name}-data`);
+        // As the user's next `npm run up` does first: a second Ctrl-C may end the CLI before it
+        // releases its lock (scripts/recover-state removes it only when its process is gone).
+        const recovered = recoverState(ts);
+        expect(recovered.status, recovered.stderr).toBe(0);
         console.log(
             `interrupted: containers ${JSON.stringify(await containersOf(ts.name))}, volumes ${JSON.stringify(await volumes(ts.name))}`,
         );
