@@ -191,6 +191,7 @@ export async function createTestStack(
                 // (its lock, a torn state sidecar; scripts/recover-state says what it removed).
                 const r = recoverState({ name, env });
                 if (r.stderr) process.stderr.write(r.stderr);
+                if (r.status !== 0) problems.push(`scripts/recover-state exited ${r.status}: ${r.stderr}`);
                 await stack.destroy({ onOutput, onError });
             } catch (e) {
                 problems.push(`destroy failed: ${(e as Error).message}`);

@@ -104,19 +104,32 @@ describe("pulumi up, its CLI killed with SIGKILL half-way", () => {
 
     it("is completed by the next up, once scripts/recover-state (run first by npm run up) repairs what the kill left", async () => {
         // What a kill can leave in the file backend: the dead CLI's lock, always; and, when the
-        // kill lands inside a checkpoint write (CI saw it), the checkpoint's metadata sidecar
-        // cut to 0 bytes (gocloud's fileblob truncates, then writes it; the checkpoint itself is
-        // replaced atomically and stays whole). Where a kill lands varies, so the torn sidecar
-        // is made here every time: Pulumi then fails every command with "EOF".
-        const sidecar = path.join(ts.backendDir, ".pulumi", "stacks", "burrow", `${ts.name}.json.attrs`);
-        expect(fs.existsSync(sidecar), sidecar).toBe(true);
+        // kill lands inside a checkpoint write (CI saw it: "failed to load checkpoint: EOF"),
+        // the state fileblob is in between its steps: the new checkpoint complete in
+        // `<stack>.json.<hex>.tmp`, the sidecar `<stack>.json.attrs` truncated, the previous
+        // checkpoint still in place. Where a kill lands varies, so that state is made here
+        // every time from the run's own files: the latest checkpoint goes to the .tmp, the
+        // previous one (Pulumi's .bak) back in place, with its older time.
+        const stacks = path.join(ts.backendDir, ".pulumi", "stacks", "burrow");
+        const checkpoint = path.join(stacks, `${ts.name}.json`);
+        const sidecar = `${checkpoint}.attrs`;
+        const latest = fs.readFileSync(checkpoint, "utf8");
+        const previous = fs.readFileSync(`${checkpoint}.bak`, "utf8");
+        expect(previous).not.toBe(latest);
+        const pending = `${checkpoint}.${Date.now().toString(16)}.tmp`;
+        fs.renameSync(checkpoint, pending);
+        fs.writeFileSync(checkpoint, previous);
+        const older = new Date(fs.statSync(pending).mtimeMs - 1000);
+        fs.utimesSync(checkpoint, older, older);
         fs.truncateSync(sidecar, 0);
         await expect(ts.stack.up()).rejects.toThrow(/failed to load checkpoint: EOF/);
+
         const r = recoverState(ts);
         expect(r.status, r.stderr).toBe(0);
-        expect(r.stderr).toContain(`${ts.name}.json.attrs is empty or cut short`);
-        expect(r.stderr).toContain("removing the stale lock");
+        expect(r.stderr).toContain(`put the new checkpoint (${path.basename(pending)}) in place of ${ts.name}.json`);
+        expect(r.stderr).toContain("removed the stale lock");
         expect(fs.existsSync(sidecar)).toBe(false);
+        expect(fs.readFileSync(checkpoint, "utf8")).toBe(latest);
         // Run again on a sound backend it changes nothing and says nothing.
         const again = recoverState(ts);
         expect(again.status, again.stderr).toBe(0);

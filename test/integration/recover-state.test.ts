@@ -68,7 +68,7 @@ describe("scripts/recover-state after a killed pulumi", () => {
         const r = recoverState();
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toContain(`${STACK}.json.attrs is empty or cut short`);
-        expect(r.stderr).toContain("removing the stale lock");
+        expect(r.stderr).toContain("removed the stale lock");
         expect(fs.existsSync(sidecar())).toBe(false);
         expect(fs.existsSync(stale)).toBe(false);
         const exported = pulumi("stack", "export");
