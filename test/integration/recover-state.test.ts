@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "./harness";
+import { recoverState as recoverStateOf } from "./harness";
 
 const STACK = "recover";
 let dir: string;
@@ -15,9 +15,7 @@ let env: NodeJS.ProcessEnv;
 function pulumi(...args: string[]) {
     return spawnSync("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env, encoding: "utf8" });
 }
-function recoverState() {
-    return spawnSync("bash", [path.join(PROJECT_ROOT, "scripts/recover-state"), STACK], { env, encoding: "utf8" });
-}
+const recoverState = () => recoverStateOf({ name: STACK, env: env as Record<string, string> });
 const state = () => path.join(dir, "state", ".pulumi");
 const sidecar = () => path.join(state(), "stacks", "burrow", `${STACK}.json.attrs`);
 const lockDir = () => path.join(state(), "locks", "organization", "burrow", STACK);
@@ -83,24 +81,20 @@ describe("scripts/recover-state after a killed pulumi", () => {
         expect(fs.readdirSync(state(), { recursive: true }).sort()).toEqual(before);
     });
 
-    it("touches nothing while the lock's process still runs (it may be writing)", () => {
+    it.each([
+        ["while the lock's process still runs (it may be writing)", () => lock(process.pid, os.hostname())],
+        [
+            "when the lock was taken on another host (its process cannot be checked)",
+            () => lock(deadPid(), `not-${os.hostname()}`),
+        ],
+    ])("touches nothing %s", (_why, holder) => {
         fs.truncateSync(sidecar(), 0);
-        const live = lock(process.pid, os.hostname());
+        const held = holder();
         const r = recoverState();
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toBe("");
         expect(fs.statSync(sidecar()).size).toBe(0);
-        expect(fs.existsSync(live)).toBe(true);
-    });
-
-    it("touches nothing when the lock was taken on another host (its process cannot be checked)", () => {
-        fs.truncateSync(sidecar(), 0);
-        const other = lock(deadPid(), `not-${os.hostname()}`);
-        const r = recoverState();
-        expect(r.status, r.stderr).toBe(0);
-        expect(r.stderr).toBe("");
-        expect(fs.statSync(sidecar()).size).toBe(0);
-        expect(fs.existsSync(other)).toBe(true);
+        expect(fs.existsSync(held)).toBe(true);
     });
 
     it("keeps a whole sidecar and removes one cut short mid-JSON", () => {
