@@ -10,9 +10,11 @@ export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNod
 
 /**
  * A RabbitMQ cluster in Docker: a network the stack creates, one container and volume per
- * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). Node i
- * lists nodes 1..i as peers and starts after node i-1 is ready, so adding nodes never
- * changes the existing ones.
+ * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). The
+ * nodes are made at the same time. Node i lists nodes 1..i as peers, so adding nodes never
+ * changes the existing ones; nodes 2..N start once node 1 runs, which makes node 1 the node
+ * every new node joins (awaitFirstNode in rabbitmq-container.ts). An in-place restart
+ * (a new image, a memory limit, ...) is one node at a time, by the container provider.
  *
  * Leaving the cluster is the deletion of a node's volume (docker-volume.ts), never of its
  * container, so a replaced container (new image, memory limit, ...) boots from its volume
@@ -39,9 +41,6 @@ export class BrokerCluster extends pulumi.ComponentResource {
         let otherVolumes: (volumes: pulumi.Resource[]) => void = () => undefined;
         const laterVolumes = new Promise<pulumi.Resource[]>((resolve) => (otherVolumes = resolve));
         for (let i = 1; i <= args.nodes; i++) {
-            // One after the other: node i boots once node i-1 is ready, so it always finds a
-            // running peer to join (started together, a node can give up and form its own cluster).
-            const previous = this.nodes[i - 2];
             this.nodes.push(
                 new BrokerContainer(
                     `${name}-${i}`,
@@ -50,12 +49,16 @@ export class BrokerCluster extends pulumi.ComponentResource {
                         // Node 1 makes the admin at its first boot; the others join its cluster and take its users.
                         bootAdmin: i === 1 ? args.bootAdmin : undefined,
                         bootDefinitions: i === 1 ? args.bootDefinitions : undefined,
-                        startAfter: previous ? [previous] : laterVolumes,
+                        startAfter: i === 1 ? laterVolumes : undefined,
                         ...dockerNodePorts(args, i),
                         clusterNode: {
                             index: i,
                             network: network.name,
                             peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`),
+                            firstNode:
+                                i > 1
+                                    ? { container: args.names.container(1), nodeName: `rabbit@${clusterHostname(1)}` }
+                                    : undefined,
                         },
                     },
                     { parent: this },

@@ -41,7 +41,13 @@ export interface BrokerContainerArgs {
      * the hostname is `rabbit-<index>` (an alias on the stack's network), and the node may
      * join any of `peers` (the nodes before it) at first boot. Default: a single node.
      */
-    readonly clusterNode?: { readonly index: number; readonly network: pulumi.Input<string>; readonly peers: string[] };
+    readonly clusterNode?: {
+        readonly index: number;
+        readonly network: pulumi.Input<string>;
+        readonly peers: string[];
+        /** Node 2..N: the first node, whose cluster this node joins at its first boot (it starts once that node runs). */
+        readonly firstNode?: { readonly container: pulumi.Input<string>; readonly nodeName: string };
+    };
     /** The admin user, made by the node itself at its first boot (secret); default none (guest as usual). */
     readonly bootAdmin?: pulumi.Input<BootAdmin>;
     /**
@@ -52,8 +58,8 @@ export interface BrokerContainerArgs {
     /** The RabbitMQ version the image runs (a new one: the upgrade checks before the node stops). */
     readonly rabbitmqVersion: pulumi.Input<string>;
     /**
-     * What the container starts after and, on destroy, is deleted before (a cluster: node i
-     * after node i-1; node 1 before the other nodes' volumes). Default none.
+     * What the container starts after and, on destroy, is deleted before (a cluster's node 1:
+     * the other nodes' volumes). Default none.
      */
     readonly startAfter?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
     /** TLS listeners (AMQPS, HTTPS management) with these certificates; default none. */
@@ -153,6 +159,12 @@ export class BrokerContainer extends pulumi.ComponentResource {
                     ? pulumi.secret(pulumi.output(args.bootDefinitions).apply((d) => d ?? null))
                     : null,
                 rabbitmqVersion: args.rabbitmqVersion,
+                firstNode: c?.firstNode
+                    ? pulumi.output(c.firstNode.container).apply((container) => ({
+                          container,
+                          nodeName: c.firstNode!.nodeName,
+                      }))
+                    : null,
             },
             // No deleteBeforeReplace option: the provider's diff decides (the same name: delete first;
             // a new generation's name: the old broker stays until its messages are moved).

@@ -276,6 +276,7 @@ function drainInputs(
                   peers: Array.from({ length: nodes }, (_, j) => `rabbit@${clusterHostname(j + 1)}`),
               }
             : null,
+        firstNode: null,
         tls: null,
         bootAdmin: null,
         bootDefinitions: null,

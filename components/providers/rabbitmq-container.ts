@@ -34,6 +34,7 @@ import {
     liveConf,
     rabbitmqConf,
 } from "../../lib/node-config";
+import { EarlierJobFailed, OneAtATime } from "../../lib/one-at-a-time";
 import { unwrapSecrets } from "../../lib/secrets";
 import { plainVersion } from "../../lib/upgrade-plan";
 
@@ -70,6 +71,13 @@ export interface RabbitmqContainerInputs {
      * replaced container stays a member.)
      */
     cluster: null | { network: string; alias: string; peers: string[] };
+    /**
+     * A cluster node other than the first: the first node's container. Its first boot starts
+     * once that node runs (see awaitFirstNode); null: none (a single node, the first node, an
+     * old broker being emptied). How the node starts, not what it is: never a reason for a new
+     * container.
+     */
+    firstNode: null | { container: string; nodeName: string };
     /** TLS listeners: certificate files copied into the container before it starts; null: none. */
     tls: null | {
         only: boolean;
@@ -342,7 +350,7 @@ export function containerChanges(
     const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
     const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
     const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
-    const how = ["readyTimeoutMs", "bootAdmin", "bootDefinitions", "rabbitmqVersion"];
+    const how = ["readyTimeoutMs", "bootAdmin", "bootDefinitions", "rabbitmqVersion", "firstNode"];
     return {
         replaces: changedInputs(was, news, [...how, "labels", "memoryHighWatermark", "diskFreeLimit"]),
         stored: changedInputs(was, news, how).filter((k) => k === "labels"),
@@ -357,6 +365,44 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
         await docker(["cp", `${dir}/.`, `${container}:${dest}`]);
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Waits until the cluster's first node runs Erlang: its node name is registered with the
+ * epmd of its container. The nodes of a cluster are made at the same time, and a new node
+ * joins by RabbitMQ's own peer discovery, which (3.13 and later) picks among the nodes it
+ * reaches the one in the largest cluster, then the one whose Erlang VM started first. Every
+ * node lists the first node, and starting only after it makes the first node that one, so
+ * every new node joins its cluster: never two clusters of nodes that started together. A
+ * first node that runs already (a scale-out, a restart) passes at once.
+ */
+export async function awaitFirstNode(
+    first: { container: string; nodeName: string },
+    nodeName: string,
+    timeoutMs: number,
+): Promise<void> {
+    const [short] = first.nodeName.split("@");
+    const registered = new RegExp(`^name ${short.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} at port`, "m");
+    const deadline = Date.now() + timeoutMs;
+    let said = false;
+    for (;;) {
+        const r = await docker(["exec", first.container, "epmd", "-names"], { timeoutMs: 30_000 }).catch(
+            () => undefined,
+        );
+        if (r && registered.test(r.stdout)) return;
+        if (Date.now() > deadline)
+            throw new Error(
+                `${nodeName} did not start: it joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ` +
+                    `was not running after ${timeoutMs / 1000} s; see \`docker logs ${first.container}\``,
+            );
+        if (!said && Date.now() > deadline - timeoutMs + 5_000) {
+            said = true;
+            await engineInfo(
+                `${nodeName} waits for ${first.nodeName} (${first.container}) to run, to join its cluster`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, 200));
     }
 }
 
@@ -463,6 +509,7 @@ export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}
                 inputs.name,
             ]);
         if (opts.createOnly) return { ...inputs, containerId: "", readyMs: 0 };
+        if (inputs.firstNode) await awaitFirstNode(inputs.firstNode, inputs.nodeName, inputs.readyTimeoutMs);
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
@@ -572,6 +619,9 @@ async function recreateInPlace(olds: RabbitmqContainerInputs, news: RabbitmqCont
     return outs;
 }
 
+/** A cluster's in-place restarts (keyed by its network), one node at a time across the up. */
+const restarts = new OneAtATime();
+
 export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
     RabbitmqContainerInputs,
     RabbitmqContainerOutputs
@@ -620,7 +670,18 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         // Only what diff calls "stored" changed (labels): the running container is kept.
         if (containerChanges(olds, news).replaces.length === 0)
             return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
-        return { outs: await recreateInPlace(olds, news) };
+        if (!news.cluster) return { outs: await recreateInPlace(olds, news) };
+        // A cluster restarts one node at a time, and not at all after a node's restart failed.
+        const outs = await restarts
+            .run(news.cluster.network, news.nodeName, () => recreateInPlace(olds, news))
+            .catch((e: Error) => {
+                if (!(e instanceof EarlierJobFailed)) throw e;
+                throw new Error(
+                    `${news.nodeName} (${news.name}) was not restarted, nothing was done to it: a cluster restarts one node at a time, ` +
+                        `and the restart of ${e.failed} failed first (its error is above); run up again once that is fixed`,
+                );
+            });
+        return { outs };
     },
     async read(id, props) {
         const s = props ? await state(props.name) : undefined;

@@ -70,6 +70,7 @@ const container: RabbitmqContainerInputs = {
     labels: { "burrow.stack": "dev" },
     readyTimeoutMs: 180_000,
     cluster: { network: "burrow-dev", alias: "rabbit-2", peers: ["rabbit@rabbit-1", "rabbit@rabbit-2"] },
+    firstNode: { container: "burrow-dev-1", nodeName: "rabbit@rabbit-1" },
     tls: null,
     bootAdmin: null,
     bootDefinitions: null,
@@ -87,6 +88,11 @@ describe("containerChanges", () => {
     it("does not see the cluster input of an older state (with forgetVia) as a change", () => {
         const older = { ...container, cluster: { ...container.cluster!, forgetVia: "burrow-dev-1" } };
         expect(containerChanges(older, container)).toEqual({ replaces: [], stored: [] });
+    });
+
+    it("does not see a state from before parallel formation (no firstNode) as a change: it is how a node starts", () => {
+        const { firstNode: _f, ...older } = container;
+        expect(containerChanges(older as typeof container, container)).toEqual({ replaces: [], stored: [] });
     });
 
     it("replaces the container for what the broker runs with", () => {

@@ -170,6 +170,7 @@ const containerInputs = {
     labels: { "burrow.stack": "unit" },
     readyTimeoutMs: 1000,
     cluster: null,
+    firstNode: null,
     tls: null,
     bootAdmin: null,
     bootDefinitions: null,

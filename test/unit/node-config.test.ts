@@ -33,6 +33,7 @@ const container: RabbitmqContainerInputs = {
     labels: {},
     readyTimeoutMs: 1000,
     cluster: null,
+    firstNode: null,
     tls: null,
     bootAdmin: null,
     bootDefinitions: null,
