@@ -13,10 +13,11 @@ export interface BrokerHostClusterArgs extends Omit<BrokerHostArgs, "ssh" | "loo
 
 /**
  * A RabbitMQ cluster on SSH hosts: the same install on every host, the same Erlang cookie,
- * and RabbitMQ's own peer discovery (classic config). Host i lists hosts 1..i as peers and
- * is installed once host i-1 is ready, so it always finds a running node to join, and
- * adding hosts leaves the existing ones unchanged. Removing the last host purges it and
- * has host 1 forget its node.
+ * and RabbitMQ's own peer discovery (classic config). The hosts are installed at the same
+ * time; host i lists hosts 1..i as peers and its first boot waits until host 1's node runs,
+ * so every new node joins host 1's cluster (remote-rabbitmq.ts), and adding hosts leaves the
+ * existing ones unchanged. Updates that restart nodes are one host at a time (the provider).
+ * Removing the last host purges it and has host 1 forget its node (not with keepData).
  */
 export class BrokerHostCluster extends pulumi.ComponentResource {
     readonly nodes: BrokerHost[];
@@ -29,9 +30,6 @@ export class BrokerHostCluster extends pulumi.ComponentResource {
         if (hosts.length === 0) throw new Error("BrokerHostCluster needs at least one host (`burrow:ssh.hosts`)");
         this.nodes = [];
         for (let i = 1; i <= hosts.length; i++) {
-            // One after the other: started together, a node can give up on its peers and form
-            // a cluster of its own.
-            const previous = this.nodes[i - 2];
             this.nodes.push(
                 new BrokerHost(
                     `${name}-${i}`,
@@ -40,11 +38,11 @@ export class BrokerHostCluster extends pulumi.ComponentResource {
                         ssh: hosts[i - 1].ssh,
                         clusterNode: {
                             nodeName: hosts[i - 1].nodeName,
-                            peers: this.nodes.map((n) => n.node),
+                            earlier: hosts.slice(0, i - 1),
                             forgetVia: i > 1 ? hosts[0].ssh : undefined,
                         },
                     },
-                    { parent: this, dependsOn: previous ? [previous] : [] },
+                    { parent: this },
                 ),
             );
         }

@@ -44,13 +44,14 @@ export interface BrokerHostArgs {
     /** Listen on the host's loopback only; clients come through SSH tunnels (default false). */
     readonly loopbackOnly?: boolean;
     /**
-     * Cluster mode: this host's node name ("" = rabbit@ its `hostname -s`), the names of the
-     * nodes before it (it may join any of them at first boot), and host 1, through which it is
-     * forgotten when removed (none for host 1). Default: a single broker.
+     * Cluster mode: this host's node name ("" = rabbit@ its `hostname -s`), the hosts before
+     * it (how to reach each and its node name: it joins their cluster at first boot, once host
+     * 1's node runs), and host 1, through which it is forgotten when removed (none for host 1).
+     * Default: a single broker.
      */
     readonly clusterNode?: {
         readonly nodeName: string;
-        readonly peers: pulumi.Input<pulumi.Input<string>[]>;
+        readonly earlier: ReadonlyArray<{ readonly ssh: pulumi.Input<SshTarget>; readonly nodeName: string }>;
         readonly forgetVia?: pulumi.Input<SshTarget>;
     };
 }
@@ -88,8 +89,12 @@ export class BrokerHost extends pulumi.ComponentResource {
                 cluster: c
                     ? pulumi.secret(
                           pulumi
-                              .all([c.peers, c.forgetVia ?? null])
-                              .apply(([peers, forgetVia]) => ({ nodeName: c.nodeName, peers, forgetVia })),
+                              .all([pulumi.all(c.earlier.map((e) => e.ssh)), c.forgetVia ?? null])
+                              .apply(([ssh, forgetVia]) => ({
+                                  nodeName: c.nodeName,
+                                  earlier: ssh.map((t, k) => ({ ssh: t, nodeName: c.earlier[k].nodeName })),
+                                  forgetVia,
+                              })),
                       )
                     : null,
             },

@@ -13,6 +13,7 @@ import { consented, refusal } from "../../lib/definitions-plan";
 import { planUpgrade } from "../../lib/upgrade-plan";
 import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
+import { EarlierJobFailed, OneAtATime } from "../../lib/one-at-a-time";
 import { engineWarn } from "../../lib/engine-log";
 import { AptSource } from "../../lib/apt";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
@@ -54,14 +55,16 @@ export interface RemoteRabbitmqInputs {
     /** Listen on the host's loopback only (clients come through SSH tunnels). */
     loopbackOnly: boolean;
     /**
-     * A node of a cluster on SSH hosts (null: a single broker). At first boot the node joins
-     * one of `peers` (the nodes before it, by RabbitMQ's classic-config peer discovery); on
-     * delete it is forgotten through `forgetVia` (host 1; null for host 1 itself).
+     * A node of a cluster on SSH hosts (null: a single broker). The hosts are installed at the
+     * same time; at its first boot the node joins the nodes of the hosts before it (`earlier`,
+     * whose names this provider resolves on those hosts), by RabbitMQ's classic-config peer
+     * discovery, once the first of them runs. On delete it is forgotten through `forgetVia`
+     * (host 1; null for host 1 itself), unless its data is kept.
      */
     cluster: null | {
         /** "rabbit@<short name>"; "" = rabbit@ the host's `hostname -s`. */
         nodeName: string;
-        peers: string[];
+        earlier: Array<{ ssh: SshTarget; nodeName: string }>;
         forgetVia: SshTarget | null;
     };
     /** Consent to lose data (burrow:allowDataLoss): "node <name>" allows renaming that node. Not a reason to change anything. */
@@ -113,8 +116,11 @@ const ADOPTED_FILES = [
 /** How long apt waits for another apt/dpkg (unattended-upgrades, an operator) to release its lock. */
 export const APT_LOCK_TIMEOUT_S = 30;
 
-/** The install script; sent on stdin (it holds the cookie), run with bash as root. */
-export function installScript(i: RemoteRabbitmqInputs, as: InstallAs): string {
+/**
+ * The install script; sent on stdin (it holds the cookie), run with bash as root. `peers`: a
+ * cluster node's earlier nodes by name, host 1's first (resolvePeers).
+ */
+export function installScript(i: RemoteRabbitmqInputs, as: InstallAs, peers: string[] = []): string {
     const conf = [
         `listeners.tcp.default = ${i.loopbackOnly ? "127.0.0.1:" : ""}${i.amqpPort}`,
         `management.tcp.port = ${i.managementPort}`,
@@ -141,7 +147,7 @@ export function installScript(i: RemoteRabbitmqInputs, as: InstallAs): string {
     const nodeName = c
         ? `node=${q(c.nodeName)}
 [ -n "$node" ] || node="rabbit@$(hostname -s)"
-for peer in ${c.peers.map(q).join(" ")}; do
+for peer in ${peers.map(q).join(" ")}; do
   [ "$peer" = "$node" ] && { echo "node name $node is already taken by an earlier host of burrow:ssh.hosts; give each host its own hostname or set ssh.hosts[i].nodeName" >&2; exit 12; }
 done
 # Erlang resolves the part after @ at boot (else the node never starts and the init script waits 10 min).
@@ -155,23 +161,44 @@ node=\${node:-rabbit@$(hostname -s)}
         ? `cluster_formation.peer_discovery_backend = classic_config
 cluster_formation.discovery_retry_limit = 60
 cluster_formation.discovery_retry_interval = 1000
-${c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}`
+${peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}`
         : "";
     const confWrite = c
         ? `{ cat <<'CONF'
 ${conf}${clusterConf}CONF
-printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${c.peers.length + 1} "$node"
+printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${peers.length + 1} "$node"
 } | write /etc/rabbitmq/rabbitmq.conf 0644
 printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
         : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
 ${conf}CONF`;
+    // The hosts are installed at the same time. RabbitMQ's peer discovery (3.13 and later) joins,
+    // among the nodes it reaches in clusters of equal size, the one whose Erlang VM started
+    // first: a node's first boot waits until host 1's node runs (registered with epmd there),
+    // which makes that node the one every new node joins. Never two clusters of nodes that
+    // started together. A node with data (a restart) or a running host 1 (a scale-out) does
+    // not wait.
+    const firstBootWait =
+        c && peers.length > 0
+            ? `if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then
+  first=${q(peers[0])}
+  step "wait until $first runs (this node's first boot joins its cluster)"
+  deadline=$((SECONDS + 600))
+  # epmd's NAMES request (port 4369), answered with the port then "name <name> at port <n>" lines.
+  until names=$(exec 3<>"/dev/tcp/\${first#*@}/4369" && printf '\\000\\001n' >&3 && tail -c +5 <&3) 2>/dev/null &&
+      grep -q "^name \${first%%@*} at port" <<<"$names"; do
+    [ $SECONDS -ge $deadline ] && { echo "node $node did not start: its first boot joins $first, which was not running after 600 s (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its port 4369)" >&2; exit 13; }
+    sleep 0.5
+  done
+fi
+`
+            : "";
     // A node that could not reach its peers at first boot forms a cluster of its own: say so.
     const clusterWait =
-        c && c.peers.length > 0
-            ? `step "wait until the node is in the cluster of ${c.peers[0]}"
+        c && peers.length > 0
+            ? `step "wait until the node is in the cluster of ${peers[0]}"
 for i in $(seq 1 60); do
-  rabbitmqctl -q cluster_status --formatter json 2>/dev/null | grep -qF ${q(`"${c.peers[0]}"`)} && break
-  [ "$i" = 60 ] && { echo "node $node is running but not in the cluster of ${c.peers[0]}: the hosts must resolve each other's names and reach ports 4369 and 25672; see /var/log/rabbitmq/" >&2; exit 13; }
+  rabbitmqctl -q cluster_status --formatter json 2>/dev/null | grep -qF ${q(`"${peers[0]}"`)} && break
+  [ "$i" = 60 ] && { echo "node $node is running but not in the cluster of ${peers[0]}: the hosts must resolve each other's names and reach ports 4369 and 25672; see /var/log/rabbitmq/" >&2; exit 13; }
   sleep 1
 done
 `
@@ -251,7 +278,7 @@ if [ $changed = 1 ] && running; then
   rm -f /var/run/rabbitmq/pid
 fi
 for f in "\${staged[@]}"; do mv -f "$f.burrow-new" "$f"; done
-step "start the service"
+${firstBootWait}step "start the service"
 if [ -d /run/systemd/system ]; then
   systemctl enable --quiet rabbitmq-server
   systemctl is-active --quiet rabbitmq-server || systemctl start rabbitmq-server
@@ -413,7 +440,13 @@ async function install(
         { owner: i.owner, installId, adoptExisting: i.adoptExisting ?? false, claim },
         i.ssh,
     );
-    const r = await runScript(i.ssh, "installing RabbitMQ", installScript(i, { ...plan, installId }), 20 * 60_000);
+    const peers = await resolvePeers(i);
+    const r = await runScript(
+        i.ssh,
+        "installing RabbitMQ",
+        installScript(i, { ...plan, installId }, peers),
+        20 * 60_000,
+    );
     const lines = r.stdout.trim().split("\n");
     const v = Object.fromEntries(
         lines.filter((l) => l.includes("=") && !l.startsWith("changed=")).map((l) => l.split("=") as [string, string]),
@@ -427,6 +460,29 @@ async function install(
         openFiles: Number(v["openfiles"]) || 0,
     };
 }
+
+/** A cluster node's earlier nodes by name: each given name, else rabbit@ that host's `hostname -s`. */
+async function resolvePeers(i: RemoteRabbitmqInputs): Promise<string[]> {
+    return Promise.all(
+        (i.cluster?.earlier ?? []).map(async (e) => {
+            if (e.nodeName) return e.nodeName;
+            const r = await sshExec(e.ssh, "hostname -s", { timeoutMs: 30_000 }).catch((err: Error) => {
+                throw new Error(
+                    `${i.ssh.host}: could not read the node name of the earlier cluster host ${e.ssh.host}:${e.ssh.port} (its hostname -s): ${err.message}`,
+                    { cause: err },
+                );
+            });
+            return `rabbit@${r.stdout.trim()}`;
+        }),
+    );
+}
+
+/** A cluster's updates (keyed by host 1), one node at a time across the up: a restart of each in turn. */
+const updates = new OneAtATime();
+const clusterKey = (i: RemoteRabbitmqInputs) => {
+    const first = i.cluster?.forgetVia ?? i.ssh;
+    return `${first.host}:${first.port}`;
+};
 
 /** Forgets a node that no longer runs under this name (scale-down, or a rename), through host 1; best effort. */
 async function forget(via: SshTarget | null | undefined, node: string) {
@@ -505,7 +561,19 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         async update(_id, olds, news) {
             // A state from before markers: its install is claimed as this resource's.
             const installId = olds.installId ?? crypto.randomUUID();
-            const r = await install(news, installId, olds.installId === undefined);
+            const claim = olds.installId === undefined;
+            // A cluster's nodes restart one at a time, and not at all after one failed.
+            const r = news.cluster
+                ? await updates
+                      .run(clusterKey(news), news.ssh.host, () => install(news, installId, claim))
+                      .catch((e: Error) => {
+                          if (!(e instanceof EarlierJobFailed)) throw e;
+                          throw new Error(
+                              `${news.ssh.host}:${news.ssh.port} was not updated, nothing was done to it: a cluster's hosts are updated one at a time, ` +
+                                  `and the update of ${e.failed} failed first (its error is above); run up again once that is fixed`,
+                          );
+                      })
+                : await install(news, installId, claim);
             return {
                 outs: {
                     ...news,
@@ -535,8 +603,10 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
             if (plan.kind !== "remove") return;
             await runScript(props.ssh, "removing RabbitMQ", uninstallScript(props.installId, plan), 10 * 60_000);
             // Scaling a cluster down: with this node stopped, the remaining nodes forget it
-            // (best effort, like the Docker cluster: on destroy host 1 goes too).
-            await forget(props.cluster?.forgetVia, props.node);
+            // (best effort, like the Docker cluster: on destroy host 1 goes too). A node whose
+            // data is kept stays a member, so that a destroyed cluster's kept nodes come back as
+            // one cluster (a forgotten node refuses to boot on its data).
+            if (!props.keepData) await forget(props.cluster?.forgetVia, props.node);
         },
     });
 

@@ -24,7 +24,7 @@ beforeAll(async () => {
         tag: `burrow/rabbitmq:${stack}`,
         ...brokerImageBuild("burrow/debian:trixie", ["rabbitmq_management"]),
     });
-    image = built.outs.imageId;
+    image = built.outs!.imageId;
     const l = Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     await docker(["network", "create", ...l, prefix]);
     for (const i of [1, 2]) await docker(["volume", "create", ...l, `${prefix}-${i}-data`]);

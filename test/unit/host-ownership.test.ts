@@ -342,9 +342,9 @@ describe("RemoteRabbitmq diff: re-addressed or replaced", () => {
     });
 
     it("updates in place a node that joins cluster mode under the same name, and replaces a renamed one", async () => {
-        const asCluster = { ...base, cluster: { nodeName: "", peers: [], forgetVia: null } };
+        const asCluster = { ...base, cluster: { nodeName: "", earlier: [], forgetVia: null } };
         expect(await remoteRabbitmqProvider.diff!("id", olds, asCluster)).toEqual({ changes: true, replaces: [] });
-        const renamed = { ...base, cluster: { nodeName: "rabbit@other", peers: [], forgetVia: null } };
+        const renamed = { ...base, cluster: { nodeName: "rabbit@other", earlier: [], forgetVia: null } };
         expect(await remoteRabbitmqProvider.diff!("id", olds, renamed)).toEqual({
             changes: true,
             replaces: ["cluster"],

@@ -31,11 +31,21 @@ const base: RemoteRabbitmqInputs = {
     cluster: null,
 };
 const fresh = { origin: "fresh" as const, adopted: false, adoptedRunning: false, installId: "install-1" };
-const third = { ...base, cluster: { nodeName: "", peers: ["rabbit@one", "rabbit@two"], forgetVia: base.ssh } };
+const third = {
+    ...base,
+    cluster: {
+        nodeName: "",
+        earlier: [
+            { ssh: base.ssh, nodeName: "rabbit@one" },
+            { ssh: base.ssh, nodeName: "rabbit@two" },
+        ],
+        forgetVia: base.ssh,
+    },
+};
 
 describe("RemoteRabbitmq install script", () => {
     it("for cluster host 3: lists hosts 1..3 as peers (itself by the name the host resolves) and fixes NODENAME", () => {
-        const script = installScript(third, fresh);
+        const script = installScript(third, fresh, ["rabbit@one", "rabbit@two"]);
         expect(script).toContain("cluster_formation.peer_discovery_backend = classic_config\n");
         expect(script).toContain(
             "cluster_formation.classic_config.nodes.1 = rabbit@one\ncluster_formation.classic_config.nodes.2 = rabbit@two\n",
@@ -46,6 +56,22 @@ describe("RemoteRabbitmq install script", () => {
         expect(script).toContain(`grep -qF '"rabbit@one"'`);
         // Valid bash, as it is sent.
         execFileSync("bash", ["-n"], { input: script });
+    });
+
+    it("for cluster host 3: a first boot starts the service only once host 1's node is registered with epmd there", () => {
+        const script = installScript(third, fresh, ["rabbit@one", "rabbit@two"]);
+        const wait = script.indexOf(`if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then\n  first='rabbit@one'`);
+        expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThan(script.indexOf(`step "start the service"`));
+        expect(script).toContain(`grep -q "^name \${first%%@*} at port"`);
+        // Host 1 waits for no one.
+        const first = installScript(
+            { ...third, cluster: { ...third.cluster, earlier: [], forgetVia: null } },
+            fresh,
+            [],
+        );
+        expect(first).not.toContain("/dev/tcp/");
+        execFileSync("bash", ["-n"], { input: first });
     });
 
     it("for a single broker: no cluster lines, no node name file", () => {
@@ -77,7 +103,7 @@ describe("RemoteRabbitmq diff", () => {
         ).toEqual({ changes: false, replaces: [] });
     });
 
-    it("refuses to rename a node without consent (its data stays under the old name), replaces it with consent, and updates one whose peers change", async () => {
+    it("refuses to rename a node without consent (its data stays under the old name), replaces it with consent, and updates one whose earlier hosts change", async () => {
         const olds = {
             ...third,
             nodeId: "n",
@@ -97,7 +123,7 @@ describe("RemoteRabbitmq diff", () => {
         expect(
             await remoteRabbitmqProvider.diff!("id", olds, {
                 ...third,
-                cluster: { ...third.cluster, peers: ["rabbit@one"] },
+                cluster: { ...third.cluster, earlier: third.cluster.earlier.slice(0, 1) },
             }),
         ).toEqual({ changes: true, replaces: [] });
     });
