@@ -12,7 +12,7 @@ export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNod
  * A RabbitMQ cluster in Docker: a network the stack creates, one container and volume per
  * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). The
  * nodes are made at the same time. Node i lists nodes 1..i as peers, so adding nodes never
- * changes the existing ones; nodes 2..N start once node 1 runs, which makes node 1 the node
+ * changes the existing ones; nodes 2..N start once node 1 has booted, which makes node 1 the node
  * every new node joins (awaitFirstNode in rabbitmq-container.ts). An in-place restart
  * (a new image, a memory limit, ...) is one node at a time, by the container provider.
  *

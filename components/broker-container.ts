@@ -45,7 +45,7 @@ export interface BrokerContainerArgs {
         readonly index: number;
         readonly network: pulumi.Input<string>;
         readonly peers: string[];
-        /** Node 2..N: the first node, whose cluster this node joins at its first boot (it starts once that node runs). */
+        /** Node 2..N: the first node, whose cluster this node joins at its first boot (it starts once that node has booted). */
         readonly firstNode?: { readonly container: pulumi.Input<string>; readonly nodeName: string };
     };
     /** The admin user, made by the node itself at its first boot (secret); default none (guest as usual). */

@@ -73,7 +73,7 @@ export interface RabbitmqContainerInputs {
     cluster: null | { network: string; alias: string; peers: string[] };
     /**
      * A cluster node other than the first: the first node's container. Its first boot starts
-     * once that node runs (see awaitFirstNode); null: none (a single node, the first node, an
+     * once that node has booted (see awaitFirstNode); null: none (a single node, the first node, an
      * old broker being emptied). How the node starts, not what it is: never a reason for a new
      * container.
      */
@@ -369,41 +369,59 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
 }
 
 /**
- * Waits until the cluster's first node runs Erlang: its node name is registered with the
- * epmd of its container. The nodes of a cluster are made at the same time, and a new node
- * joins by RabbitMQ's own peer discovery, which (3.13 and later) picks among the nodes it
- * reaches the one in the largest cluster, then the one whose Erlang VM started first. Every
- * node lists the first node, and starting only after it makes the first node that one, so
- * every new node joins its cluster: never two clusters of nodes that started together. A
- * first node that runs already (a scale-out, a restart) passes at once.
+ * Waits until the cluster's first node has booted. The nodes of a cluster are made at the
+ * same time, and a new node joins by RabbitMQ's own peer discovery, which (3.13 and later)
+ * picks among the nodes that answer the one in the largest cluster, then the one whose
+ * Erlang VM started first. Started after node 1 booted, every other node finds node 1
+ * answering, oldest, and in a cluster at least as large as any other: every new node joins
+ * its cluster (on 3.10, node 1 is the first reachable peer in every node's list). Never two
+ * clusters of nodes that started together. A first node that runs already (a scale-out, a
+ * restart) passes at once.
  */
 export async function awaitFirstNode(
     first: { container: string; nodeName: string },
     nodeName: string,
     timeoutMs: number,
 ): Promise<void> {
-    const [short] = first.nodeName.split("@");
-    const registered = new RegExp(`^name ${short.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} at port`, "m");
     const deadline = Date.now() + timeoutMs;
-    let said = false;
-    for (;;) {
-        const r = await docker(["exec", first.container, "epmd", "-names"], { timeoutMs: 30_000 }).catch(
-            () => undefined,
+    const late = () =>
+        new Error(
+            `${nodeName} did not start: it joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ` +
+                `had not booted after ${timeoutMs / 1000} s; see \`docker logs ${first.container}\``,
         );
-        if (r && registered.test(r.stdout)) return;
-        if (Date.now() > deadline)
-            throw new Error(
-                `${nodeName} did not start: it joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ` +
-                    `was not running after ${timeoutMs / 1000} s; see \`docker logs ${first.container}\``,
-            );
-        if (!said && Date.now() > deadline - timeoutMs + 5_000) {
+    let said = false;
+    // Made at the same time as this one: its container may not exist or run yet.
+    let started: string | undefined;
+    for (;;) {
+        const r = await docker([
+            "inspect",
+            "--format",
+            "{{.State.Running}} {{.State.StartedAt}}",
+            first.container,
+        ]).catch(() => undefined);
+        const [running, at] = (r?.stdout ?? "").trim().split(" ");
+        if (running === "true") {
+            started = at;
+            break;
+        }
+        if (Date.now() > deadline) throw late();
+        if (!said) {
             said = true;
             await engineInfo(
-                `${nodeName} waits for ${first.nodeName} (${first.container}) to run, to join its cluster`,
+                `${nodeName} waits for ${first.nodeName} (${first.container}) to boot, to join its cluster`,
             );
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, 250));
     }
+    // RabbitMQ's own readiness line of its current boot (followed, not polled).
+    await waitReady(first.container, started, Math.max(1000, deadline - Date.now())).catch((e: Error) => {
+        throw new Error(
+            `${nodeName} did not start: it joins the cluster of ${first.nodeName}, which did not boot: ${e.message}`,
+            {
+                cause: e,
+            },
+        );
+    });
 }
 
 /** How a container is run: as the broker clients use (the default), or as an old broker being emptied. */

@@ -171,24 +171,28 @@ printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${peers.length + 1} "
 printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
         : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
 ${conf}CONF`;
-    // The hosts are installed at the same time. RabbitMQ's peer discovery (3.13 and later) joins,
-    // among the nodes it reaches in clusters of equal size, the one whose Erlang VM started
-    // first: a node's first boot waits until host 1's node runs (registered with epmd there),
-    // which makes that node the one every new node joins. Never two clusters of nodes that
-    // started together. A node with data (a restart) or a running host 1 (a scale-out) does
-    // not wait.
+    // The hosts are installed at the same time. RabbitMQ's peer discovery (3.13 and later)
+    // joins, among the nodes that answer, the one in the largest cluster, then the one whose
+    // Erlang VM started first: a node's first boot waits until host 1's node has booted, which
+    // makes it that node for every new node (on 3.10: the first reachable peer in every
+    // node's list). Never two clusters of nodes that started together. A node with data (a
+    // restart) or a running host 1 (a scale-out) does not wait.
     const firstBootWait =
         c && peers.length > 0
             ? `if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then
   first=${q(peers[0])}
-  step "wait until $first runs (this node's first boot joins its cluster)"
+  step "wait until $first has booted (this node's first boot joins its cluster)"
   deadline=$((SECONDS + 600))
-  # epmd's NAMES request (port 4369), answered with the port then "name <name> at port <n>" lines.
+  late() { echo "node $node did not start: its first boot joins $first, which had not booted after 600 s (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its ports 4369 and 25672)" >&2; exit 13; }
+  # Cheap until its VM runs: epmd's NAMES request (port 4369), answered with the port then
+  # "name <name> at port <n>" lines; then RabbitMQ's own wait for the boot, with the cookie.
   until names=$(exec 3<>"/dev/tcp/\${first#*@}/4369" && printf '\\000\\001n' >&3 && tail -c +5 <&3) 2>/dev/null &&
       grep -q "^name \${first%%@*} at port" <<<"$names"; do
-    [ $SECONDS -ge $deadline ] && { echo "node $node did not start: its first boot joins $first, which was not running after 600 s (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its port 4369)" >&2; exit 13; }
+    [ $SECONDS -ge $deadline ] && late
     sleep 0.5
   done
+  out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
+    { echo "node $node did not start: its first boot joins $first, which did not boot: $out" >&2; exit 13; }
 fi
 `
             : "";

@@ -1,7 +1,7 @@
-// Why a cluster's nodes may be made at the same time: nodes 2..N start only once node 1 runs
-// Erlang (awaitFirstNode, components/providers/rabbitmq-container.ts), so RabbitMQ's peer
-// discovery, which picks the node whose VM started first among nodes in clusters of equal
-// size, picks node 1. Made as hard as it gets here, with the container provider itself on
+// Why a cluster's nodes may be made at the same time: nodes 2..N start only once node 1 has
+// booted (awaitFirstNode, components/providers/rabbitmq-container.ts), so RabbitMQ's peer
+// discovery, which picks the node in the largest cluster and then the one whose VM started
+// first, picks node 1. Made as hard as it gets here, with the container provider itself on
 // real Docker: node 2 is made first and node 1 only 8 s later. Without the wait, node 2's VM
 // is the older one, it selects itself and boots as a cluster of its own beside node 1 (tried:
 // this test then fails on node 1's members).
@@ -74,6 +74,14 @@ function node(i: number): RabbitmqContainerInputs {
 const startedAt = async (c: string) =>
     Date.parse((await docker(["inspect", "--format", "{{.State.StartedAt}}", c])).stdout.trim());
 
+/** When RabbitMQ in the container said its boot completed (the log line's own timestamp). */
+async function bootedAt(c: string): Promise<number> {
+    const r = await docker(["logs", "--timestamps", c]);
+    const line = `${r.stdout}\n${r.stderr}`.split("\n").find((l) => /completed with \d+ plugins/.test(l));
+    expect(line, "node 1's readiness line").toBeDefined();
+    return Date.parse(line!.split(" ")[0]);
+}
+
 describe("a cluster whose nodes are made together", () => {
     it("has node 2 join node 1 even when node 2's container is made first", async () => {
         const second = run(node(2));
@@ -87,8 +95,8 @@ describe("a cluster whose nodes are made together", () => {
                 .stdout,
         ) as { running_nodes: string[] };
         expect(status.running_nodes.sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2"]);
-        // How: node 2 was made first but started after node 1.
+        // How: node 2 was made first but started after node 1 had booted.
         expect(waiting).toBe("created");
-        expect(await startedAt(`${prefix}-2`)).toBeGreaterThan(await startedAt(`${prefix}-1`));
+        expect(await startedAt(`${prefix}-2`)).toBeGreaterThan(await bootedAt(`${prefix}-1`));
     }, 400_000);
 });

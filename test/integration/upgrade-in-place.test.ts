@@ -102,12 +102,16 @@ describe("an in-place rolling upgrade of a 3-node cluster", () => {
         const drainedSeen = new Set(answered.flatMap((s) => s.drained));
         const outAtOnce = Math.max(0, ...answered.map((s) => s.out.length));
         const minOnline = Math.min(...answered.map((s) => s.online));
-        // The provider's own account of each node, in order: drained before stopped, revived after.
-        const steps = [1, 2, 3].map((i) => ({
-            drained: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): drained`),
-            revived: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): revived`),
-            quorum: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): quorum + 1 online`),
-        }));
+        // The provider's own account of each node: drained before stopped, revived after, and
+        // one node at a time (in the order the up reached them: node i's restart is no longer
+        // ordered after node i-1's by a dependency, but by the provider's per-cluster queue).
+        const steps = [1, 2, 3]
+            .map((i) => ({
+                drained: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): drained`),
+                revived: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): revived`),
+                quorum: said.indexOf(`${node(i)} (burrow-${ts.name}-${i}): quorum + 1 online`),
+            }))
+            .sort((a, b) => a.drained - b.drained);
         const inOrder = steps.every(
             (s, k) =>
                 s.quorum >= 0 &&
