@@ -19,6 +19,7 @@ import { runSmoke } from "../lib/smoke";
 import { waitReady } from "../components/providers/rabbitmq-container";
 import { createTestStack, freePort } from "../test/integration/harness";
 import { startSshHost } from "../test/integration/ssh-host";
+import { ed25519KeyPair } from "../test/ssh-keys";
 import { ANSIBLE_VERSION, QUEUES, ansibleProject, ansibleVenv } from "./ansible";
 import { aptSeconds } from "./apt-history";
 import { MemoryPeaks } from "./memory";
@@ -451,27 +452,95 @@ async function sshSection() {
     }
 }
 
-// --- 8. A 3-node cluster against the single node of the docker section --------------------------
+// --- 8. A 3-node cluster against a single node: Docker (the docker section's single-node up),
+// and SSH hosts (a single fresh host and 3 fresh hosts, both here, to smoke passed) ----------
 async function clusterSection() {
-    const base = 20000 + Math.floor(Math.random() * 20000);
-    const stack = await UserStack.create(
-        `bench-cluster-${ID}`,
-        { amqpPort: base, managementPort: base + 10, adminPassword: PASSWORD, cluster: 3 },
-        { secret: ["adminPassword"] },
-    );
+    const ups: RunResult[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+        const base = 20000 + Math.floor(Math.random() * 20000);
+        const stack = await UserStack.create(
+            `bench-cluster-${ID}-${i}`,
+            { amqpPort: base, managementPort: base + 10, adminPassword: PASSWORD, cluster: 3 },
+            { secret: ["adminPassword"] },
+        );
+        try {
+            const up = await stack.up({ timeoutMs: 30 * 60_000 });
+            mustChange("cluster up", up.stdout);
+            ups.push(up);
+        } finally {
+            await stack.remove();
+        }
+    }
+    report.add({
+        id: "cluster-up",
+        name: "cluster of 3: `pulumi up` empty stack -> smoke passed",
+        kind: "burrow",
+        ...timed(ups),
+        vs: report.rows.some((r) => r.id === "up") ? "up" : undefined,
+        vsName: "the single-node up",
+    });
+
+    // SSH hosts: fresh sshd hosts of the test image on a network the bench makes (the hosts
+    // resolve each other's names there), one host alone, then three as a cluster.
+    const network = `burrow-bench-ssh-cluster-${ID}`;
+    await docker(["network", "create", "--label", "burrow.test=bench", network]);
+    const hosts: Array<Awaited<ReturnType<typeof startSshHost>> & { amqpPort: number; managementPort: number }> = [];
+    const sshUp = async (name: string, count: number, first: number) => {
+        const entries = hosts.slice(first, first + count).map((h) => ({
+            host: "127.0.0.1",
+            port: h.sshPort,
+            hostKey: h.hostKey,
+            accessHost: "127.0.0.1",
+            accessAmqpPort: h.amqpPort,
+            accessManagementPort: h.managementPort,
+        }));
+        const stack = await UserStack.create(
+            `${name}-${ID}`,
+            {
+                target: "ssh",
+                adminPassword: PASSWORD,
+                ...(count > 1 ? { cluster: { replicationFactor: 3 } } : {}),
+                ssh: {
+                    user: "root",
+                    privateKey: hosts[first].keys.private,
+                    ...(count > 1 ? { hosts: entries } : entries[0]),
+                },
+            },
+            { secret: ["adminPassword", "ssh"] },
+        );
+        try {
+            const up = await stack.up({ timeoutMs: 30 * 60_000 });
+            mustChange(`SSH up of ${count} host(s)`, up.stdout);
+            return up;
+        } finally {
+            await stack.remove();
+        }
+    };
     try {
-        const up = await stack.up({ timeoutMs: 30 * 60_000 });
-        mustChange("cluster up", up.stdout);
+        const keys = ed25519KeyPair();
+        for (const [i, hostname] of ["bench-h0", "bench-h1", "bench-h2", "bench-h3"].entries()) {
+            const ports = { amqpPort: await freePort(), managementPort: await freePort() };
+            hosts.push({ ...(await startSshHost(`bench-${i}`, ports, { network, hostname, keys })), ...ports });
+        }
+        const single = await sshUp("bench-ssh-single", 1, 0);
         report.add({
-            id: "cluster-up",
-            name: "cluster of 3: `pulumi up` empty stack -> smoke passed",
+            id: "ssh-single-up",
+            name: "SSH target: `pulumi up` on 1 fresh host -> smoke passed",
             kind: "burrow",
-            ...timed([up]),
-            vs: report.rows.some((r) => r.id === "up") ? "up" : undefined,
-            vsName: "the single-node up",
+            ...timed([single]),
+        });
+        const three = await sshUp("bench-ssh-cluster", 3, 1);
+        report.add({
+            id: "ssh-cluster-up",
+            name: "SSH cluster of 3 fresh hosts: `pulumi up` -> smoke passed",
+            kind: "burrow",
+            ...timed([three]),
+            vs: "ssh-single-up",
+            vsName: "1 fresh host, same run",
         });
     } finally {
-        await stack.remove();
+        for (const h of hosts) await h.remove();
+        await docker(["network", "rm", network]).catch(() => undefined);
     }
 }
 

@@ -23,6 +23,8 @@ export interface SmokeStep {
     vhost: string;
     queue?: string;
     ms: number;
+    /** check-queue: the messages the queue held; when any, the round trip used a queue of its own (publish and consume name it). */
+    messages?: number;
 }
 
 export interface SmokeResult {
@@ -176,12 +178,32 @@ async function roundTrip(conn: Watched, consumer: Watched, steps: SmokeStep[], q
             );
             cch.on("error", () => undefined);
         }
-        await timed(steps, "check-queue", q.vhost, q.name, () =>
+        const { messageCount } = await timed(steps, "check-queue", q.vhost, q.name, () =>
             within(timeoutMs, "no answer to queue.declare (passive)", ch.checkQueue(q.name)),
         );
+        steps[steps.length - 1].messages = messageCount;
+        // A queue that holds messages (an operator's) is never consumed from: a consumer would be
+        // handed its messages ahead of the smoke message and return them redelivered (counted
+        // against a quorum queue's delivery limit), and with more waiting than the prefetch the
+        // smoke message would never arrive. The round trip then goes through a queue of the
+        // smoke test's own in the same vhost, deleted after (and expiring on its own).
+        let queue = q.name;
+        if (messageCount > 0) {
+            queue = `burrow.smoke.own-${randomUUID()}`;
+            await timed(steps, "check-queue", q.vhost, queue, () =>
+                within(
+                    timeoutMs,
+                    "no answer to queue.declare",
+                    ch.assertQueue(queue, {
+                        durable: false,
+                        arguments: { "x-expires": 60_000, "x-queue-type": "classic" },
+                    }),
+                ),
+            );
+        }
         const id = `burrow-smoke-${randomUUID()}`;
-        await timed(steps, "publish", q.vhost, q.name, () => {
-            ch.sendToQueue(q.name, Buffer.from(JSON.stringify({ burrow: "smoke", id, at: new Date().toISOString() })), {
+        await timed(steps, "publish", q.vhost, queue, () => {
+            ch.sendToQueue(queue, Buffer.from(JSON.stringify({ burrow: "smoke", id, at: new Date().toISOString() })), {
                 persistent: true,
                 messageId: id,
                 contentType: "application/json",
@@ -192,7 +214,7 @@ async function roundTrip(conn: Watched, consumer: Watched, steps: SmokeStep[], q
             steps,
             "consume",
             q.vhost,
-            q.name,
+            queue,
             () =>
                 new Promise<void>((resolve, reject) => {
                     const timer = setTimeout(
@@ -201,7 +223,7 @@ async function roundTrip(conn: Watched, consumer: Watched, steps: SmokeStep[], q
                     );
                     cch.prefetch(100)
                         .then(() =>
-                            cch.consume(q.name, (msg) => {
+                            cch.consume(queue, (msg) => {
                                 // Other messages stay unacked and go back to the queue when the channel closes.
                                 if (msg && msg.properties.messageId === id) {
                                     cch.ack(msg);
@@ -216,6 +238,8 @@ async function roundTrip(conn: Watched, consumer: Watched, steps: SmokeStep[], q
                         });
                 }),
         );
+        if (queue !== q.name)
+            await within(timeoutMs, "no answer to queue.delete", ch.deleteQueue(queue)).catch(() => undefined);
     } finally {
         // A blocked connection never answers channel.close; closing the connection drops its channels.
         if (conn.blocked === undefined) await closeWithin(ch, Math.min(timeoutMs, 2000));

@@ -171,6 +171,12 @@ export const FIGURES = {
     "ssh-day2.keepdata.duplicated": "extra deliveries after an SSH host destroyed with keepData and brought up again",
     "ssh-day2.keepdata.left":
         "messages left in the queue after consuming to the count, after an SSH host destroyed with keepData and brought up again",
+    "ssh-cluster.keepdata.confirmed":
+        "messages confirmed into a quorum queue before a 2-host SSH cluster destroyed with keepData and brought up again, of those sent",
+    "ssh-cluster.keepdata.lost":
+        "confirmed messages not consumed after a 2-host SSH cluster destroyed with keepData and brought up again",
+    "ssh-cluster.keepdata.duplicated":
+        "extra deliveries after a 2-host SSH cluster destroyed with keepData and brought up again",
     "ssh-day2.readdress.resources-replaced": "resources the up replaced when the SSH host was re-addressed (same box)",
     "ssh-day2.destroy-while-dpkg-locked.refused":
         "destroys that failed naming the host while another apt held the dpkg lock, of 1",

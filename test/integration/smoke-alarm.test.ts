@@ -2,10 +2,13 @@
 // smoke`, and the SmokeTest resource of `pulumi up`) must then fail within its bound and
 // name the alarm with what to do, instead of waiting forever; once the alarm clears, it
 // passes again. The alarms are real: a tiny memory watermark and a huge disk limit set
-// with rabbitmqctl on the test's own broker.
+// with rabbitmqctl on the test's own broker. Last, a smoke queue holding an operator's
+// messages: the smoke test must leave them alone.
 import { UpResult } from "@pulumi/pulumi/automation";
 import { spawnSync } from "child_process";
+import * as amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishConfirmed } from "./amqp-helpers";
 import { docker } from "../../lib/exec";
 import { ManagementApi, get } from "../../lib/management-client";
 import { NodeAlarms, SmokeResult, runSmoke } from "../../lib/smoke";
@@ -183,5 +186,40 @@ describe("a broker in a disk alarm", () => {
         await waitForAlarm("disk_free_alarm", false);
         const after = await timedSmoke();
         expect(after.r.ok, after.r.error).toBe(true);
+    });
+});
+
+describe("a smoke queue that holds an operator's messages", () => {
+    it("is not consumed from: the round trip goes through a queue of its own; the 150 messages stay, none redelivered", async () => {
+        const url = up.outputs.amqpUrl.value as string;
+        const QUEUE = "orders waiting";
+        const setup = await amqp.connect(url);
+        await (await setup.createChannel()).assertQueue(QUEUE, { durable: true });
+        await setup.close();
+        const sent = await publishConfirmed(url, QUEUE, 150, { prefix: "waiting-" });
+        expect(sent.confirmed).toBe(150);
+        const r = await runSmoke({ url, queues: [{ vhost: "/", name: QUEUE }], timeoutMs: STEP_MS, api });
+        expect(r.error).toBeUndefined();
+        expect(r.ok).toBe(true);
+        expect(r.steps.find((s) => s.step === "check-queue" && s.queue === QUEUE)?.messages).toBe(150);
+        const own = r.steps.find((s) => s.step === "consume")?.queue ?? "";
+        expect(own).toMatch(/^burrow\.smoke\.own-/);
+        // Its own queue is gone, and the operator's queue has all of its messages, never handed out.
+        const queues = (await get<Array<{ name: string }>>(api, "/api/queues/%2F?columns=name")) ?? [];
+        expect(queues.map((q) => q.name)).not.toContain(own);
+        const conn = await amqp.connect(url);
+        try {
+            const ch = await conn.createChannel();
+            let redelivered = 0;
+            let got = 0;
+            for (let m = await ch.get(QUEUE, { noAck: true }); m; m = await ch.get(QUEUE, { noAck: true })) {
+                got++;
+                if (m.fields.redelivered) redelivered++;
+            }
+            expect({ got, redelivered }).toEqual({ got: 150, redelivered: 0 });
+            await ch.deleteQueue(QUEUE);
+        } finally {
+            await conn.close();
+        }
     });
 });

@@ -9,6 +9,8 @@
 import * as amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
+import { recordFigure } from "../figures";
+import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers";
 import { get } from "../../lib/management-client";
 import { sshExec } from "../../lib/ssh";
 import { TestStack, changesOf, cleanUp, createTestStack, dockerLeftovers, freePort } from "./harness";
@@ -115,11 +117,15 @@ describe("a cluster on three SSH hosts", () => {
             [0, 1, 2].map(async (i) => {
                 const log = await onHost(i, "cat /var/log/apt/history.log");
                 const entry = log.split("\n\n").find((e) => /Commandline: .*install.*rabbitmq-server/.test(e)) ?? "";
-                const at = (k: string) => Date.parse(`${/^${k}: (.*)$/m.exec(entry)?.[1]?.replace("  ", " ")}Z`);
+                const at = (k: string) =>
+                    Date.parse(`${new RegExp(`^${k}: (.*)$`, "m").exec(entry)?.[1]?.replace("  ", " ")}Z`);
                 return { start: at("Start-Date"), end: at("End-Date") };
             }),
         );
-        expect(spans.every((sp) => sp.end >= sp.start), JSON.stringify(spans)).toBe(true);
+        expect(
+            spans.every((sp) => sp.end >= sp.start),
+            JSON.stringify(spans),
+        ).toBe(true);
         expect(Math.max(...spans.map((sp) => sp.start)), JSON.stringify(spans)).toBeLessThan(
             Math.min(...spans.map((sp) => sp.end)),
         );
@@ -172,6 +178,30 @@ describe("a cluster on three SSH hosts", () => {
         );
         expect(ts.output.join("\n")).toContain("an even number");
         expect(changesOf(await ts.up())).toEqual({});
+    });
+
+    it("keepData: a destroyed 2-host cluster comes back as one cluster with its messages (no node forgotten)", async () => {
+        const COUNT = 500;
+        const sent = await publishConfirmed(url(0), "orders", COUNT, { prefix: "kept-" });
+        recordFigure("ssh-cluster.keepdata.confirmed", sent.confirmed, COUNT);
+        expect(sent.confirmed).toBe(COUNT);
+        await ts.stack.setConfig("burrow:keepData", { value: "true" });
+        expect((await ts.up()).summary.result).toBe("succeeded");
+        const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
+        expect(d.summary.result).toBe("succeeded");
+        // Host 2 kept its node's data (and, not forgotten, boots on it as a member below).
+        expect(await onHost(1, "ls /var/lib/rabbitmq/mnesia")).toContain(NODES[1]);
+        const up = await ts.up();
+        expect(up.summary.result).toBe("succeeded");
+        expect(up.outputs.smoke.value.ok).toBe(true);
+        expect(await clusterNodes()).toEqual(NODES.slice(0, 2).map((name) => ({ name, running: true })));
+        const seen = new Map<string, number>();
+        await consumeUpTo(url(1), "orders", COUNT, seen, 2 * 60_000);
+        const r = tally(seen, COUNT, await queueDepth(url(0), "orders"), "kept-");
+        recordFigure("ssh-cluster.keepdata.lost", r.lost);
+        recordFigure("ssh-cluster.keepdata.duplicated", r.duplicated);
+        expect(r).toEqual({ received: COUNT, lost: 0, duplicated: 0, leftInQueue: 0 });
+        await ts.stack.setConfig("burrow:keepData", { value: "false" });
     });
 
     it("leaves no rabbitmq-server package, data or configuration on any host after destroy", async () => {
