@@ -201,7 +201,9 @@ describe("a cluster on three SSH hosts", () => {
         recordFigure("ssh-cluster.keepdata.lost", r.lost);
         recordFigure("ssh-cluster.keepdata.duplicated", r.duplicated);
         expect(r).toEqual({ received: COUNT, lost: 0, duplicated: 0, leftInQueue: 0 });
+        // What a destroy deletes is the state's: an up records keepData false before the destroy below.
         await ts.stack.setConfig("burrow:keepData", { value: "false" });
+        expect((await ts.up()).summary.result).toBe("succeeded");
     });
 
     it("leaves no rabbitmq-server package, data or configuration on any host after destroy", async () => {
