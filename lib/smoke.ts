@@ -178,24 +178,25 @@ async function roundTrip(conn: Watched, consumer: Watched, steps: SmokeStep[], q
             );
             cch.on("error", () => undefined);
         }
-        const { messageCount } = await timed(steps, "check-queue", q.vhost, q.name, () =>
+        const { messageCount, consumerCount } = await timed(steps, "check-queue", q.vhost, q.name, () =>
             within(timeoutMs, "no answer to queue.declare (passive)", ch.checkQueue(q.name)),
         );
         steps[steps.length - 1].messages = messageCount;
-        // A queue that holds messages (an operator's) is never consumed from: a consumer would be
-        // handed its messages ahead of the smoke message and return them redelivered (counted
-        // against a quorum queue's delivery limit), and with more waiting than the prefetch the
-        // smoke message would never arrive. The round trip then goes through a queue of the
-        // smoke test's own in the same vhost, deleted after (and expiring on its own).
+        // A queue that holds messages or has consumers (an operator's) is never consumed from: a
+        // consumer would be handed their messages ahead of the smoke message and return them
+        // redelivered (counted against a quorum queue's delivery limit), and with more waiting
+        // than the prefetch the smoke message would never arrive. The round trip then goes
+        // through a queue of the smoke test's own in the same vhost, deleted after (and
+        // expiring on its own). Durable: RabbitMQ 4.3 refuses transient non-exclusive queues.
         let queue = q.name;
-        if (messageCount > 0) {
+        if (messageCount > 0 || consumerCount > 0) {
             queue = `burrow.smoke.own-${randomUUID()}`;
             await timed(steps, "check-queue", q.vhost, queue, () =>
                 within(
                     timeoutMs,
                     "no answer to queue.declare",
                     ch.assertQueue(queue, {
-                        durable: false,
+                        durable: true,
                         arguments: { "x-expires": 60_000, "x-queue-type": "classic" },
                     }),
                 ),

@@ -10,8 +10,8 @@
 // (for a new version) no resource alarm before the node stops; in a cluster, once the quorum
 // queues keep a majority without it (`await_online_quorum_plus_one`), the node is drained
 // (maintenance mode: clients and queue leaders move to the other nodes), replaced, revived,
-// and `enable_feature_flag all` runs again. Cluster node i depends on node i-1, so Pulumi
-// does one node after the other. A new name (a new generation, blue-green) is a replacement
+// and `enable_feature_flag all` runs again. A cluster's restarts go one node at a time through
+// a per-cluster queue in this provider (its nodes are made at the same time). A new name (a new generation, blue-green) is a replacement
 // made before the old container is deleted (broker-generation.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { ChildProcess, spawn } from "child_process";
@@ -369,14 +369,14 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
 }
 
 /**
- * Waits until the cluster's first node has booted. The nodes of a cluster are made at the
- * same time, and a new node joins by RabbitMQ's own peer discovery, which (3.13 and later)
- * picks among the nodes that answer the one in the largest cluster, then the one whose
- * Erlang VM started first. Started after node 1 booted, every other node finds node 1
- * answering, oldest, and in a cluster at least as large as any other: every new node joins
- * its cluster (on 3.10, node 1 is the first reachable peer in every node's list). Never two
- * clusters of nodes that started together. A first node that runs already (a scale-out, a
- * restart) passes at once.
+ * Waits until the cluster's first node has booted, before a new node's first boot. The nodes
+ * of a cluster are made at the same time, and a new node joins by RabbitMQ's own peer
+ * discovery, which (3.13 and later) picks among the nodes that answer the one in the largest
+ * cluster, then the one whose Erlang VM started first. Started after node 1 booted, every new
+ * node finds node 1 answering, oldest, and in a cluster at least as large as any other: it
+ * joins node 1's cluster (on 3.10, node 1 is the first reachable peer in every node's list).
+ * Never two clusters of nodes that started together. Asked of node 1 itself (RabbitMQ's
+ * `await_startup`), not read from its log, which may have been rotated.
  */
 export async function awaitFirstNode(
     first: { container: string; nodeName: string },
@@ -384,27 +384,20 @@ export async function awaitFirstNode(
     timeoutMs: number,
 ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const late = () =>
+    const late = (why: string) =>
         new Error(
-            `${nodeName} did not start: it joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ` +
-                `had not booted after ${timeoutMs / 1000} s; see \`docker logs ${first.container}\``,
+            `${nodeName} did not start: its first boot joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ${why}; see \`docker logs ${first.container}\``,
         );
     let said = false;
-    // Made at the same time as this one: its container may not exist or run yet.
-    let started: string | undefined;
+    // Made at the same time as this one: its container may not exist or run yet. Cheap checks
+    // until its Erlang VM runs (its name registered with epmd), then one wait for its boot.
+    const [short] = first.nodeName.split("@");
     for (;;) {
-        const r = await docker([
-            "inspect",
-            "--format",
-            "{{.State.Running}} {{.State.StartedAt}}",
-            first.container,
-        ]).catch(() => undefined);
-        const [running, at] = (r?.stdout ?? "").trim().split(" ");
-        if (running === "true") {
-            started = at;
-            break;
-        }
-        if (Date.now() > deadline) throw late();
+        const r = await docker(["exec", first.container, "epmd", "-names"], { timeoutMs: 30_000 }).catch(
+            () => undefined,
+        );
+        if (r && r.stdout.split("\n").some((l) => l.startsWith(`name ${short} at port`))) break;
+        if (Date.now() > deadline) throw late(`was not running after ${timeoutMs / 1000} s`);
         if (!said) {
             said = true;
             await engineInfo(
@@ -413,15 +406,37 @@ export async function awaitFirstNode(
         }
         await new Promise((r) => setTimeout(r, 250));
     }
-    // RabbitMQ's own readiness line of its current boot (followed, not polled).
-    await waitReady(first.container, started, Math.max(1000, deadline - Date.now())).catch((e: Error) => {
-        throw new Error(
-            `${nodeName} did not start: it joins the cluster of ${first.nodeName}, which did not boot: ${e.message}`,
-            {
-                cause: e,
-            },
-        );
+    const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
+    await docker(["exec", first.container, "rabbitmqctl", "-q", "await_startup", "--timeout", String(left)], {
+        timeoutMs: (left + 30) * 1000,
+    }).catch((e: CommandError) => {
+        throw late(`did not boot: ${(e.stderr || e.message).trim()}`);
     });
+}
+
+/**
+ * Whether a node's volume holds no RabbitMQ data yet (its first boot ahead), as the image's
+ * entrypoint decides it: /var/lib/rabbitmq/mnesia empty or absent. Read by a throwaway
+ * container of the node's image on the volume, without a network.
+ */
+export async function volumeIsBlank(image: string, volume: string): Promise<boolean> {
+    const r = await docker(
+        [
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--entrypoint",
+            "sh",
+            "--volume",
+            `${volume}:/var/lib/rabbitmq`,
+            image,
+            "-c",
+            "ls -A /var/lib/rabbitmq/mnesia 2>/dev/null | head -n 1",
+        ],
+        { timeoutMs: 120_000 },
+    );
+    return r.stdout.trim() === "";
 }
 
 /** How a container is run: as the broker clients use (the default), or as an old broker being emptied. */
@@ -527,7 +542,11 @@ export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}
                 inputs.name,
             ]);
         if (opts.createOnly) return { ...inputs, containerId: "", readyMs: 0 };
-        if (inputs.firstNode) await awaitFirstNode(inputs.firstNode, inputs.nodeName, inputs.readyTimeoutMs);
+        // Only a first boot waits for node 1: nodes with data (a restart, a cluster kept with
+        // keepData coming back) start together, as RabbitMQ wants its nodes to (each waits for
+        // the others), or node 1 could wait for peers that wait for it.
+        if (inputs.firstNode && (await volumeIsBlank(inputs.image, inputs.volume)))
+            await awaitFirstNode(inputs.firstNode, inputs.nodeName, inputs.readyTimeoutMs);
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.
