@@ -18,7 +18,7 @@ import { docker } from "../lib/exec";
 import { runSmoke } from "../lib/smoke";
 import { waitReady } from "../components/providers/rabbitmq-container";
 import { createTestStack, freePort } from "../test/integration/harness";
-import { startSshHost } from "../test/integration/ssh-host";
+import { sshHostEntry, startSshHost } from "../test/integration/ssh-host";
 import { ed25519KeyPair } from "../test/ssh-keys";
 import { ANSIBLE_VERSION, QUEUES, ansibleProject, ansibleVenv } from "./ansible";
 import { aptSeconds } from "./apt-history";
@@ -486,14 +486,7 @@ async function clusterSection() {
     await docker(["network", "create", "--label", "burrow.test=bench", network]);
     const hosts: Array<Awaited<ReturnType<typeof startSshHost>> & { amqpPort: number; managementPort: number }> = [];
     const sshUp = async (name: string, count: number, first: number) => {
-        const entries = hosts.slice(first, first + count).map((h) => ({
-            host: "127.0.0.1",
-            port: h.sshPort,
-            hostKey: h.hostKey,
-            accessHost: "127.0.0.1",
-            accessAmqpPort: h.amqpPort,
-            accessManagementPort: h.managementPort,
-        }));
+        const entries = hosts.slice(first, first + count).map((h) => sshHostEntry(h));
         const stack = await UserStack.create(
             `${name}-${ID}`,
             {

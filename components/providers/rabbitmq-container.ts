@@ -257,6 +257,26 @@ function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
 const hasUnknown = (v: unknown): boolean =>
     isUnknown(v) || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
 
+/** Runs a shell script in a throwaway container of the image, without a network (optionally on a volume, with stdin). */
+function inThrowaway(image: string, script: string, opts: { volume?: string; input?: string } = {}) {
+    return docker(
+        [
+            "run",
+            "--rm",
+            ...(opts.input !== undefined ? ["-i"] : []),
+            "--network",
+            "none",
+            "--entrypoint",
+            "sh",
+            ...(opts.volume ? ["--volume", `${opts.volume}:/var/lib/rabbitmq`] : []),
+            image,
+            "-c",
+            script,
+        ],
+        { input: opts.input, timeoutMs: 120_000 },
+    );
+}
+
 /**
  * Runs RabbitMQ's own config loader (lib/node-config.ts CONFIG_CHECK) on the new files in a
  * throwaway container of the new image, without a network: a configuration the broker would
@@ -276,10 +296,7 @@ export async function checkConfigInImage(i: RabbitmqContainerInputs): Promise<vo
 while read -r path data; do mkdir -p "$(dirname "$path")"; printf '%s' "$data" | base64 -d > "$path"; done
 exec /usr/local/bin/burrow-config-check /tmp/burrow-check`;
     try {
-        await docker(["run", "--rm", "-i", "--network", "none", "--entrypoint", "sh", i.image, "-c", script], {
-            input,
-            timeoutMs: 120_000,
-        });
+        await inThrowaway(i.image, script, { input });
     } catch (e) {
         const out = `${(e as CommandError).stdout ?? ""}${(e as CommandError).stderr ?? ""}`.trim();
         throw new Error(
@@ -420,22 +437,7 @@ export async function awaitFirstNode(
  * container of the node's image on the volume, without a network.
  */
 export async function volumeIsBlank(image: string, volume: string): Promise<boolean> {
-    const r = await docker(
-        [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "--entrypoint",
-            "sh",
-            "--volume",
-            `${volume}:/var/lib/rabbitmq`,
-            image,
-            "-c",
-            "ls -A /var/lib/rabbitmq/mnesia 2>/dev/null | head -n 1",
-        ],
-        { timeoutMs: 120_000 },
-    );
+    const r = await inThrowaway(image, "ls -A /var/lib/rabbitmq/mnesia 2>/dev/null | head -n 1", { volume });
     return r.stdout.trim() === "";
 }
 

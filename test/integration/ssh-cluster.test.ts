@@ -14,7 +14,7 @@ import { consumeUpTo, publishConfirmed, queueDepth, tally } from "./amqp-helpers
 import { get } from "../../lib/management-client";
 import { sshExec } from "../../lib/ssh";
 import { TestStack, changesOf, cleanUp, createTestStack, dockerLeftovers, freePort } from "./harness";
-import { startSshHost } from "./ssh-host";
+import { sshHostEntry, startSshHost } from "./ssh-host";
 import { ed25519KeyPair } from "../ssh-keys";
 
 const PASSWORD = "ssh-cluster-Admin-1";
@@ -29,19 +29,10 @@ let ts: TestStack;
 
 const url = (i: number) => `amqp://admin:${PASSWORD}@127.0.0.1:${hosts[i].amqpPort}`;
 const api = () => ({ url: `http://127.0.0.1:${hosts[0].managementPort}`, username: "admin", password: PASSWORD });
-const hostEntry = (h: Host, nodeName?: string) => ({
-    host: "127.0.0.1",
-    port: h.sshPort,
-    hostKey: h.hostKey,
-    accessHost: "127.0.0.1",
-    accessAmqpPort: h.amqpPort,
-    accessManagementPort: h.managementPort,
-    ...(nodeName ? { nodeName } : {}),
-});
 const sshConfig = (count: number) => ({
     user: "root",
     privateKey: hosts[0].keys.private,
-    hosts: hosts.slice(0, count).map((h, i) => hostEntry(h, i === 2 ? NODES[2] : undefined)),
+    hosts: hosts.slice(0, count).map((h, i) => sshHostEntry(h, i === 2 ? NODES[2] : undefined)),
 });
 
 async function onHost(i: number, cmd: string): Promise<string> {

@@ -210,3 +210,22 @@ export async function systemdRunning(container: string, ms = 120_000): Promise<v
     }
     throw new Error(`systemd in ${container} did not reach "running" within ${ms / 1000} s (last: ${last})`);
 }
+
+/**
+ * A host of `burrow:ssh.hosts` (or `burrow:ssh`) for a test host: reached on its published
+ * sshd port with its pinned key, its broker through its published ports.
+ */
+export function sshHostEntry(
+    h: { sshPort: number; hostKey: string; amqpPort: number; managementPort: number },
+    nodeName?: string,
+) {
+    return {
+        host: "127.0.0.1",
+        port: h.sshPort,
+        hostKey: h.hostKey,
+        accessHost: "127.0.0.1",
+        accessAmqpPort: h.amqpPort,
+        accessManagementPort: h.managementPort,
+        ...(nodeName ? { nodeName } : {}),
+    };
+}
