@@ -103,6 +103,33 @@ async function dockerSection() {
             await docker(["rm", "-f", name]);
         }
         report.add({ id: "floor", name: "bare `docker run` to broker ready", kind: "floor", runs: floor.map(s) });
+        // The floor of a cluster on this machine: three bare nodes booting at once (no
+        // clustering), each to its readiness line. What a 3-node cluster's boot costs the
+        // machine's cores before any joining.
+        const floor3: number[] = [];
+        for (let i = 0; i < REPEATS; i++) {
+            const names = [1, 2, 3].map((k) => `burrow-bench-floor3-${ID}-${i}-${k}`);
+            const since = new Date(Date.now() - 1000).toISOString();
+            floor3.push(
+                await timeIt(() =>
+                    Promise.all(
+                        names.map(async (name) => {
+                            await docker(["run", "-d", "--name", name, "--hostname", "burrow", floorImage]);
+                            await waitReady(name, since, 120_000);
+                        }),
+                    ),
+                ),
+            );
+            for (const name of names) await docker(["rm", "-f", name]);
+        }
+        report.add({
+            id: "floor-3",
+            name: "3 bare `docker run` at once (no cluster), all to broker ready",
+            kind: "floor",
+            runs: floor3.map(s),
+            vs: "floor",
+            vsName: "one bare `docker run`",
+        });
 
         const ups: RunResult[] = [],
             noops: RunResult[] = [],

@@ -11,9 +11,10 @@ export interface BrokerClusterArgs extends Omit<BrokerContainerArgs, "clusterNod
 /**
  * A RabbitMQ cluster in Docker: a network the stack creates, one container and volume per
  * node, the same Erlang cookie, and RabbitMQ's own peer discovery (classic config). The
- * nodes are made at the same time. Node i lists nodes 1..i as peers, so adding nodes never
- * changes the existing ones; nodes 2..N start once node 1 has booted, which makes node 1 the node
- * every new node joins (awaitFirstNode in rabbitmq-container.ts). An in-place restart
+ * nodes are made and boot at the same time. Node i lists node 1 and itself as peers, so
+ * adding nodes never changes the existing ones, and its first boot starts once node 1's
+ * Erlang VM runs, which makes node 1 the node every new node joins (awaitFirstNode in
+ * rabbitmq-container.ts). An in-place restart
  * (a new image, a memory limit, ...) is one node at a time, by the container provider.
  *
  * Leaving the cluster is the deletion of a node's volume (docker-volume.ts), never of its
@@ -54,7 +55,8 @@ export class BrokerCluster extends pulumi.ComponentResource {
                         clusterNode: {
                             index: i,
                             network: network.name,
-                            peers: Array.from({ length: i }, (_, k) => `rabbit@${clusterHostname(k + 1)}`),
+                            // Node 1 and itself: node 1 is the only node a new node may join.
+                            peers: [...new Set([1, i])].map((k) => `rabbit@${clusterHostname(k)}`),
                             firstNode:
                                 i > 1
                                     ? { container: args.names.container(1), nodeName: `rabbit@${clusterHostname(1)}` }

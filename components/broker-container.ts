@@ -39,7 +39,7 @@ export interface BrokerContainerArgs {
     /**
      * Cluster mode: this node's place in the cluster. Docker names get a `-<index>` suffix,
      * the hostname is `rabbit-<index>` (an alias on the stack's network), and the node may
-     * join any of `peers` (the nodes before it) at first boot. Default: a single node.
+     * join one of `peers` (node 1) at first boot. Default: a single node.
      */
     readonly clusterNode?: {
         readonly index: number;

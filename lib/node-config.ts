@@ -109,13 +109,27 @@ export function rabbitmqConf(c: NodeConf): string {
     if (c.peers.length > 0) {
         lines.push(
             "cluster_formation.peer_discovery_backend = classic_config",
-            "cluster_formation.discovery_retry_limit = 60",
+            // A new node waits in these retries until node 1 answers (joinsOnRetry): up to 10
+            // minutes, longer than any readiness timeout, so it never gives up and boots alone.
+            "cluster_formation.discovery_retry_limit = 600",
             "cluster_formation.discovery_retry_interval = 1000",
             ...c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}`),
         );
     }
     for (const [k, v] of Object.entries(c.extra)) lines.push(`${k} = ${v}`);
     return lines.join("\n") + "\n";
+}
+
+/**
+ * Whether a new node of this RabbitMQ version waits in peer discovery until another node it
+ * lists answers, then joins it (3.13 and later: rabbit_peer_discovery retries, every
+ * discovery_retry_interval up to discovery_retry_limit times, while fewer than two listed
+ * nodes answer). Before 3.13 a node that finds no peer running boots alone at once. An
+ * unreadable version counts as the older behaviour.
+ */
+export function joinsOnRetry(rabbitmqVersion: string): boolean {
+    const m = /^(?:\d+:)?(\d+)\.(\d+)/.exec(rabbitmqVersion.trim());
+    return !!m && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 13));
 }
 
 /** One shell word in single quotes (rabbitmq-env.conf is sourced by sh). */

@@ -31,6 +31,7 @@ import {
     STAGED_DIR,
     TLS_DIR,
     envConf,
+    joinsOnRetry,
     liveConf,
     rabbitmqConf,
 } from "../../lib/node-config";
@@ -366,7 +367,13 @@ export function containerChanges(
     // States written before leaving the cluster moved to the volume carry cluster.forgetVia: no longer an input.
     const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
     const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
-    const was = { ...olds, cluster: oldCluster ? cluster : null } as RabbitmqContainerInputs;
+    // The peers are read at the node's first boot only: a new list is not a new node.
+    const firstBootOnly = (c: RabbitmqContainerInputs["cluster"]) => (c ? { ...c, peers: [] } : null);
+    const was = {
+        ...olds,
+        cluster: firstBootOnly(oldCluster ? (cluster as RabbitmqContainerInputs["cluster"]) : null),
+    } as RabbitmqContainerInputs;
+    news = { ...news, cluster: firstBootOnly(news.cluster) };
     const how = ["readyTimeoutMs", "bootAdmin", "bootDefinitions", "rabbitmqVersion", "firstNode"];
     return {
         replaces: changedInputs(was, news, [...how, "labels", "memoryHighWatermark", "diskFreeLimit"]),
@@ -386,20 +393,35 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
 }
 
 /**
- * Waits until the cluster's first node has booted, before a new node's first boot. The nodes
- * of a cluster are made at the same time, and a new node joins by RabbitMQ's own peer
+ * Holds a new node's first boot until the cluster's first node can be the one it joins. The
+ * nodes of a cluster are made at the same time, and a new node joins by RabbitMQ's own peer
  * discovery, which (3.13 and later) picks among the nodes that answer the one in the largest
- * cluster, then the one whose Erlang VM started first. Started after node 1 booted, every new
- * node finds node 1 answering, oldest, and in a cluster at least as large as any other: it
- * joins node 1's cluster (on 3.10, node 1 is the first reachable peer in every node's list).
- * Never two clusters of nodes that started together. Asked of node 1 itself (RabbitMQ's
- * `await_startup`), not read from its log, which may have been rotated.
+ * cluster, then the one whose Erlang VM started first, and retries while fewer than two of
+ * the nodes it lists answer. A new node lists node 1 and itself (broker-cluster.ts), and
+ * starts once node 1's Erlang VM runs: node 1 is then the older of the two, so the new node
+ * waits in RabbitMQ's own retries until node 1 answers and joins it. The nodes boot at the
+ * same time; never two clusters. Before 3.13 RabbitMQ joins the first peer that answers and
+ * otherwise boots alone, without retrying: there the wait is for node 1's whole boot, asked
+ * of node 1 itself (RabbitMQ's `await_startup`), not read from its log, which may have been
+ * rotated.
  */
 export async function awaitFirstNode(
     first: { container: string; nodeName: string },
     nodeName: string,
     timeoutMs: number,
+    rabbitmqVersion: string,
+    /** Whether this node's boot is its first (volumeIsBlank), found out meanwhile: no wait otherwise. */
+    firstBoot: Promise<boolean>,
 ): Promise<void> {
+    let known: boolean | undefined;
+    let failed: Error | undefined;
+    const blank = firstBoot.then(
+        (b) => (known = b),
+        (e: Error) => {
+            failed = e;
+            return true;
+        },
+    );
     const deadline = Date.now() + timeoutMs;
     const late = (why: string) =>
         new Error(
@@ -407,21 +429,27 @@ export async function awaitFirstNode(
         );
     let said = false;
     // Made at the same time as this one: its container may not exist or run yet. Cheap checks
-    // until its Erlang VM runs (its name registered with epmd), then one wait for its boot.
+    // until its Erlang VM runs (its name registered with epmd); before 3.13, then one wait for its boot.
     const [short] = first.nodeName.split("@");
     for (;;) {
         const r = await docker(["exec", first.container, "epmd", "-names"], { timeoutMs: 30_000 }).catch(
             () => undefined,
         );
+        if (failed) throw failed;
+        if (known === false) return;
         if (r && r.stdout.split("\n").some((l) => l.startsWith(`name ${short} at port`))) break;
         if (Date.now() > deadline) throw late(`was not running after ${timeoutMs / 1000} s`);
-        if (!said) {
+        if (!said && known) {
             said = true;
             await engineInfo(
                 `${nodeName} waits for ${first.nodeName} (${first.container}) to boot, to join its cluster`,
             );
         }
         await new Promise((r) => setTimeout(r, 250));
+    }
+    if (!(await blank) || joinsOnRetry(rabbitmqVersion)) {
+        if (failed) throw failed;
+        return;
     }
     const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
     await docker(["exec", first.container, "rabbitmqctl", "-q", "await_startup", "--timeout", String(left)], {
@@ -547,8 +575,14 @@ export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}
         // Only a first boot waits for node 1: nodes with data (a restart, a cluster kept with
         // keepData coming back) start together, as RabbitMQ wants its nodes to (each waits for
         // the others), or node 1 could wait for peers that wait for it.
-        if (inputs.firstNode && (await volumeIsBlank(inputs.image, inputs.volume)))
-            await awaitFirstNode(inputs.firstNode, inputs.nodeName, inputs.readyTimeoutMs);
+        if (inputs.firstNode)
+            await awaitFirstNode(
+                inputs.firstNode,
+                inputs.nodeName,
+                inputs.readyTimeoutMs,
+                inputs.rabbitmqVersion,
+                volumeIsBlank(inputs.image, inputs.volume),
+            );
         await docker(["start", inputs.name], { timeoutMs: 120_000 });
     } catch (e) {
         // A container that was created but could not start (a port taken since the check) is not left behind.

@@ -1,10 +1,11 @@
-// Why a cluster's nodes may be made at the same time: nodes 2..N start only once node 1 has
-// booted (awaitFirstNode, components/providers/rabbitmq-container.ts), so RabbitMQ's peer
-// discovery, which picks the node in the largest cluster and then the one whose VM started
-// first, picks node 1. Made as hard as it gets here, with the container provider itself on
-// real Docker: node 2 is made first and node 1 only 8 s later. Without the wait, node 2's VM
-// is the older one, it selects itself and boots as a cluster of its own beside node 1 (tried:
-// this test then fails on node 1's members).
+// Why a cluster's nodes may be made, and boot, at the same time: a new node lists node 1 and
+// itself, and starts once node 1's Erlang VM runs (awaitFirstNode,
+// components/providers/rabbitmq-container.ts). RabbitMQ's peer discovery (3.13 and later)
+// retries while fewer than two of its listed nodes answer, then picks the node in the largest
+// cluster and then the one whose VM started first: node 1. Made as hard as it gets here, with
+// the container provider itself on real Docker: nodes 2 and 3 are made first and node 1 only
+// 8 s later. Without the wait, node 2's VM is the older one, it selects itself and boots as a
+// cluster of its own beside node 1 (tried: this test then fails on node 1's members).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokerImageBuild } from "../../components/broker-image";
 import { dockerImageProvider } from "../../components/providers/docker-image";
@@ -16,18 +17,20 @@ const stack = `formation-${process.pid}`;
 const prefix = `burrow-${stack}`;
 const labels = { "burrow.stack": stack, "burrow.owner": `test-${process.pid}` };
 let image: string;
+let version: string;
 let ports: number;
 
 beforeAll(async () => {
-    ports = await allocatePorts(4);
+    ports = await allocatePorts(6);
     const built = await dockerImageProvider.create!({
         tag: `burrow/rabbitmq:${stack}`,
         ...brokerImageBuild("burrow/debian:trixie", ["rabbitmq_management"]),
     });
     image = built.outs!.imageId;
+    version = built.outs!.rabbitmqVersion;
     const l = Object.entries(labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     await docker(["network", "create", ...l, prefix]);
-    for (const i of [1, 2]) await docker(["volume", "create", ...l, `${prefix}-${i}-data`]);
+    for (const i of [1, 2, 3]) await docker(["volume", "create", ...l, `${prefix}-${i}-data`]);
 }, 600_000);
 afterAll(() =>
     cleanUp(async () => {
@@ -61,13 +64,13 @@ function node(i: number): RabbitmqContainerInputs {
         cluster: {
             network: prefix,
             alias: `rabbit-${i}`,
-            peers: Array.from({ length: i }, (_, k) => `rabbit@rabbit-${k + 1}`),
+            peers: [...new Set([1, i])].map((k) => `rabbit@rabbit-${k}`),
         },
         firstNode: i > 1 ? { container: `${prefix}-1`, nodeName: "rabbit@rabbit-1" } : null,
         tls: null,
         bootAdmin: null,
         bootDefinitions: null,
-        rabbitmqVersion: "",
+        rabbitmqVersion: version,
     };
 }
 
@@ -83,20 +86,31 @@ async function bootedAt(c: string): Promise<number> {
 }
 
 describe("a cluster whose nodes are made together", () => {
-    it("has node 2 join node 1 even when node 2's container is made first", async () => {
-        const second = run(node(2));
+    it("has nodes 2 and 3 join node 1 even when their containers are made first, and boot beside it", async () => {
+        expect(version).toMatch(/^4\./); // the version whose peer discovery retries (joinsOnRetry)
+        const later = [run(node(2)), run(node(3))];
         await new Promise((r) => setTimeout(r, 8_000));
-        // Node 2's container exists and waits, not started.
-        const waiting = (await docker(["inspect", "--format", "{{.State.Status}}", `${prefix}-2`])).stdout.trim();
+        // Nodes 2 and 3 exist and wait, not started.
+        const waiting = await Promise.all(
+            [2, 3].map(async (i) =>
+                (await docker(["inspect", "--format", "{{.State.Status}}", `${prefix}-${i}`])).stdout.trim(),
+            ),
+        );
         await run(node(1));
-        await second;
+        await Promise.all(later);
         const status = JSON.parse(
             (await docker(["exec", `${prefix}-1`, "rabbitmqctl", "-q", "cluster_status", "--formatter", "json"]))
                 .stdout,
         ) as { running_nodes: string[] };
-        expect(status.running_nodes.sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2"]);
-        // How: node 2 was made first but started after node 1 had booted.
-        expect(waiting).toBe("created");
-        expect(await startedAt(`${prefix}-2`)).toBeGreaterThan(await bootedAt(`${prefix}-1`));
+        expect(status.running_nodes.sort()).toEqual(["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"]);
+        // How: made first, started after node 1 started (its VM is the older one), and booted
+        // beside it rather than after it.
+        expect(waiting).toEqual(["created", "created"]);
+        const node1Started = await startedAt(`${prefix}-1`);
+        const node1Booted = await bootedAt(`${prefix}-1`);
+        for (const i of [2, 3]) {
+            expect(await startedAt(`${prefix}-${i}`)).toBeGreaterThan(node1Started);
+            expect(await startedAt(`${prefix}-${i}`)).toBeLessThan(node1Booted);
+        }
     }, 400_000);
 });

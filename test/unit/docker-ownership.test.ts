@@ -95,6 +95,20 @@ describe("containerChanges", () => {
         expect(containerChanges(older as typeof container, container)).toEqual({ replaces: [], stored: [] });
     });
 
+    it("does not restart a running node for a new peer list: the peers are read at its first boot only", () => {
+        // States from before parallel boot list nodes 1..i; a node now lists node 1 and itself.
+        const older = {
+            ...container,
+            cluster: { ...container.cluster!, peers: ["rabbit@rabbit-1", "rabbit@rabbit-2", "rabbit@rabbit-3"] },
+        };
+        expect(containerChanges(older, container)).toEqual({ replaces: [], stored: [] });
+        // The network or alias still is a new node.
+        expect(
+            containerChanges(container, { ...container, cluster: { ...container.cluster!, alias: "rabbit-9" } })
+                .replaces,
+        ).toEqual(["cluster"]);
+    });
+
     it("replaces the container for what the broker runs with", () => {
         expect(containerChanges(container, { ...container, image: "sha256:2", labels: ours })).toEqual({
             replaces: ["image"],

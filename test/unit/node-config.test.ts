@@ -7,7 +7,7 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { RabbitmqContainerInputs, configFiles, containerConf } from "../../components/providers/rabbitmq-container";
 import { installScript, RemoteRabbitmqInputs } from "../../components/providers/remote-rabbitmq";
-import { CONFIG_CHECK, envConf } from "../../lib/node-config";
+import { CONFIG_CHECK, envConf, joinsOnRetry } from "../../lib/node-config";
 import { hostConfBody, hostMemoryScript } from "../../lib/host-node-config";
 import { NodeFigures, nodeProblems } from "../../lib/node-health";
 
@@ -301,5 +301,15 @@ describe("the memory an SSH host has (hostMemoryScript), on fake /proc and cgrou
 
     it("a limit above the machine's RAM is the RAM", () => {
         expect(memOf({ "proc/1/cgroup": "0::/\n", "cgroup/memory.max": String(64 * GB) })).toBe(24 * GB);
+    });
+});
+
+describe("joinsOnRetry", () => {
+    it("is true from 3.13 on, where a new node retries until a peer answers, in any spelling of the version", () => {
+        for (const v of ["3.13.0", "3.13.7-1", "4.0.5-6+deb13u2", "1:4.3.6-1", "10.0.0"])
+            expect(joinsOnRetry(v), v).toBe(true);
+    });
+    it("is false before 3.13 (a node that finds no peer boots alone) and for what is not a version", () => {
+        for (const v of ["3.10.8-1", "3.12.14", "3.9", "", "unknown"]) expect(joinsOnRetry(v), v).toBe(false);
     });
 });
