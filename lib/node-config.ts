@@ -108,17 +108,24 @@ export function rabbitmqConf(c: NodeConf): string {
     }
     if (c.peers.length > 0) {
         lines.push(
-            "cluster_formation.peer_discovery_backend = classic_config",
-            // A new node waits in these retries until node 1 answers (joinsOnRetry): up to 10
-            // minutes, longer than any readiness timeout, so it never gives up and boots alone.
-            "cluster_formation.discovery_retry_limit = 600",
-            "cluster_formation.discovery_retry_interval = 1000",
+            ...PEER_DISCOVERY,
             ...c.peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}`),
         );
     }
     for (const [k, v] of Object.entries(c.extra)) lines.push(`${k} = ${v}`);
     return lines.join("\n") + "\n";
 }
+
+/**
+ * Peer discovery by classic config, before the list of nodes (Docker and SSH targets). A new
+ * node waits in these retries until node 1 answers (joinsOnRetry): up to 10 minutes, longer
+ * than any readiness timeout, so it never gives up and boots alone.
+ */
+export const PEER_DISCOVERY = [
+    "cluster_formation.peer_discovery_backend = classic_config",
+    "cluster_formation.discovery_retry_limit = 600",
+    "cluster_formation.discovery_retry_interval = 1000",
+];
 
 /**
  * Whether a new node of this RabbitMQ version waits in peer discovery until another node it

@@ -16,6 +16,7 @@ import { unwrapSecrets } from "../../lib/secrets";
 import { EarlierJobFailed, OneAtATime } from "../../lib/one-at-a-time";
 import { engineWarn } from "../../lib/engine-log";
 import { AptSource } from "../../lib/apt";
+import { PEER_DISCOVERY } from "../../lib/node-config";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
 import {
     HostNodeConfig,
@@ -156,43 +157,52 @@ getent hosts "\${node#*@}" >/dev/null || { echo "node name $node: host name \${n
         : `node=$(sed -n 's/^NODENAME=//p' /etc/rabbitmq/rabbitmq-env.conf 2>/dev/null || true)
 node=\${node:-rabbit@$(hostname -s)}
 `;
-    // Cluster: peer discovery by classic config listing the earlier nodes and this one.
-    const clusterConf = c
-        ? `cluster_formation.peer_discovery_backend = classic_config
-cluster_formation.discovery_retry_limit = 60
-cluster_formation.discovery_retry_interval = 1000
-${peers.map((n, k) => `cluster_formation.classic_config.nodes.${k + 1} = ${n}\n`).join("")}`
-        : "";
+    // Cluster: peer discovery by classic config, listing host 1's node and this one (host 1:
+    // itself). Read at a node's first boot only: a node with data keeps the lines it booted
+    // with, so a new list (nodes 1..i before parallel boot) is never a reason to restart it.
+    // (PEER_DISCOVERY: a new node waits in RabbitMQ's retries until host 1's node answers.)
     const confWrite = c
         ? `{ cat <<'CONF'
-${conf}${clusterConf}CONF
-printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${peers.length + 1} "$node"
+${conf}CONF
+if [ -d "/var/lib/rabbitmq/mnesia/$node" ] && grep -q '^cluster_formation\\.' /etc/rabbitmq/rabbitmq.conf 2>/dev/null; then
+  grep '^cluster_formation\\.' /etc/rabbitmq/rabbitmq.conf
+else
+  cat <<'CONF'
+${PEER_DISCOVERY.join("\n")}
+${peers.length > 0 ? `cluster_formation.classic_config.nodes.1 = ${peers[0]}\n` : ""}CONF
+  printf 'cluster_formation.classic_config.nodes.%s = %s\\n' ${peers.length > 0 ? 2 : 1} "$node"
+fi
 } | write /etc/rabbitmq/rabbitmq.conf 0644
 printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`
         : `write /etc/rabbitmq/rabbitmq.conf 0644 <<'CONF'
 ${conf}CONF`;
-    // The hosts are installed at the same time. RabbitMQ's peer discovery (3.13 and later)
-    // joins, among the nodes that answer, the one in the largest cluster, then the one whose
-    // Erlang VM started first: a node's first boot waits until host 1's node has booted, which
-    // makes it that node for every new node (on 3.10: the first reachable peer in every
-    // node's list). Never two clusters of nodes that started together. A node with data (a
-    // restart) or a running host 1 (a scale-out) does not wait.
+    // The hosts are installed at the same time, and their nodes boot at the same time. RabbitMQ's
+    // peer discovery (3.13 and later) retries while fewer than two of the nodes a node lists
+    // answer, then joins the one in the largest cluster, then the one whose Erlang VM started
+    // first: a node's first boot starts once host 1's node is registered with epmd (its VM
+    // runs), which makes host 1's node the older of the two it lists, the one it joins. Before
+    // 3.13 a node that finds no peer running boots alone: there the wait is for host 1's whole
+    // boot. Never two clusters of nodes that started together. A node with data (a restart) or
+    // a running host 1 (a scale-out) does not wait.
     const firstBootWait =
         c && peers.length > 0
             ? `if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then
   first=${q(peers[0])}
-  step "wait until $first has booted (this node's first boot joins its cluster)"
+  step "wait until $first runs (this node's first boot joins its cluster)"
   deadline=$((SECONDS + 600))
   late() { echo "node $node did not start: its first boot joins $first, which had not booted after 600 s (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its ports 4369 and 25672)" >&2; exit 13; }
   # Cheap until its VM runs: epmd's NAMES request (port 4369), answered with the port then
-  # "name <name> at port <n>" lines; then RabbitMQ's own wait for the boot, with the cookie.
+  # "name <name> at port <n>" lines.
   until names=$(exec 3<>"/dev/tcp/\${first#*@}/4369" && printf '\\000\\001n' >&3 && tail -c +5 <&3) 2>/dev/null &&
       grep -q "^name \${first%%@*} at port" <<<"$names"; do
     [ $SECONDS -ge $deadline ] && late
     sleep 0.5
   done
-  out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
-    { echo "node $node did not start: its first boot joins $first, which did not boot: $out" >&2; exit 13; }
+  version=$(dpkg-query -W -f='\${Version}' rabbitmq-server)
+  if dpkg --compare-versions "\${version#*:}" lt 3.13; then
+    out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
+      { echo "node $node did not start: its first boot joins $first, which did not boot: $out" >&2; exit 13; }
+  fi
 fi
 `
             : "";

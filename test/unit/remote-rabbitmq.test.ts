@@ -1,10 +1,14 @@
 import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import {
     RemoteRabbitmqInputs,
     installScript,
     remoteRabbitmqProvider,
 } from "../../components/providers/remote-rabbitmq";
+import { PEER_DISCOVERY } from "../../lib/node-config";
 
 const base: RemoteRabbitmqInputs = {
     ssh: { host: "10.0.0.3", port: 22, user: "root", privateKey: "k" },
@@ -44,18 +48,70 @@ const third = {
 };
 
 describe("RemoteRabbitmq install script", () => {
-    it("for cluster host 3: lists hosts 1..3 as peers (itself by the name the host resolves) and fixes NODENAME", () => {
+    it("for cluster host 3: lists host 1 and itself as peers (by the name the host resolves) and fixes NODENAME", () => {
         const script = installScript(third, fresh, ["rabbit@one", "rabbit@two"]);
-        expect(script).toContain("cluster_formation.peer_discovery_backend = classic_config\n");
-        expect(script).toContain(
-            "cluster_formation.classic_config.nodes.1 = rabbit@one\ncluster_formation.classic_config.nodes.2 = rabbit@two\n",
-        );
-        expect(script).toContain(`printf 'cluster_formation.classic_config.nodes.%s = %s\\n' 3 "$node"`);
         expect(script).toContain(`[ -n "$node" ] || node="rabbit@$(hostname -s)"`);
         expect(script).toContain(`printf 'NODENAME=%s\\n' "$node" | write /etc/rabbitmq/rabbitmq-env.conf 0644`);
+        // Every earlier name is checked against this node's.
+        expect(script).toContain(`for peer in 'rabbit@one' 'rabbit@two'; do`);
         expect(script).toContain(`grep -qF '"rabbit@one"'`);
         // Valid bash, as it is sent.
         execFileSync("bash", ["-n"], { input: script });
+    });
+
+    /** Runs the script's rabbitmq.conf part with its paths under a temporary root; returns what it would write. */
+    function confFor(peers: string[], existing?: { conf: string; data: boolean }): string {
+        const script = installScript(third, fresh, peers);
+        const start = script.indexOf("{ cat <<'CONF'");
+        const end = script.indexOf("| write /etc/rabbitmq/rabbitmq.conf 0644");
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-conf-"));
+        try {
+            fs.mkdirSync(path.join(root, "etc/rabbitmq"), { recursive: true });
+            if (existing) fs.writeFileSync(path.join(root, "etc/rabbitmq/rabbitmq.conf"), existing.conf);
+            if (existing?.data)
+                fs.mkdirSync(path.join(root, "var/lib/rabbitmq/mnesia/rabbit@three"), { recursive: true });
+            const part = script
+                .slice(start, end)
+                .replaceAll("/etc/rabbitmq", `${root}/etc/rabbitmq`)
+                .replaceAll("/var/lib/rabbitmq", `${root}/var/lib/rabbitmq`);
+            return execFileSync("bash", ["-c", `node=rabbit@three\n${part}`], { encoding: "utf8" });
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    }
+
+    it("writes a first boot's peer discovery: host 1's node, then this one, with retries that outlast any boot", () => {
+        const conf = confFor(["rabbit@one", "rabbit@two"]);
+        expect(conf).toContain("listeners.tcp.default = 5672\n");
+        expect(conf).toContain(
+            [
+                ...PEER_DISCOVERY,
+                "cluster_formation.classic_config.nodes.1 = rabbit@one",
+                "cluster_formation.classic_config.nodes.2 = rabbit@three",
+                "",
+            ].join("\n"),
+        );
+        expect(conf).not.toContain("rabbit@two");
+        expect(PEER_DISCOVERY).toContain("cluster_formation.discovery_retry_limit = 600");
+        // A node whose data is gone (a reinstall) boots for the first time again: the new list.
+        expect(
+            confFor(["rabbit@one"], { conf: "cluster_formation.classic_config.nodes.9 = x\n", data: false }),
+        ).toContain("cluster_formation.classic_config.nodes.2 = rabbit@three\n");
+    });
+
+    it("keeps the peer discovery lines a node with data booted with, so a new list never restarts it", () => {
+        const booted = [
+            "listeners.tcp.default = 5672",
+            "cluster_formation.peer_discovery_backend = classic_config",
+            "cluster_formation.discovery_retry_limit = 60",
+            "cluster_formation.discovery_retry_interval = 1000",
+            "cluster_formation.classic_config.nodes.1 = rabbit@one",
+            "cluster_formation.classic_config.nodes.2 = rabbit@two",
+            "cluster_formation.classic_config.nodes.3 = rabbit@three",
+            "",
+        ];
+        const conf = confFor(["rabbit@one", "rabbit@two"], { conf: booted.join("\n"), data: true });
+        expect(conf.split("\n").filter((l) => l.startsWith("cluster_formation."))).toEqual(booted.slice(1, -1));
     });
 
     it("for cluster host 3: a first boot starts the service only once host 1's node is registered with epmd there", () => {
