@@ -25,7 +25,7 @@ import { aptSeconds } from "./apt-history";
 import { MemoryPeaks } from "./memory";
 import { RunResult, run, timeIt } from "./proc";
 import { Report } from "./report";
-import { TOPOLOGY_PROJECT, definitions, management, topologyProgram } from "./topology";
+import { FLOOR_PROGRAM, FLOOR_PROJECT, TOPOLOGY_PROJECT, definitions, management, topologyProgram } from "./topology";
 import { ROOT, UserStack, changesIn } from "./user-stack";
 
 const SECTIONS = ["docker", "wrapper", "topology", "ssh", "cluster", "bootstrap"] as const;
@@ -243,6 +243,26 @@ async function wrapperSection() {
     }
 }
 
+/**
+ * The floor of a no-change up at N (bench/topology.ts FLOOR_PROGRAM): a stack of its own in the
+ * project's backend, made at N, then one timed no-change up, then removed.
+ */
+async function floorNoChange(n: number): Promise<RunResult> {
+    const program = topologyProgram(FLOOR_PROJECT, FLOOR_PROGRAM);
+    const stack = await UserStack.create(
+        `bench-floor-${n}-${ID}`,
+        { n },
+        { cwd: program.dir, namespace: FLOOR_PROJECT },
+    );
+    try {
+        mustChange(`floor up to N=${n}`, (await stack.up({ timeoutMs: 30 * 60_000 })).stdout);
+        return await stack.up({ timeoutMs: 30 * 60_000 });
+    } finally {
+        await stack.remove();
+        program.remove();
+    }
+}
+
 // --- 6. Big topologies: N queues + N bindings against one definitions import --------------------
 async function topologySection() {
     const program = topologyProgram();
@@ -266,6 +286,7 @@ async function topologySection() {
     try {
         const api = { url: `http://127.0.0.1:${ports.managementPort}`, username: "admin", password: PASSWORD };
         let prev: { n: number; kib: number } | undefined;
+        let noop0Ms: number | undefined;
         for (const n of SIZES) {
             // Each N on a fresh broker holding nothing else: removing 10,000 queues from a running
             // one takes minutes (and outlasts the management API's 60 s request limit), while a
@@ -282,6 +303,7 @@ async function topologySection() {
                     note: noChangeNote(base.stdout),
                 });
                 memoryRow("mem-0", "N=0: peak memory, no-change up", base.memory!);
+                noop0Ms = base.ms;
                 prev = { n: 0, kib: base.memory!.totalKiB };
             }
             // The floor: the same objects in one import, on this fresh broker.
@@ -326,14 +348,21 @@ async function topologySection() {
                     note: `${(up.ms / n).toFixed(2)} ms per queue+binding (import: ${(importMs / n).toFixed(2)})`,
                 });
                 const noop = await stack.up(long);
+                const floorNoop = await floorNoChange(n);
+                report.add({
+                    id: `noop-floor-${n}`,
+                    name: `N=${n}: bare \`pulumi up\` with nothing to do, one do-nothing resource holding the same objects`,
+                    kind: "floor",
+                    ...timed([floorNoop]),
+                    note: noChangeNote(floorNoop.stdout),
+                });
                 report.add({
                     id: `noop-${n}`,
                     name: `N=${n}: \`pulumi up\` with nothing to do`,
                     kind: "burrow",
                     ...timed([noop]),
-                    vs: "noop-0",
-                    vsName: "N=0",
-                    note: noChangeNote(noop.stdout),
+                    vs: `noop-floor-${n}`,
+                    note: noChangeNote(noop.stdout) ?? (noop0Ms ? `${(noop.ms / noop0Ms).toFixed(2)}x N=0` : undefined),
                 });
                 const kib = Math.max(up.memory!.totalKiB, noop.memory!.totalKiB);
                 const growth = `; from N=${prev.n}: ${((kib - prev.kib) / (n - prev.n)).toFixed(1)} KiB per extra queue+binding`;
@@ -531,7 +560,15 @@ async function clusterSection() {
         try {
             const up = await stack.up({ timeoutMs: 30 * 60_000 });
             mustChange(`SSH up of ${count} host(s)`, up.stdout);
-            return up;
+            // What the hosts' own installs took (the image's transactions are none of the job's):
+            // three installs at once share the cores, as three boots do.
+            const apt = await Promise.all(
+                hosts.slice(first, first + count).map(async (h) => (await aptHistory(h.container)).at(-1)?.s),
+            );
+            return {
+                up,
+                note: `apt install on the host${count > 1 ? "s, at once" : ""}: ${apt.map((a) => `${a ?? "?"} s`).join(", ")}`,
+            };
         } finally {
             await stack.remove();
         }
@@ -547,16 +584,18 @@ async function clusterSection() {
             id: "ssh-single-up",
             name: "SSH target: `pulumi up` on 1 fresh host -> smoke passed",
             kind: "burrow",
-            ...timed([single]),
+            ...timed([single.up]),
+            note: single.note,
         });
         const three = await sshUp("bench-ssh-cluster", 3, 1);
         report.add({
             id: "ssh-cluster-up",
             name: "SSH cluster of 3 fresh hosts: `pulumi up` -> smoke passed",
             kind: "burrow",
-            ...timed([three]),
+            ...timed([three.up]),
             vs: "ssh-single-up",
             vsName: "1 fresh host, same run",
+            note: three.note,
         });
     } finally {
         for (const h of hosts) await h.remove();

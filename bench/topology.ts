@@ -39,17 +39,44 @@ exports.containerName = broker.containerName;
 exports.smoke = broker.smoke;
 `;
 
+export const FLOOR_PROJECT = "burrow-bench-topology-floor";
+
+/**
+ * The floor of a no-change up at N: what Pulumi itself costs for that many objects. One
+ * dynamic resource holding the same N queues + N bindings as burrow's state does (a map from
+ * label to the object's JSON), with a provider that does nothing: no broker, no burrow.
+ */
+export const FLOOR_PROGRAM = `"use strict";
+// Written by bench/topology.ts: one do-nothing dynamic resource holding N queues + N bindings.
+const pulumi = require("@pulumi/pulumi");
+const n = new pulumi.Config().requireNumber("n");
+const vhost = "n" + n;
+const queues = {};
+const bindings = {};
+for (let i = 0; i < n; i++) {
+    const q = "q" + i;
+    queues[vhost + "/" + q] = JSON.stringify({ name: q, vhost, durable: true, auto_delete: false, arguments: { "x-queue-type": "classic" } });
+    bindings[vhost + "/amq.direct/" + q] = JSON.stringify({ source: "amq.direct", vhost, destination: q, destination_type: "queue", routing_key: q, arguments: {} });
+}
+const provider = {
+    async create(inputs) { return { id: "floor", outs: inputs }; },
+    async diff(_id, olds, news) { return { changes: JSON.stringify(olds) !== JSON.stringify(news) }; },
+    async update(_id, _olds, news) { return { outs: news }; },
+};
+new pulumi.dynamic.Resource(provider, "objects", { queues, bindings });
+`;
+
 /** A directory holding the program; its node_modules is the project's (burrow-program, @pulumi/pulumi). */
-export function topologyProgram(): { dir: string; remove: () => void } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "burrow-bench-topology-"));
+export function topologyProgram(project = TOPOLOGY_PROJECT, program = PROGRAM): { dir: string; remove: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${project}-`));
     const pulumiYaml = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
     // The same runtime options as the project (node args), another name and program.
     const runtime = pulumiYaml.slice(pulumiYaml.indexOf("runtime:"));
     fs.writeFileSync(
         path.join(dir, "Pulumi.yaml"),
-        `name: ${TOPOLOGY_PROJECT}\ndescription: burrow bench, big topologies (bench/topology.ts)\nmain: index.js\n${runtime}`,
+        `name: ${project}\ndescription: burrow bench, big topologies (bench/topology.ts)\nmain: index.js\n${runtime}`,
     );
-    fs.writeFileSync(path.join(dir, "index.js"), PROGRAM);
+    fs.writeFileSync(path.join(dir, "index.js"), program);
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
