@@ -35,7 +35,7 @@ const SIZES = (process.env.BENCH_TOPOLOGY ?? "1000,10000")
     .split(",")
     .map(Number)
     .filter((n) => n > 0);
-const ONLY = (process.env.BENCH_ONLY ?? SECTIONS.join(","))
+const ONLY = (process.env.BENCH_ONLY || SECTIONS.join(","))
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);

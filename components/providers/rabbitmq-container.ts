@@ -248,7 +248,10 @@ export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, 
 /** What the config check looks at: rabbitmq.conf (the live settings are not in it), advanced.config, the image. */
 function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
     try {
-        return JSON.stringify([containerConf(i as RabbitmqContainerInputs), i.advancedConfig ?? "", i.image]);
+        // Without the peers: read at a node's first boot only (containerChanges).
+        const c = i as RabbitmqContainerInputs;
+        const conf = containerConf({ ...c, cluster: c.cluster ? { ...c.cluster, peers: [] } : null });
+        return JSON.stringify([conf, i.advancedConfig ?? "", i.image]);
     } catch {
         return ""; // a state written before these inputs existed
     }
@@ -393,24 +396,31 @@ async function copyIn(container: string, dest: string, files: Array<[string, str
 }
 
 /**
- * Holds a new node's first boot until the cluster's first node can be the one it joins. The
- * nodes of a cluster are made at the same time, and a new node joins by RabbitMQ's own peer
- * discovery, which (3.13 and later) picks among the nodes that answer the one in the largest
- * cluster, then the one whose Erlang VM started first, and retries while fewer than two of
- * the nodes it lists answer. A new node lists node 1 and itself (broker-cluster.ts), and
- * starts once node 1's Erlang VM runs: node 1 is then the older of the two, so the new node
- * waits in RabbitMQ's own retries until node 1 answers and joins it. The nodes boot at the
- * same time; never two clusters. Before 3.13 RabbitMQ joins the first peer that answers and
- * otherwise boots alone, without retrying: there the wait is for node 1's whole boot, asked
- * of node 1 itself (RabbitMQ's `await_startup`), not read from its log, which may have been
+ * Holds a node's start until the cluster's first node can be the one it joins. The nodes of a
+ * cluster are made at the same time, and a new node joins by RabbitMQ's own peer discovery,
+ * which (3.13 and later) picks among the nodes that answer the one in the largest cluster,
+ * then the one whose Erlang VM started first, and retries while fewer than two of the nodes
+ * it lists answer. A new node lists node 1 and itself (broker-cluster.ts), and starts once
+ * node 1's Erlang VM runs: node 1 is then the older of the two, so the new node waits in
+ * RabbitMQ's own retries until node 1 answers and joins it. The nodes boot at the same time;
+ * never two clusters. Before 3.13 RabbitMQ joins the first peer that answers and otherwise
+ * boots alone, without retrying: there a first boot waits for node 1's whole boot, asked of
+ * node 1 itself (RabbitMQ's `await_startup`), not read from its log, which may have been
  * rotated.
+ *
+ * A node whose volume holds data waits too, but only so long (60 s) and never fails for it:
+ * a first boot that failed halfway (node 1 never came up) leaves files on a volume whose
+ * node never joined, and RabbitMQ may still run peer discovery for it, so node 1's VM must
+ * be the older one again. Node 1's VM registers with epmd before it waits for its peers, so
+ * a cluster kept with keepData, whose nodes wait for each other, cannot deadlock on it; and a
+ * node 1 that is down for good does not keep the other nodes from restarting.
  */
 export async function awaitFirstNode(
     first: { container: string; nodeName: string },
     nodeName: string,
     timeoutMs: number,
     rabbitmqVersion: string,
-    /** Whether this node's boot is its first (volumeIsBlank), found out meanwhile: no wait otherwise. */
+    /** Whether this node's boot is its first (volumeIsBlank), found out meanwhile. */
     firstBoot: Promise<boolean>,
 ): Promise<void> {
     let known: boolean | undefined;
@@ -422,7 +432,8 @@ export async function awaitFirstNode(
             return true;
         },
     );
-    const deadline = Date.now() + timeoutMs;
+    const t0 = Date.now();
+    const deadline = t0 + timeoutMs;
     const late = (why: string) =>
         new Error(
             `${nodeName} did not start: its first boot joins the cluster of ${first.nodeName}, and that node (container ${first.container}) ${why}; see \`docker logs ${first.container}\``,
@@ -436,21 +447,25 @@ export async function awaitFirstNode(
             () => undefined,
         );
         if (failed) throw failed;
-        if (known === false) return;
         if (r && r.stdout.split("\n").some((l) => l.startsWith(`name ${short} at port`))) break;
+        if (known === false && Date.now() > t0 + DATA_NODE_WAIT_MS) {
+            await engineInfo(
+                `${nodeName} starts without ${first.nodeName} (${first.container}), which is not running after ${DATA_NODE_WAIT_MS / 1000} s: it has data, and finds its cluster's other nodes itself`,
+            );
+            return;
+        }
         if (Date.now() > deadline) throw late(`was not running after ${timeoutMs / 1000} s`);
-        if (!said && known) {
+        if (!said) {
             said = true;
             await engineInfo(
-                `${nodeName} waits for ${first.nodeName} (${first.container}) to boot, to join its cluster`,
+                `${nodeName} waits for ${first.nodeName} (${first.container}) to run, to join its cluster`,
             );
         }
         await new Promise((r) => setTimeout(r, 250));
     }
-    if (!(await blank) || joinsOnRetry(rabbitmqVersion)) {
-        if (failed) throw failed;
-        return;
-    }
+    const firstTime = await blank;
+    if (failed) throw failed;
+    if (!firstTime || joinsOnRetry(rabbitmqVersion)) return;
     const left = Math.max(1, Math.round((deadline - Date.now()) / 1000));
     await docker(["exec", first.container, "rabbitmqctl", "-q", "await_startup", "--timeout", String(left)], {
         timeoutMs: (left + 30) * 1000,
@@ -458,6 +473,9 @@ export async function awaitFirstNode(
         throw late(`did not boot: ${(e.stderr || e.message).trim()}`);
     });
 }
+
+/** How long a node with data waits for node 1's VM before it starts anyway (awaitFirstNode). */
+const DATA_NODE_WAIT_MS = 60_000;
 
 /**
  * Whether a node's volume holds no RabbitMQ data yet (its first boot ahead), as the image's
@@ -572,9 +590,8 @@ export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}
                 inputs.name,
             ]);
         if (opts.createOnly) return { ...inputs, containerId: "", readyMs: 0 };
-        // Only a first boot waits for node 1: nodes with data (a restart, a cluster kept with
-        // keepData coming back) start together, as RabbitMQ wants its nodes to (each waits for
-        // the others), or node 1 could wait for peers that wait for it.
+        // Node 1's VM first (awaitFirstNode): for a first boot until it runs, for a node with
+        // data at most a minute (nodes with data start together, as RabbitMQ wants them to).
         if (inputs.firstNode)
             await awaitFirstNode(
                 inputs.firstNode,

@@ -186,22 +186,45 @@ ${conf}CONF`;
     // a running host 1 (a scale-out) does not wait.
     const firstBootWait =
         c && peers.length > 0
-            ? `if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then
+            ? `if ! running; then
   first=${q(peers[0])}
-  step "wait until $first runs (this node's first boot joins its cluster)"
-  deadline=$((SECONDS + 600))
-  late() { echo "node $node did not start: its first boot joins $first, which had not booted after 600 s (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its ports 4369 and 25672)" >&2; exit 13; }
+  # A first boot waits until host 1's VM runs; a node with data only a minute (a first boot
+  # that failed halfway left files, and the node may still run peer discovery; a host 1 that
+  # is down for good does not keep it from starting).
+  if [ -d "/var/lib/rabbitmq/mnesia/$node" ]; then fresh=0; limit=60; else fresh=1; limit=600; fi
+  step "wait until $first runs (this node joins its cluster)"
+  deadline=$((SECONDS + limit))
+  late() { echo "node $node did not start: its first boot joins $first, which $1 (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its ports 4369 and 25672)" >&2; exit 13; }
   # Cheap until its VM runs: epmd's NAMES request (port 4369), answered with the port then
   # "name <name> at port <n>" lines.
+  seen=1
   until names=$(exec 3<>"/dev/tcp/\${first#*@}/4369" && printf '\\000\\001n' >&3 && tail -c +5 <&3) 2>/dev/null &&
       grep -q "^name \${first%%@*} at port" <<<"$names"; do
-    [ $SECONDS -ge $deadline ] && late
+    if [ $SECONDS -ge $deadline ]; then
+      [ $fresh = 1 ] && late "had not started after $limit s"
+      step "start without $first, not running after $limit s: this node has data and finds its cluster itself"
+      seen=0
+      break
+    fi
     sleep 0.5
   done
   version=$(dpkg-query -W -f='\${Version}' rabbitmq-server)
-  if dpkg --compare-versions "\${version#*:}" lt 3.13; then
+  if [ $fresh = 1 ] && dpkg --compare-versions "\${version#*:}" ge 3.13; then
+    # RabbitMQ compares the VMs' start times by each host's own clock: this node starts only
+    # once this host's clock is past host 1's node's start, by its clock (hosts out of step).
+    t=$(rabbitmqctl -q -n "$first" eval 'erlang:convert_time_unit(erlang:system_info(start_time) + erlang:time_offset(), native, microsecond).' 2>/dev/null </dev/null || true)
+    if [[ "$t" =~ ^[0-9]+$ ]]; then
+      until [ "$(date +%s%6N)" -gt $((t + 500000)) ]; do
+        [ $SECONDS -ge $deadline ] && late "started ahead of this host's clock by more than it waited"
+        sleep 0.2
+      done
+    else
+      fresh=old # host 1's start time unreadable: wait for its whole boot, as before 3.13
+    fi
+  fi
+  if [ $fresh != 0 ] && [ $seen = 1 ] && { [ $fresh = old ] || dpkg --compare-versions "\${version#*:}" lt 3.13; }; then
     out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
-      { echo "node $node did not start: its first boot joins $first, which did not boot: $out" >&2; exit 13; }
+      late "did not boot: $out"
   fi
 fi
 `

@@ -116,10 +116,17 @@ describe("RemoteRabbitmq install script", () => {
 
     it("for cluster host 3: a first boot starts the service only once host 1's node is registered with epmd there", () => {
         const script = installScript(third, fresh, ["rabbit@one", "rabbit@two"]);
-        const wait = script.indexOf(`if [ ! -d "/var/lib/rabbitmq/mnesia/$node" ]; then\n  first='rabbit@one'`);
+        const wait = script.indexOf(`if ! running; then\n  first='rabbit@one'`);
         expect(wait).toBeGreaterThan(0);
         expect(wait).toBeLessThan(script.indexOf(`step "start the service"`));
         expect(script).toContain(`grep -q "^name \${first%%@*} at port"`);
+        // A first boot waits up to 600 s and fails after; a node with data waits a minute, then starts.
+        expect(script).toContain(
+            `if [ -d "/var/lib/rabbitmq/mnesia/$node" ]; then fresh=0; limit=60; else fresh=1; limit=600; fi`,
+        );
+        // From 3.13: no wait for host 1's boot, but for this host's clock to pass host 1's node's start.
+        expect(script).toContain(`erlang:system_info(start_time) + erlang:time_offset()`);
+        expect(script).toContain(`until [ "$(date +%s%6N)" -gt $((t + 500000)) ]; do`);
         // Host 1 waits for no one.
         const first = installScript(
             { ...third, cluster: { ...third.cluster, earlier: [], forgetVia: null } },
