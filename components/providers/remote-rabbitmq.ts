@@ -182,8 +182,8 @@ ${conf}CONF`;
     // first: a node's first boot starts once host 1's node is registered with epmd (its VM
     // runs), which makes host 1's node the older of the two it lists, the one it joins. Before
     // 3.13 a node that finds no peer running boots alone: there the wait is for host 1's whole
-    // boot. Never two clusters of nodes that started together. A node with data (a restart) or
-    // a running host 1 (a scale-out) does not wait.
+    // boot. Never two clusters of nodes that started together. A running node does not wait;
+    // a stopped node with data waits a minute at most, and then starts anyway.
     const firstBootWait =
         c && peers.length > 0
             ? `if ! running; then
