@@ -83,50 +83,40 @@ async function dockerSection() {
         await docker(["tag", image, floorImage]);
         await stack.destroy();
 
-        // The floor: a bare `docker run` of the same image to the same readiness signal.
-        const floor: number[] = [];
-        for (let i = 0; i < REPEATS; i++) {
-            const name = `burrow-bench-floor-${ID}-${i}`;
-            const since = new Date(Date.now() - 1000).toISOString();
-            floor.push(
-                await timeIt(async () => {
-                    await docker(
-                        ["run", "-d", "--name", name, "--hostname", "burrow"].concat([
-                            "--env",
-                            "RABBITMQ_NODENAME=rabbit@burrow",
-                            floorImage,
-                        ]),
-                    );
-                    await waitReady(name, since, 120_000);
-                }),
-            );
-            await docker(["rm", "-f", name]);
-        }
-        report.add({ id: "floor", name: "bare `docker run` to broker ready", kind: "floor", runs: floor.map(s) });
-        // The floor of a cluster on this machine: three bare nodes booting at once (no
-        // clustering), each to its readiness line. What a 3-node cluster's boot costs the
+        // The floor: a bare `docker run` of the same image to the same readiness signal. The
+        // floor of a cluster on this machine: three bare nodes booting at once (no
+        // clustering), each to its readiness line: what a 3-node cluster's boots cost the
         // machine's cores before any joining.
-        const floor3: number[] = [];
-        for (let i = 0; i < REPEATS; i++) {
-            const names = [1, 2, 3].map((k) => `burrow-bench-floor3-${ID}-${i}-${k}`);
+        const bareBoots = async (count: number, i: number) => {
+            const names = Array.from({ length: count }, (_, k) => `burrow-bench-floor${count}-${ID}-${i}-${k}`);
             const since = new Date(Date.now() - 1000).toISOString();
-            floor3.push(
-                await timeIt(() =>
-                    Promise.all(
-                        names.map(async (name) => {
-                            await docker(["run", "-d", "--name", name, "--hostname", "burrow", floorImage]);
-                            await waitReady(name, since, 120_000);
-                        }),
-                    ),
+            const ms = await timeIt(() =>
+                Promise.all(
+                    names.map(async (name) => {
+                        await docker(
+                            ["run", "-d", "--name", name, "--hostname", "burrow"].concat([
+                                "--env",
+                                "RABBITMQ_NODENAME=rabbit@burrow",
+                                floorImage,
+                            ]),
+                        );
+                        await waitReady(name, since, 120_000);
+                    }),
                 ),
             );
             for (const name of names) await docker(["rm", "-f", name]);
-        }
+            return s(ms);
+        };
+        const floor: number[] = [];
+        for (let i = 0; i < REPEATS; i++) floor.push(await bareBoots(1, i));
+        report.add({ id: "floor", name: "bare `docker run` to broker ready", kind: "floor", runs: floor });
+        const floor3: number[] = [];
+        for (let i = 0; i < REPEATS; i++) floor3.push(await bareBoots(3, i));
         report.add({
             id: "floor-3",
             name: "3 bare `docker run` at once (no cluster), all to broker ready",
             kind: "floor",
-            runs: floor3.map(s),
+            runs: floor3,
             vs: "floor",
             vsName: "one bare `docker run`",
         });

@@ -16,7 +16,8 @@ export interface BrokerHostClusterArgs extends Omit<BrokerHostArgs, "ssh" | "loo
  * and RabbitMQ's own peer discovery (classic config). The hosts are installed, and their
  * nodes boot, at the same time; a new node lists host 1's node and itself, and its first boot
  * starts once host 1's Erlang VM runs, so every new node joins host 1's cluster
- * (remote-rabbitmq.ts), and adding hosts leaves the existing ones unchanged. Updates that restart nodes are one host at a time (the provider).
+ * (remote-rabbitmq.ts), and adding hosts leaves the existing ones unchanged. Updates that
+ * restart nodes are one host at a time (the provider).
  * Removing the last host purges it and has host 1 forget its node (not with keepData).
  */
 export class BrokerHostCluster extends pulumi.ComponentResource {

@@ -4,6 +4,8 @@
 // tested without a broker. The broker's own loader checks the result before a running node
 // is replaced (CONFIG_CHECK below).
 
+import { parseRabbitmqVersion } from "./upgrade-plan";
+
 /** Docker target: where burrow copies the node's files (docker cp) for the entrypoint to install. */
 export const STAGED_DIR = "/etc/rabbitmq/burrow";
 /** Docker target: where the TLS key and certificates go in the container. */
@@ -135,8 +137,12 @@ export const PEER_DISCOVERY = [
  * unreadable version counts as the older behaviour.
  */
 export function joinsOnRetry(rabbitmqVersion: string): boolean {
-    const m = /^(?:\d+:)?(\d+)\.(\d+)/.exec(rabbitmqVersion.trim());
-    return !!m && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 13));
+    try {
+        const [major, minor] = parseRabbitmqVersion(rabbitmqVersion);
+        return major > 3 || (major === 3 && minor >= 13);
+    } catch {
+        return false;
+    }
 }
 
 /** One shell word in single quotes (rabbitmq-env.conf is sourced by sh). */

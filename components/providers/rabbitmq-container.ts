@@ -245,12 +245,14 @@ export function configFiles(i: RabbitmqContainerInputs): Array<[string, string, 
     ];
 }
 
+/** A node's cluster input without its peers: they are read at the node's first boot only, so a new list is not a new node. */
+const withoutPeers = (c: RabbitmqContainerInputs["cluster"]) => (c ? { ...c, peers: [] } : null);
+
 /** What the config check looks at: rabbitmq.conf (the live settings are not in it), advanced.config, the image. */
 function checkedConfig(i: Partial<RabbitmqContainerInputs>): string {
     try {
-        // Without the peers: read at a node's first boot only (containerChanges).
         const c = i as RabbitmqContainerInputs;
-        const conf = containerConf({ ...c, cluster: c.cluster ? { ...c.cluster, peers: [] } : null });
+        const conf = containerConf({ ...c, cluster: withoutPeers(c.cluster) });
         return JSON.stringify([conf, i.advancedConfig ?? "", i.image]);
     } catch {
         return ""; // a state written before these inputs existed
@@ -370,13 +372,11 @@ export function containerChanges(
     // States written before leaving the cluster moved to the volume carry cluster.forgetVia: no longer an input.
     const oldCluster = olds.cluster as (RabbitmqContainerInputs["cluster"] & { forgetVia?: string }) | null;
     const { forgetVia: _gone, ...cluster } = oldCluster ?? { forgetVia: undefined };
-    // The peers are read at the node's first boot only: a new list is not a new node.
-    const firstBootOnly = (c: RabbitmqContainerInputs["cluster"]) => (c ? { ...c, peers: [] } : null);
     const was = {
         ...olds,
-        cluster: firstBootOnly(oldCluster ? (cluster as RabbitmqContainerInputs["cluster"]) : null),
+        cluster: withoutPeers(oldCluster ? (cluster as RabbitmqContainerInputs["cluster"]) : null),
     } as RabbitmqContainerInputs;
-    news = { ...news, cluster: firstBootOnly(news.cluster) };
+    news = { ...news, cluster: withoutPeers(news.cluster) };
     const how = ["readyTimeoutMs", "bootAdmin", "bootDefinitions", "rabbitmqVersion", "firstNode"];
     return {
         replaces: changedInputs(was, news, [...how, "labels", "memoryHighWatermark", "diskFreeLimit"]),

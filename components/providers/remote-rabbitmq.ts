@@ -197,34 +197,33 @@ ${conf}CONF`;
   late() { echo "node $node did not start: its first boot joins $first, which $1 (host 1 of burrow:ssh.hosts; this host must resolve \${first#*@} and reach its ports 4369 and 25672)" >&2; exit 13; }
   # Cheap until its VM runs: epmd's NAMES request (port 4369), answered with the port then
   # "name <name> at port <n>" lines.
-  seen=1
   until names=$(exec 3<>"/dev/tcp/\${first#*@}/4369" && printf '\\000\\001n' >&3 && tail -c +5 <&3) 2>/dev/null &&
       grep -q "^name \${first%%@*} at port" <<<"$names"; do
     if [ $SECONDS -ge $deadline ]; then
       [ $fresh = 1 ] && late "had not started after $limit s"
       step "start without $first, not running after $limit s: this node has data and finds its cluster itself"
-      seen=0
       break
     fi
     sleep 0.5
   done
-  version=$(dpkg-query -W -f='\${Version}' rabbitmq-server)
-  if [ $fresh = 1 ] && dpkg --compare-versions "\${version#*:}" ge 3.13; then
-    # RabbitMQ compares the VMs' start times by each host's own clock: this node starts only
-    # once this host's clock is past host 1's node's start, by its clock (hosts out of step).
-    t=$(rabbitmqctl -q -n "$first" eval 'erlang:convert_time_unit(erlang:system_info(start_time) + erlang:time_offset(), native, microsecond).' 2>/dev/null </dev/null || true)
+  if [ $fresh = 1 ]; then
+    version=$(dpkg-query -W -f='\${Version}' rabbitmq-server)
+    # RabbitMQ compares the VMs' start times by each host's own clock: from 3.13 this node
+    # starts once this host's clock is past host 1's node's start, by its clock (hosts out of
+    # step). Before 3.13, or with host 1's start time unreadable: once host 1 has booted.
+    t=
+    if dpkg --compare-versions "\${version#*:}" ge 3.13; then
+      t=$(rabbitmqctl -q -n "$first" eval 'erlang:convert_time_unit(erlang:system_info(start_time) + erlang:time_offset(), native, microsecond).' 2>/dev/null </dev/null || true)
+    fi
     if [[ "$t" =~ ^[0-9]+$ ]]; then
       until [ "$(date +%s%6N)" -gt $((t + 500000)) ]; do
         [ $SECONDS -ge $deadline ] && late "started ahead of this host's clock by more than it waited"
         sleep 0.2
       done
     else
-      fresh=old # host 1's start time unreadable: wait for its whole boot, as before 3.13
+      out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
+        late "did not boot: $out"
     fi
-  fi
-  if [ $fresh != 0 ] && [ $seen = 1 ] && { [ $fresh = old ] || dpkg --compare-versions "\${version#*:}" lt 3.13; }; then
-    out=$(rabbitmqctl -q -n "$first" await_startup --timeout $((deadline - SECONDS > 1 ? deadline - SECONDS : 1)) 2>&1 </dev/null) ||
-      late "did not boot: $out"
   fi
 fi
 `
