@@ -33,6 +33,8 @@ export interface BrokerHostArgs {
     readonly keepData: boolean;
     /** The stack's owner id (lib/ownership.ts): a host marked by another owner is not this stack's. */
     readonly owner: string;
+    /** The stack's name: a destroy reads its config for keepData (lib/keep-data.ts). */
+    readonly stack: string;
     /**
      * A RabbitMQ on the host that this stack did not install: refused (false, the default),
      * adopted and left on destroy with its configuration put back (true), or adopted and
@@ -83,6 +85,7 @@ export class BrokerHost extends pulumi.ComponentResource {
                 erlangCookie: pulumi.secret(args.erlangCookie),
                 keepData: args.keepData,
                 owner: args.owner,
+                stack: args.stack,
                 adoptExisting: args.adoptExisting ?? false,
                 allowDataLoss: args.allowDataLoss ?? [],
                 loopbackOnly: args.loopbackOnly ?? false,

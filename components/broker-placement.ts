@@ -76,6 +76,8 @@ export interface PlacementInputs {
     erlangCookie: pulumi.Output<string>;
     /** The stack's owner id (lib/ownership.ts). */
     owner: string;
+    /** The stack's name (pulumi.getStack()). */
+    stack: string;
 }
 
 /** Node 1's id, resolved only once `allIds` (every node) is: waiting for the whole cluster. */
@@ -97,6 +99,7 @@ function hostArgs(i: PlacementInputs, ssh: SshSettings) {
     const s = i.settings;
     return {
         owner: i.owner,
+        stack: i.stack,
         adoptExisting: ssh.adoptExisting,
         allowDataLoss: s.allowDataLoss,
         aptSources: s.aptSources,

@@ -130,7 +130,7 @@ export class RabbitmqBroker extends pulumi.ComponentResource {
         const names = dockerNames(args.dockerNamePrefix ?? defaultDockerPrefix(stack), stack, owner);
 
         // Where the nodes run, and how burrow and clients reach them.
-        const place = placeBroker(name, { settings: s, names, adminPassword, erlangCookie, owner }, this);
+        const place = placeBroker(name, { settings: s, names, adminPassword, erlangCookie, owner, stack }, this);
         const { endpoint } = place;
 
         const managementUrl = pulumi.output(`${endpoint.httpScheme}://${endpoint.host}:${endpoint.managementPort}`);

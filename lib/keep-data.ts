@@ -1,15 +1,23 @@
 // What `destroy` does with the broker's data is decided by the stack's state, written by the
 // last `up`, not by the config: `pulumi destroy` does not run the program. An operator who
 // sets `burrow:keepData true` and destroys at once would lose the data the config says to
-// keep. `npm run destroy` (scripts/destroy) reads both first and refuses that destroy, naming
-// what would go and what to do; the other way round (config false, state true) it only says
-// that the data stays.
+// keep. So the deletes that would lose data (a node's Docker volume, an SSH host's install)
+// also read the stack's config file as it is now (`deleteKeepsData`) and keep the data when
+// either says so: a plain `pulumi destroy` keeps it too. Only ever towards keeping: a config
+// that says false never deletes what the state keeps. `npm run destroy` (scripts/destroy)
+// reads both first and says which data stays, and why, since the preview lists it as deleted.
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { STACK_LABEL } from "./docker-ownership";
 
 /** A resource as `pulumi stack export` writes it (the parts read here). */
 interface ExportedResource {
     urn: string;
     type: string;
     inputs?: Record<string, unknown>;
+    /** What a dynamic provider's delete is given. */
+    outputs?: Record<string, unknown>;
     retainOnDelete?: boolean;
 }
 
@@ -18,6 +26,8 @@ export interface DataHolder {
     /** The data volume of a Docker node, or the RabbitMQ install on an SSH host. */
     what: string;
     kept: boolean;
+    /** The stack whose config its delete reads (deleteKeepsData); undefined in a state written before burrow recorded it. */
+    stack?: string;
 }
 
 /** The stack's data holders, from its exported state: Docker volumes (retainOnDelete) and SSH installs (keepData). */
@@ -25,14 +35,21 @@ export function dataHolders(exported: unknown): DataHolder[] {
     const resources =
         (exported as { deployment?: { resources?: ExportedResource[] } } | undefined)?.deployment?.resources ?? [];
     const holders: DataHolder[] = [];
+    const text = (v: unknown) => (typeof v === "string" ? v : undefined);
     for (const r of resources) {
         if (/[/:]burrow:DockerVolume$/.test(r.type)) {
-            const name = typeof r.inputs?.name === "string" ? r.inputs.name : r.urn.split("::").pop();
-            holders.push({ what: `volume ${name}`, kept: r.retainOnDelete === true });
+            const name = text(r.inputs?.name) ?? r.urn.split("::").pop();
+            const labels = r.outputs?.labels as Record<string, unknown> | undefined;
+            holders.push({
+                what: `volume ${name}`,
+                kept: r.retainOnDelete === true,
+                stack: text(labels?.[STACK_LABEL]),
+            });
         } else if (/[/:]burrow:RemoteRabbitmq$/.test(r.type)) {
             holders.push({
                 what: `/var/lib/rabbitmq on ${r.urn.split("::").pop()}`,
                 kept: r.inputs?.keepData === true,
+                stack: text(r.outputs?.stack),
             });
         }
     }
@@ -45,18 +62,78 @@ export function configKeepData(printed: string): boolean {
     return v === "" ? false : JSON.parse(v) === true;
 }
 
-/** Refuses a destroy that would delete data the config says to keep; warns when the state keeps data the config would not. */
-export function keepDataCheck(keep: boolean, holders: DataHolder[]): { refuse?: string; warn?: string } {
-    const deleted = holders.filter((h) => !h.kept);
+/**
+ * burrow:keepData as the stack's config file says now: Pulumi.<stack>.yaml in `dir`, the project
+ * directory (where Pulumi runs the program and the dynamic-provider plugin). undefined when
+ * the file or the key is not there, or the file cannot be read.
+ */
+export function keepDataInStackConfig(stack: string, dir: string = process.cwd()): boolean | undefined {
+    if (!/^[\w.-]+$/.test(stack)) return undefined;
+    for (const ext of ["yaml", "yml"]) {
+        let text: string;
+        try {
+            text = fs.readFileSync(path.join(dir, `Pulumi.${stack}.${ext}`), "utf8");
+        } catch {
+            continue;
+        }
+        try {
+            const v = (yaml.load(text) as { config?: Record<string, unknown> } | null)?.config?.["burrow:keepData"];
+            return v === true || v === "true" ? true : v === false || v === "false" ? false : undefined;
+        } catch {
+            return undefined;
+        }
+    }
+    return undefined;
+}
+
+/**
+ * Whether a delete keeps a node's data: when the state (the last up's keepData) says so, or
+ * when the stack's config says so now. `byConfig`: kept only because of the config, which the
+ * preview could not know (it listed the data as deleted). `stack` undefined: a state written
+ * before burrow recorded it, decided by the state alone.
+ */
+export function deleteKeepsData(
+    stateKeeps: boolean,
+    stack: string | undefined,
+    dir?: string,
+): { keep: boolean; byConfig: boolean } {
+    if (stateKeeps) return { keep: true, byConfig: false };
+    const byConfig = stack !== undefined && keepDataInStackConfig(stack, dir) === true;
+    return { keep: byConfig, byConfig };
+}
+
+/**
+ * What a destroy does with the data when the config and the state disagree (scripts/destroy
+ * says it before it starts). With the config's keepData true, each holder is kept by the
+ * state or by its delete reading the config (deleteKeepsData, from `dir`); one that neither
+ * keeps (a state written before burrow recorded its stack) would be deleted: refused.
+ */
+export function keepDataCheck(
+    keep: boolean,
+    holders: DataHolder[],
+    dir?: string,
+): { refuse?: string; note?: string; warn?: string } {
+    if (keep) {
+        const deleted = holders.filter((h) => !deleteKeepsData(h.kept, h.stack, dir).keep);
+        if (deleted.length > 0)
+            return {
+                refuse:
+                    `burrow:keepData is true, but the stack was last brought up with keepData false, and destroy does what the ` +
+                    `stack's state says: it would delete ${deleted.map((h) => h.what).join(", ")} with every queue and message. ` +
+                    "Nothing was destroyed. Run `npm run up` first (it records keepData without restarting the broker), then `npm run destroy`.",
+            };
+        const byConfig = holders.filter((h) => !h.kept);
+        if (byConfig.length > 0)
+            return {
+                note:
+                    `burrow:keepData is true, and the stack was last brought up with keepData false: destroy keeps ` +
+                    `${byConfig.map((h) => h.what).join(", ")} all the same (it reads the config when it deletes), ` +
+                    "although the preview lists them as deleted.",
+            };
+        return {};
+    }
     const kept = holders.filter((h) => h.kept);
-    if (keep && deleted.length > 0)
-        return {
-            refuse:
-                `burrow:keepData is true, but the stack was last brought up with keepData false, and destroy does what the ` +
-                `stack's state says: it would delete ${deleted.map((h) => h.what).join(", ")} with every queue and message. ` +
-                "Nothing was destroyed. Run `npm run up` first (it records keepData without restarting the broker), then `npm run destroy`.",
-        };
-    if (!keep && kept.length > 0)
+    if (kept.length > 0)
         return {
             warn:
                 `burrow:keepData is false, but the stack was last brought up with keepData true: this destroy keeps ` +
@@ -72,10 +149,7 @@ if (require.main === module) {
     process.stdin.on("end", () => {
         const text = Buffer.concat(chunks).toString("utf8").trim();
         const r = keepDataCheck(configKeepData(process.argv[2] ?? ""), dataHolders(text ? JSON.parse(text) : {}));
-        if (r.warn) console.error(`burrow: ${r.warn}`);
-        if (r.refuse) {
-            console.error(`burrow: ${r.refuse}`);
-            process.exit(3);
-        }
+        for (const line of [r.warn, r.note, r.refuse]) if (line) console.error(`burrow: ${line}`);
+        if (r.refuse) process.exit(3);
     });
 }

@@ -172,7 +172,9 @@ export const FIGURES = {
     "ssh-day2.keepdata.left":
         "messages left in the queue after consuming to the count, after an SSH host destroyed with keepData and brought up again",
     "day2.keepdata-set-then-destroy.lost":
-        "confirmed messages not consumed after `config set burrow:keepData true`, a refused `npm run destroy`, the up it asked for, the destroy and an up",
+        "confirmed messages not consumed after `config set burrow:keepData true`, `npm run destroy` at once (no up between) and an up",
+    "day2.keepdata-plain-destroy.lost":
+        "confirmed messages not consumed after `config set burrow:keepData true`, a plain `pulumi destroy` at once (no up between) and an up",
     "ssh-cluster.keepdata.confirmed":
         "messages confirmed into a quorum queue before a 2-host SSH cluster destroyed with keepData and brought up again, of those sent",
     "ssh-cluster.keepdata.lost":

@@ -8,11 +8,15 @@
 // runs: on a whole-stack destroy node 1's container is deleted first (it depends on the
 // other nodes' volumes, components/broker-cluster.ts) and nothing is forgotten. With
 // keepData (retainOnDelete) the delete never runs: a removed node stays a stopped member
-// with its data, and scaling out again brings it back.
+// with its data, and scaling out again brings it back. retainOnDelete is the last up's; a
+// config set to keep the data since then is read here too (lib/keep-data.ts), so a plain
+// `pulumi destroy` right after `config set burrow:keepData true` keeps the volume.
 import * as pulumi from "@pulumi/pulumi";
-import { claim, ownedForDelete } from "../../lib/docker-ownership";
+import { STACK_LABEL, claim, ownedForDelete } from "../../lib/docker-ownership";
 import { DynamicResource, changedInputs, providerIn, userFacingProvider } from "../../lib/dynamic-resource";
+import { engineWarn } from "../../lib/engine-log";
 import { docker } from "../../lib/exec";
+import { deleteKeepsData } from "../../lib/keep-data";
 
 export interface DockerVolumeInputs {
     name: string;
@@ -92,6 +96,12 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
         async delete(id, props) {
             // Gone already, or another stack state's: left alone.
             if (!(await ownedForDelete("volume", id, props.labels))) return;
+            if (deleteKeepsData(false, props.labels[STACK_LABEL]).keep) {
+                await engineWarn(
+                    `kept volume ${id} with the node's data: burrow:keepData is true in the stack's config (the last up recorded false, so the preview listed it as deleted)`,
+                );
+                return;
+            }
             if (props.clusterNode) await forgetNode(props.clusterNode, props.labels);
             await docker(["volume", "rm", "--force", id]);
         },

@@ -15,6 +15,7 @@ import * as crypto from "crypto";
 import { unwrapSecrets } from "../../lib/secrets";
 import { EarlierJobFailed, OneAtATime } from "../../lib/one-at-a-time";
 import { engineWarn } from "../../lib/engine-log";
+import { deleteKeepsData } from "../../lib/keep-data";
 import { AptSource } from "../../lib/apt";
 import { PEER_DISCOVERY } from "../../lib/node-config";
 import { SshTarget, asRoot, shellQuote, sshExec, sshRun } from "../../lib/ssh";
@@ -49,6 +50,8 @@ export interface RemoteRabbitmqInputs {
     nodeConfig: Omit<HostNodeConfig, "memoryHighWatermark">;
     erlangCookie: string;
     keepData: boolean;
+    /** The stack's name: its delete also reads the stack's config for keepData (lib/keep-data.ts). Not a change to the host. */
+    stack?: string;
     /** The stack's owner id (lib/ownership.ts), written to /etc/burrow/owner. */
     owner: string;
     /** A RabbitMQ on the host that this stack did not install: refused (false), adopted (true), or adopted and purged on destroy ("purge"). */
@@ -559,7 +562,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         },
         async diff(_id, wrappedOlds, news) {
             const olds = unwrapSecrets(wrappedOlds);
-            const changed = changedInputs(olds, news, ["allowDataLoss"]);
+            const changed = changedInputs(olds, news, ["allowDataLoss", "stack"]);
             // A new version pin is planned like the Docker target's release (lib/upgrade-plan.ts): a
             // downgrade or a new series is refused here, at preview, before the host is touched.
             if (news.rabbitmqVersion && olds.installedRabbitmqVersion) {
@@ -625,9 +628,11 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         },
         async delete(_id, props) {
             const facts = await hostFacts(props.ssh, true);
+            // keepData as the last up recorded it, or as the stack's config says now.
+            const kept = deleteKeepsData(props.keepData, props.stack);
             const plan = planRemoval(facts, {
                 installId: props.installId,
-                keepData: props.keepData,
+                keepData: kept.keep,
                 adoptExisting: props.adoptExisting ?? false,
             });
             if (plan.kind === "superseded") {
@@ -638,11 +643,15 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
             }
             if (plan.kind !== "remove") return;
             await runScript(props.ssh, "removing RabbitMQ", uninstallScript(props.installId, plan), 10 * 60_000);
+            if (kept.byConfig)
+                await engineWarn(
+                    `${props.ssh.host}:${props.ssh.port}: kept /var/lib/rabbitmq with the node's data: burrow:keepData is true in the stack's config (the last up recorded false)`,
+                );
             // Scaling a cluster down: with this node stopped, the remaining nodes forget it
             // (best effort, like the Docker cluster: on destroy host 1 goes too). A node whose
             // data is kept stays a member, so that a destroyed cluster's kept nodes come back as
             // one cluster (a forgotten node refuses to boot on its data).
-            if (!props.keepData) await forget(props.cluster?.forgetVia, props.node);
+            if (!kept.keep) await forget(props.cluster?.forgetVia, props.node);
         },
     });
 

@@ -226,15 +226,20 @@ describe("one SSH host through day-2 changes", () => {
         expect(changesOf(await ts.stack.up({ onOutput: (o) => ts.output.push(o) }))).toEqual({});
     });
 
-    it("keepData: destroy keeps the data and the marker; the next up finds the queue and its messages", async () => {
+    it("keepData set, then destroy at once (no up between): the data and the marker are kept; the next up finds the queue and its messages", async () => {
+        // The last up recorded keepData false; the delete reads the stack's config (lib/keep-data.ts).
         await ts.stack.setConfig("burrow:keepData", { value: "true" });
-        await up();
         await acrossChange(
             "keepdata",
             () => url,
             async () => {
-                const d = await ts.stack.destroy({ onOutput: (o) => ts.output.push(o) });
+                const out: string[] = [];
+                const d = await ts.stack.destroy({ onOutput: (o) => out.push(o) });
+                ts.output.push(...out);
                 expect(d.summary.result).toBe("succeeded");
+                expect(out.join("")).toContain(
+                    `localhost:${host.sshPort}: kept /var/lib/rabbitmq with the node's data: burrow:keepData is true in the stack's config`,
+                );
                 expect(await dpkgStatus(host.target, "rabbitmq-server")).not.toBe("ii");
                 expect(await on(host.target, "ls /var/lib/rabbitmq/mnesia")).toContain(`day2@${HOSTNAME}`);
                 expect(await on(host.target, "sed -n 's/^node=//p' /etc/burrow/owner")).toBe(`day2@${HOSTNAME}`);
