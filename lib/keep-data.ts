@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { parseScalar } from "../components/settings/values";
 import { STACK_LABEL } from "./docker-ownership";
 
 /** A resource as `pulumi stack export` writes it (the parts read here). */
@@ -56,18 +57,20 @@ export function dataHolders(exported: unknown): DataHolder[] {
     return holders;
 }
 
-/** The config's burrow:keepData as `pulumi config get` prints it ("" when unset: the default, false). */
+/** The config's burrow:keepData as `pulumi config get` prints it ("" when unset: the default, false); anything but a plain false keeps. */
 export function configKeepData(printed: string): boolean {
-    const v = printed.trim();
-    return v === "" ? false : JSON.parse(v) === true;
+    return printed.trim() === "" ? false : parseScalar(printed) !== false;
 }
 
 /**
  * burrow:keepData as the stack's config file says now: Pulumi.<stack>.yaml in `dir`, the project
  * directory (where Pulumi runs the program and the dynamic-provider plugin). undefined when
- * the file or the key is not there, or the file cannot be read.
+ * the file or the key is not there, or the file cannot be read; "unclear" when the key is
+ * there but is not a plain true or false as the program reads it (parseScalar): a secret
+ * (encrypted in the file), or a value the program would refuse, such as "True". Whoever
+ * set it meant something; a delete keeps the data rather than guess.
  */
-export function keepDataInStackConfig(stack: string, dir: string = process.cwd()): boolean | undefined {
+export function keepDataInStackConfig(stack: string, dir: string = process.cwd()): boolean | "unclear" | undefined {
     if (!/^[\w.-]+$/.test(stack)) return undefined;
     for (const ext of ["yaml", "yml"]) {
         let text: string;
@@ -76,70 +79,76 @@ export function keepDataInStackConfig(stack: string, dir: string = process.cwd()
         } catch {
             continue;
         }
+        let config: Record<string, unknown> | undefined;
         try {
-            const v = (yaml.load(text) as { config?: Record<string, unknown> } | null)?.config?.["burrow:keepData"];
-            return v === true || v === "true" ? true : v === false || v === "false" ? false : undefined;
+            config = (yaml.load(text) as { config?: Record<string, unknown> } | null)?.config;
         } catch {
             return undefined;
         }
+        if (!config || !("burrow:keepData" in config)) return undefined;
+        const v = parseScalar(config["burrow:keepData"]);
+        return typeof v === "boolean" ? v : "unclear";
     }
     return undefined;
 }
 
 /**
  * Whether a delete keeps a node's data: when the state (the last up's keepData) says so, or
- * when the stack's config says so now. `byConfig`: kept only because of the config, which the
- * preview could not know (it listed the data as deleted). `stack` undefined: a state written
- * before burrow recorded it, decided by the state alone.
+ * when the stack's config says so now, or says something unclear (keepDataInStackConfig).
+ * `byConfig`: kept only because of the config, which the preview could not know (it listed
+ * the data as deleted), with the reason to say. `stack` undefined: a state written before
+ * burrow recorded it, decided by the state alone.
  */
 export function deleteKeepsData(
     stateKeeps: boolean,
     stack: string | undefined,
     dir?: string,
-): { keep: boolean; byConfig: boolean } {
-    if (stateKeeps) return { keep: true, byConfig: false };
-    const byConfig = stack !== undefined && keepDataInStackConfig(stack, dir) === true;
-    return { keep: byConfig, byConfig };
+): { keep: boolean; byConfig?: string } {
+    if (stateKeeps) return { keep: true };
+    const c = stack === undefined ? undefined : keepDataInStackConfig(stack, dir);
+    if (c === true) return { keep: true, byConfig: "burrow:keepData is true in the stack's config" };
+    if (c === "unclear")
+        return {
+            keep: true,
+            byConfig:
+                "burrow:keepData is set in the stack's config, but not to a plain true or false (a secret, or a value such as True), so it was kept rather than guessed; if the data should go, delete it by hand",
+        };
+    return { keep: false };
 }
 
 /**
- * What a destroy does with the data when the config and the state disagree (scripts/destroy
- * says it before it starts). With the config's keepData true, each holder is kept by the
- * state or by its delete reading the config (deleteKeepsData, from `dir`); one that neither
- * keeps (a state written before burrow recorded its stack) would be deleted: refused.
+ * What a destroy will do with the data, said before it starts (scripts/destroy). `keep` is
+ * the config as `pulumi config get` prints it (secrets decrypted); each holder's delete keeps
+ * its data by the state or by reading the config file (deleteKeepsData, from `dir`). With
+ * keep true, a holder whose delete would still delete (a state written before burrow
+ * recorded its stack) is refused.
  */
 export function keepDataCheck(
     keep: boolean,
     holders: DataHolder[],
     dir?: string,
 ): { refuse?: string; note?: string; warn?: string } {
-    if (keep) {
-        const deleted = holders.filter((h) => !deleteKeepsData(h.kept, h.stack, dir).keep);
-        if (deleted.length > 0)
-            return {
-                refuse:
-                    `burrow:keepData is true, but the stack was last brought up with keepData false, and destroy does what the ` +
-                    `stack's state says: it would delete ${deleted.map((h) => h.what).join(", ")} with every queue and message. ` +
-                    "Nothing was destroyed. Run `npm run up` first (it records keepData without restarting the broker), then `npm run destroy`.",
-            };
-        const byConfig = holders.filter((h) => !h.kept);
-        if (byConfig.length > 0)
-            return {
-                note:
-                    `burrow:keepData is true, and the stack was last brought up with keepData false: destroy keeps ` +
-                    `${byConfig.map((h) => h.what).join(", ")} all the same (it reads the config when it deletes), ` +
-                    "although the preview lists them as deleted.",
-            };
-        return {};
-    }
-    const kept = holders.filter((h) => h.kept);
-    if (kept.length > 0)
+    const outcome = holders.map((h) => ({ h, ...deleteKeepsData(h.kept, h.stack, dir) }));
+    const deleted = outcome.filter((o) => !o.keep).map((o) => o.h.what);
+    if (keep && deleted.length > 0)
         return {
-            warn:
-                `burrow:keepData is false, but the stack was last brought up with keepData true: this destroy keeps ` +
-                `${kept.map((h) => h.what).join(", ")}. To delete the data too, run \`npm run up\` first, then \`npm run destroy\`.`,
+            refuse:
+                `burrow:keepData is true, but the stack was last brought up with keepData false, and destroy does what the ` +
+                `stack's state says: it would delete ${deleted.join(", ")} with every queue and message. ` +
+                "Nothing was destroyed. Run `npm run up` first (it records keepData without restarting the broker), then `npm run destroy`.",
         };
-    return {};
+    const r: { note?: string; warn?: string } = {};
+    const byConfig = outcome.filter((o) => o.byConfig);
+    if (byConfig.length > 0)
+        r.note =
+            `the stack was last brought up with keepData false, but destroy keeps ${byConfig.map((o) => o.h.what).join(", ")} ` +
+            `all the same (it reads the config when it deletes: ${byConfig[0].byConfig}), although the preview lists them as deleted.`;
+    const kept = holders.filter((h) => h.kept);
+    if (!keep && kept.length > 0)
+        r.warn =
+            `burrow:keepData is false, but the stack was last brought up with keepData true: this destroy keeps ` +
+            `${kept.map((h) => h.what).join(", ")}. To delete the data too, run \`npm run up\` first, then \`npm run destroy\`.`;
+    return r;
 }
 
 if (require.main === module) {

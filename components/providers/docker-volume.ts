@@ -96,9 +96,10 @@ export const dockerVolumeProvider: pulumi.dynamic.ResourceProvider<DockerVolumeI
         async delete(id, props) {
             // Gone already, or another stack state's: left alone.
             if (!(await ownedForDelete("volume", id, props.labels))) return;
-            if (deleteKeepsData(false, props.labels[STACK_LABEL]).keep) {
+            const kept = deleteKeepsData(false, props.labels[STACK_LABEL]);
+            if (kept.keep) {
                 await engineWarn(
-                    `kept volume ${id} with the node's data: burrow:keepData is true in the stack's config (the last up recorded false, so the preview listed it as deleted)`,
+                    `kept volume ${id} with the node's data: ${kept.byConfig} (the last up recorded keepData false, so the preview listed it as deleted)`,
                 );
                 return;
             }

@@ -86,7 +86,7 @@ describe("destroy right after `config set burrow:keepData true` (the last up rec
         const d = run("npm", ["run", "--silent", "destroy"], { BURROW_STACK: ts.name });
         expect(d.status, d.out).toBe(0);
         expect(d.out).toContain(
-            `burrow:keepData is true, and the stack was last brought up with keepData false: destroy keeps volume ${volume()} all the same`,
+            `the stack was last brought up with keepData false, but destroy keeps volume ${volume()} all the same (it reads the config when it deletes: burrow:keepData is true in the stack's config)`,
         );
         recordFigure("day2.keepdata-set-then-destroy.lost", await everyMessageBack("npm-"));
     });

@@ -48,6 +48,9 @@ writeConfig("deletes", 'config:\n  burrow:keepData: "false"\n');
 writeConfig("unset", "config:\n  burrow:amqpPort: 5672\n");
 writeConfig("bool", "config:\n  burrow:keepData: true\n");
 writeConfig("broken", "config: [\n");
+writeConfig("capital", 'config:\n  burrow:keepData: "True"\n');
+writeConfig("spaced", 'config:\n  burrow:keepData: " false "\n');
+writeConfig("secret", "config:\n  burrow:keepData:\n    secure: v1:abc:def\n");
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("keepData on destroy: kept when the state or the config says so", () => {
@@ -60,29 +63,40 @@ describe("keepData on destroy: kept when the state or the config says so", () =>
         expect(dataHolders({})).toEqual([]);
     });
 
-    it("reads burrow:keepData from the stack's config file as it is now; anything unreadable is undefined", () => {
+    it("reads burrow:keepData from the stack's config file as it is now, as the program reads it", () => {
         expect(keepDataInStackConfig("keeps", dir)).toBe(true);
         expect(keepDataInStackConfig("bool", dir)).toBe(true);
         expect(keepDataInStackConfig("deletes", dir)).toBe(false);
+        expect(keepDataInStackConfig("spaced", dir)).toBe(false); // the program trims it too
         expect(keepDataInStackConfig("unset", dir)).toBeUndefined();
         expect(keepDataInStackConfig("broken", dir)).toBeUndefined();
         expect(keepDataInStackConfig("no-such-stack", dir)).toBeUndefined();
         expect(keepDataInStackConfig("../keeps", dir)).toBeUndefined(); // a name, never a path
     });
 
-    it("a delete keeps the data when the state or the config says so, never deletes what the state keeps", () => {
-        expect(deleteKeepsData(true, "deletes", dir)).toEqual({ keep: true, byConfig: false });
-        expect(deleteKeepsData(false, "keeps", dir)).toEqual({ keep: true, byConfig: true });
-        expect(deleteKeepsData(false, "deletes", dir)).toEqual({ keep: false, byConfig: false });
-        expect(deleteKeepsData(false, "unset", dir)).toEqual({ keep: false, byConfig: false });
-        expect(deleteKeepsData(false, undefined, dir)).toEqual({ keep: false, byConfig: false });
+    it("a value set but not a plain true or false (a secret, True) is unclear: someone meant something", () => {
+        expect(keepDataInStackConfig("capital", dir)).toBe("unclear");
+        expect(keepDataInStackConfig("secret", dir)).toBe("unclear");
+    });
+
+    it("a delete keeps the data when the state or the config says so, or the config is unclear; never deletes what the state keeps", () => {
+        expect(deleteKeepsData(true, "deletes", dir)).toEqual({ keep: true });
+        expect(deleteKeepsData(false, "keeps", dir)).toEqual({
+            keep: true,
+            byConfig: "burrow:keepData is true in the stack's config",
+        });
+        expect(deleteKeepsData(false, "secret", dir).keep).toBe(true);
+        expect(deleteKeepsData(false, "capital", dir).byConfig).toContain("not to a plain true or false");
+        expect(deleteKeepsData(false, "deletes", dir)).toEqual({ keep: false });
+        expect(deleteKeepsData(false, "unset", dir)).toEqual({ keep: false });
+        expect(deleteKeepsData(false, undefined, dir)).toEqual({ keep: false });
     });
 
     it("config true, state false: the destroy goes on and says which data it keeps although the preview lists it as deleted", () => {
         const r = keepDataCheck(true, dataHolders(exported(false, false, "keeps")), dir);
         expect(r.refuse).toBeUndefined();
         expect(r.note).toContain(
-            "destroy keeps volume burrow-dev-data, /var/lib/rabbitmq on burrow-host-rabbitmq all the same",
+            "the stack was last brought up with keepData false, but destroy keeps volume burrow-dev-data, /var/lib/rabbitmq on burrow-host-rabbitmq all the same",
         );
         expect(r.note).toContain("the preview lists them as deleted");
     });
@@ -107,9 +121,17 @@ describe("keepData on destroy: kept when the state or the config says so", () =>
         expect(keepDataCheck(true, [], dir)).toEqual({}); // nothing up: nothing to lose
     });
 
-    it("reads the config value as `pulumi config get` prints it; unset is the default, false", () => {
+    it("a secret keepData false (printed decrypted) still keeps, and says why, since the deletes cannot read it", () => {
+        const r = keepDataCheck(false, dataHolders(exported(false, false, "secret")), dir);
+        expect(r.refuse).toBeUndefined();
+        expect(r.note).toContain("destroy keeps volume burrow-dev-data");
+        expect(r.note).toContain("not to a plain true or false");
+    });
+
+    it("reads the config value as `pulumi config get` prints it; unset is the default, false; anything unclear keeps", () => {
         expect(configKeepData("true\n")).toBe(true);
         expect(configKeepData("false")).toBe(false);
         expect(configKeepData("")).toBe(false);
+        expect(configKeepData("True")).toBe(true); // no crash: a value set to something keeps
     });
 });
