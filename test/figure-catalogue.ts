@@ -97,6 +97,18 @@ export const FIGURES = {
         "messages acked before this change that came back after the memory limit changed (a new container)",
     "day2.memory-limit-changed.left":
         "messages left in the queues after draining, after the memory limit changed (a new container)",
+    "day2.port-taken-refused.confirmed":
+        "messages confirmed before a new amqpPort that another process holds, refused at preview and at up, of those sent",
+    "day2.port-taken-refused.lost":
+        "confirmed messages not consumed after a new amqpPort that another process holds, refused at preview and at up",
+    "day2.port-taken-refused.duplicated":
+        "extra deliveries of a message after a new amqpPort that another process holds, refused at preview and at up",
+    "day2.port-taken-refused.redelivered-earlier":
+        "messages acked before this change that came back after a new amqpPort that another process holds, refused at preview and at up",
+    "day2.port-taken-refused.left":
+        "messages left in the queues after draining, after a new amqpPort that another process holds, refused at preview and at up",
+    "day2.port-taken-refused.broker-kept-running":
+        "brokers still running (same container) after a new amqpPort that another process holds, refused at preview and at up, of 1",
     "day2.queue-argument-changed-without-consent.confirmed":
         "messages confirmed before a queue argument changed without consent (refused), of those sent",
     "day2.queue-argument-changed-without-consent.lost":

@@ -499,36 +499,58 @@ export interface RunOptions {
     createOnly?: boolean;
 }
 
+/** The host ports a node publishes: [host port, container port, its settings key]. */
+function publishedPorts(inputs: RabbitmqContainerInputs): Array<[number, number, string]> {
+    const tls = inputs.tls;
+    return [
+        ...(tls?.only
+            ? []
+            : ([
+                  [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
+                  [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
+              ] as Array<[number, number, string]>)),
+        ...(tls
+            ? ([
+                  [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
+                  [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
+              ] as Array<[number, number, string]>)
+            : []),
+        ...(inputs.metricsPort === null
+            ? []
+            : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<[number, number, string]>)),
+    ];
+}
+
+/**
+ * Refuses, naming the key, a port that cannot be published on the bind address. `ownedBy`:
+ * the running node this one replaces, whose own ports are free once it stops (a swap of
+ * amqpPort and managementPort is not refused). Checked before the old node is touched, so a
+ * port taken by something else never leaves the broker stopped.
+ */
+async function refuseTakenPorts(
+    inputs: RabbitmqContainerInputs,
+    published: Array<[number, number, string]>,
+    ownedBy?: RabbitmqContainerInputs,
+): Promise<void> {
+    const own = ownedBy && ownedBy.bindAddress === inputs.bindAddress ? publishedPorts(ownedBy).map(([p]) => p) : [];
+    for (const [port, , key] of published) {
+        if (own.includes(port)) continue;
+        const problem = await portProblem(inputs.bindAddress, port);
+        if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
+        if (problem)
+            throw new Error(
+                portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem) +
+                    (ownedBy ? ". The running node was not touched." : ""),
+            );
+    }
+}
+
 export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}): Promise<RabbitmqContainerOutputs> {
     await removeLeftover(inputs);
     const drain = opts.drain;
     const tls = drain ? null : inputs.tls;
-    const published: Array<[number, number, string]> = drain
-        ? []
-        : [
-              ...(tls?.only
-                  ? []
-                  : ([
-                        [inputs.amqpPort, CONTAINER_PORTS.amqp, "amqpPort"],
-                        [inputs.managementPort, CONTAINER_PORTS.management, "managementPort"],
-                    ] as Array<[number, number, string]>)),
-              ...(tls
-                  ? ([
-                        [tls.amqpsPort, CONTAINER_PORTS.amqps, "tls.amqpsPort"],
-                        [tls.managementPort, CONTAINER_PORTS.managementTls, "tls.managementPort"],
-                    ] as Array<[number, number, string]>)
-                  : []),
-              ...(inputs.metricsPort === null
-                  ? []
-                  : ([[inputs.metricsPort, CONTAINER_PORTS.metrics, "metricsPort"]] as Array<
-                        [number, number, string]
-                    >)),
-          ];
-    for (const [port, , key] of published) {
-        const problem = await portProblem(inputs.bindAddress, port);
-        if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
-        if (problem) throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem));
-    }
+    const published = drain ? [] : publishedPorts(inputs);
+    await refuseTakenPorts(inputs, published);
     const started = new Date(Date.now() - 1000).toISOString();
     const t0 = Date.now();
     const labels = Object.entries({ ...inputs.labels, ...(drain ? { [ROLE_LABEL]: BLUE_DRAIN } : {}) }).flatMap(
@@ -659,6 +681,8 @@ async function recreateInPlace(olds: RabbitmqContainerInputs, news: RabbitmqCont
     const newVersion =
         !olds.rabbitmqVersion || plainVersion(olds.rabbitmqVersion) !== plainVersion(news.rabbitmqVersion);
     const s = await state(olds.name);
+    // A port taken by something else is refused before the node is stopped (run() would find it after).
+    await refuseTakenPorts(news, publishedPorts(news), s ? olds : undefined);
     let drained = false;
     if (s?.running) {
         // A node booted by a later version refuses to start on data whose feature flags are off.
@@ -749,6 +773,8 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
             return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
         // Anything else: made again on the same volume by update, with the rolling upgrade's
         // checks. A restart is said in the preview, not only in the up.
+        // A new port that something else holds: refused at preview, naming the key, while the node runs on.
+        if (replaces.length > 0) await refuseTakenPorts(news, publishedPorts(news), olds);
         if (replaces.length > 0)
             await engineWarn(
                 `${news.nodeName} (${news.name}) restarts: its container is made again on the same volume (changed: ${replaces.join(", ")})`,

@@ -6,6 +6,7 @@
 // container), a queue argument changed without consent (refused, nothing lost), a queue type
 // changed with consent, a topic permission's exchange changed, keepData destroy -> up.
 import * as amqp from "amqplib";
+import * as net from "net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
 import { get, request } from "../../lib/management-client";
@@ -39,7 +40,8 @@ function definitionsState(): BrokerDefinitionsOutputs {
 
 const N = 300;
 const seenText = () => ts.output.join("");
-const ADMIN = ["day2-Admin-pass-one", "day2-Admin-pass-two", "day2-Admin-pass-3!@#"];
+// The last looks like JSON (a list), as a generated password may: it is a password all the same.
+const ADMIN = ["day2-Admin-pass-one", "day2-Admin-pass-two", '["day2-Admin-pass-3!@#"]'];
 // An odd password, as users pick them: quotes, spaces, %, /, unicode.
 const USER_PW = ["app pass 'one' %/ü", "app-pass-two-xxxxxx"];
 
@@ -200,6 +202,38 @@ describe("day-2 operations on one broker keep every message", () => {
             await up();
         });
         expect(await containerId()).not.toBe(before);
+        expect(r).toMatchObject({ lost: 0, duplicated: 0, stray: 0, left: 0, received: 2 * N });
+        await noChanges();
+    });
+
+    it("refuses a new amqpPort that another process holds, at preview and at up; the broker runs on, nothing lost", async () => {
+        const before = await containerId();
+        const taken = await freePort();
+        const holder = net.createServer();
+        await new Promise<void>((r) => holder.listen({ host: "127.0.0.1", port: taken }, r));
+        const refusals: string[] = [];
+        const r = await row("port-taken-refused", ["ledger", "ledger-q"], async () => {
+            try {
+                await ts.stack.setConfig("burrow:amqpPort", { value: String(taken) });
+                for (const attempt of [() => ts.stack.preview(printed), () => ts.stack.up(printed)])
+                    refusals.push(
+                        await attempt().then(
+                            () => "",
+                            (e: Error) => String(e),
+                        ),
+                    );
+            } finally {
+                await ts.stack.setConfig("burrow:amqpPort", { value: String(amqpPort) });
+                await new Promise((r) => holder.close(r));
+            }
+        });
+        const running = (await containerId()) === before;
+        recordFigure("day2.port-taken-refused.broker-kept-running", running ? 1 : 0, 1);
+        for (const refusal of refusals)
+            expect(refusal).toContain(
+                `cannot publish port ${taken} on 127.0.0.1 (burrow:amqpPort): it is already in use`,
+            );
+        expect(running).toBe(true);
         expect(r).toMatchObject({ lost: 0, duplicated: 0, stray: 0, left: 0, received: 2 * N });
         await noChanges();
     });
