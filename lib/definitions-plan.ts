@@ -4,6 +4,7 @@
 // BrokerDefinitions provider carries them out, and refuses a change that loses data
 // unless the user consented (burrow:allowDataLoss).
 import { rabbitPasswordHash } from "./boot-definitions";
+import { shellQuote } from "./ssh";
 import {
     bindingLabel,
     objectLabel,
@@ -486,14 +487,18 @@ export function lossesOf(
 /** Whether a loss is allowed: `allow` lists its consent key, or "*". */
 export const consented = (loss: Loss, allow: readonly string[]) => allow.includes("*") || allow.includes(loss.consent);
 
-/** The error that refuses losses nobody consented to: each named, and the exact consent. */
-export function refusal(losses: Loss[]): string {
-    const keys = JSON.stringify(losses.map((l) => l.consent));
+/**
+ * The error that refuses losses nobody consented to: each named, and the exact consent as a
+ * command that runs as printed (shell-quoted, whatever the names hold), keeping the consents
+ * already given (`allowed`) so that setting it does not drop them.
+ */
+export function refusal(losses: Loss[], allowed: readonly string[] = []): string {
+    const keys = JSON.stringify([...new Set([...allowed, ...losses.map((l) => l.consent)])]);
     return [
         `burrow refuses ${losses.length === 1 ? "a change that loses" : `${losses.length} changes that lose`} data; nothing was changed:`,
         ...losses.map((l) => `  - ${l.message}`),
         `To allow exactly ${losses.length === 1 ? "this" : "these"}, set burrow:allowDataLoss and run up again:`,
-        `  npm run pulumi -- config set burrow:allowDataLoss '${keys}'`,
+        `  npm run pulumi -- config set burrow:allowDataLoss ${shellQuote(keys)}`,
         `(a library user passes allowDataLoss: ${keys}). Remove it afterwards (config rm burrow:allowDataLoss), so the next data-losing change asks again.`,
     ].join("\n");
 }

@@ -4,6 +4,7 @@
 // tested without a broker. The broker's own loader checks the result before a running node
 // is replaced (CONFIG_CHECK below).
 
+import { shellQuote } from "./ssh";
 import { parseRabbitmqVersion } from "./upgrade-plan";
 
 /** Docker target: where burrow copies the node's files (docker cp) for the entrypoint to install. */
@@ -145,13 +146,10 @@ export function joinsOnRetry(rabbitmqVersion: string): boolean {
     }
 }
 
-/** One shell word in single quotes (rabbitmq-env.conf is sourced by sh). */
-const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 /** rabbitmq-env.conf: `NAME='value'` a line (names without the RABBITMQ_ prefix, as the file takes them). */
 export function envConf(entries: Record<string, string>): string {
     return Object.entries(entries)
-        .map(([k, v]) => `${k}=${sq(v)}\n`)
+        .map(([k, v]) => `${k}=${shellQuote(v)}\n`)
         .join("");
 }
 

@@ -419,7 +419,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         const changes = planChanges(olds, news);
         // Judged on the broker as it is now, with the credentials that work now.
         const { refused, allowed } = await judge(changes, olds, news, news.allowDataLoss ?? [], olds.api);
-        if (refused.length > 0) throw new Error(refusal(refused));
+        if (refused.length > 0) throw new Error(refusal(refused, news.allowDataLoss));
         for (const l of allowed) await engineWarn(`${l.message} (allowed by burrow:allowDataLoss)`);
         for (const n of notices(changes)) await engineWarn(n);
         // Consent and group sizes are how, not what; everything else is part of the resource,
@@ -433,7 +433,7 @@ export const brokerDefinitionsProvider: pulumi.dynamic.ResourceProvider<
         const gone = changes.filter((c) => c.action === "delete" || c.action === "redeclare");
         await waitForApi(news.api, 60_000);
         const { refused } = await judge(changes, olds, news, news.allowDataLoss ?? [], news.api);
-        if (refused.length > 0) throw new Error(refusal(refused));
+        if (refused.length > 0) throw new Error(refusal(refused, news.allowDataLoss));
         if (gone.length > 0) await deleteFor(news.api, olds, gone, news.allowDataLoss ?? []);
         await dropRemovedLimits(news.api, olds, news, changes);
         // A one-shot shovel runs when added or changed, never again because something else changed.

@@ -587,7 +587,8 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
                         consent: `node ${from}`,
                         message: `node ${from} on ${news.ssh.host}:${news.ssh.port}: renamed${to ? ` to ${to}` : ""}: the new node starts empty; the queues and messages of ${from} stay on disk where no node reads them`,
                     };
-                    if (!consented(loss, news.allowDataLoss ?? [])) throw new Error(refusal([loss]));
+                    if (!consented(loss, news.allowDataLoss ?? []))
+                        throw new Error(refusal([loss], news.allowDataLoss));
                     await engineWarn(`${loss.message} (allowed by burrow:allowDataLoss)`);
                 }
                 replaces.push("cluster");
@@ -645,7 +646,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
             await runScript(props.ssh, "removing RabbitMQ", uninstallScript(props.installId, plan), 10 * 60_000);
             if (kept.byConfig)
                 await engineWarn(
-                    `${props.ssh.host}:${props.ssh.port}: kept /var/lib/rabbitmq with the node's data: burrow:keepData is true in the stack's config (the last up recorded false)`,
+                    `${props.ssh.host}:${props.ssh.port}: kept /var/lib/rabbitmq with the node's data: ${kept.byConfig} (the last up recorded keepData false)`,
                 );
             // Scaling a cluster down: with this node stopped, the remaining nodes forget it
             // (best effort, like the Docker cluster: on destroy host 1 goes too). A node whose

@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 // What an update of the broker's definitions does, and which changes lose data: the pure
 // decisions of lib/definitions-plan.ts, no broker, no mocks.
 import { describe, expect, it } from "vitest";
@@ -204,6 +205,21 @@ describe("lossesOf: what loses data", () => {
         expect(text).toContain("burrow refuses a change that loses data; nothing was changed:");
         expect(text).toContain("  - queue full: type classic -> quorum: re-declaring it drops its 3 messages");
         expect(text).toContain(`npm run pulumi -- config set burrow:allowDataLoss '["queue full"]'`);
+    });
+
+    it("the consent command runs as printed whatever the name holds, and keeps the consents already given", () => {
+        const name = `queue bob's "q" 100%25`;
+        const text = refusal([{ consent: name, message: "m" }], ["queue plain"]);
+        const line = text.split("\n").find((l) => l.includes("config set burrow:allowDataLoss"))!;
+        // What the shell hands to the command as its last word: the JSON list, exact.
+        const words = execFileSync(
+            "bash",
+            ["-c", `set -- ${line.replace(/^.*config set burrow:allowDataLoss /, "")}; printf %s "$1"`],
+            {
+                encoding: "utf8",
+            },
+        );
+        expect(JSON.parse(words)).toEqual(["queue plain", name]);
     });
 
     it("says when an exchange is declared again (its bindings are created again)", () => {
