@@ -2,16 +2,17 @@
 // stack outputs. Only this file reads config; the component validates it (naming each
 // problem as its `burrow:` key) exactly as it validates a library user's args.
 import * as pulumi from "@pulumi/pulumi";
-import { BrokerArgs, CONFIG_NAMESPACE, RabbitmqBroker } from "./components";
+import { BrokerArgs, CONFIG_NAMESPACE, RabbitmqBroker, SETTING_KEYS } from "./components";
 
-/** Every `burrow:*` key as set, objects and lists already parsed from their JSON. */
+/** Every `burrow:*` key as set, objects and lists already parsed from their JSON (text keys, such as a password, as set). */
 function readConfig(): BrokerArgs {
     const raw: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (!key.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
         const name = key.slice(CONFIG_NAMESPACE.length + 1);
         try {
-            raw[name] = /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+            const text = (SETTING_KEYS as Record<string, { text?: true }>)[name]?.text;
+            raw[name] = !text && /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
         } catch {
             raw[name] = value;
         }

@@ -9,6 +9,8 @@ export interface KeyDoc {
     default: string;
     /** What it means, as shown in the README (Markdown). */
     meaning: string;
+    /** Its value is text as set, never JSON: a password may begin with "[" or "{". */
+    text?: true;
 }
 
 export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
@@ -75,8 +77,9 @@ export const SETTING_KEYS: { readonly [K in keyof BrokerArgs]-?: KeyDoc } = {
             'rabbitmq-env.conf entries without the `RABBITMQ_` prefix, e.g. `{"SERVER_ADDITIONAL_ERL_ARGS":"+S 2:2"}`; names burrow sets are refused',
     },
     keepData: { default: "`false`", meaning: "keep the broker's data on destroy (see Day-2 operations)" },
-    adminUser: { default: "`admin`", meaning: "the admin user's name" },
+    adminUser: { default: "`admin`", meaning: "the admin user's name", text: true },
     adminPassword: {
+        text: true,
         default: "generated once",
         meaning: "the admin's password; a secret, stable across updates (`config set --secret`)",
     },

@@ -31,11 +31,11 @@ export class SettingsError extends Error {
         const count = `${problems.length} problem${problems.length === 1 ? "" : "s"}`;
         super(
             source === "config"
-                ? `Invalid burrow configuration (${count}); nothing was created:\n` +
+                ? `Invalid burrow configuration (${count}); nothing was created or changed:\n` +
                       problems.map((p) => `  - ${p}`).join("\n") +
                       `\nSet values with \`npm run pulumi -- config set ${CONFIG_NAMESPACE}:<key> <value>\` ` +
                       `(objects and lists with --path or --json); see README "Configuration".`
-                : `Invalid arguments to RabbitmqBroker "${component}" (${count}); nothing was created:\n` +
+                : `Invalid arguments to RabbitmqBroker "${component}" (${count}); nothing was created or changed:\n` +
                       problems.map((p) => `  - ${p}`).join("\n"),
         );
         this.problems = problems;

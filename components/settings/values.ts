@@ -24,7 +24,8 @@ export function parseScalar(v: unknown): unknown {
     const t = v.trim();
     if (t === "true") return true;
     if (t === "false") return false;
-    if (t !== "" && !isNaN(Number(t))) return Number(t);
+    // Decimal only: Number() would also read "0x7A48", "0b1", "Infinity" and "1_0" as numbers.
+    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
     return v;
 }
 

@@ -61,7 +61,7 @@ describe("bad policies: refused at preview with one sentence each", () => {
         const r = await cli(ts, ["preview"]);
         expect(r.code).not.toBe(0);
         expect(r.output).toContain(
-            "Invalid burrow configuration (2 problems); nothing was created:\n" +
+            "Invalid burrow configuration (2 problems); nothing was created or changed:\n" +
                 '      - `burrow:policies[0].definition.ha-mode` is not a policy key of RabbitMQ 4.0.5 (`burrow:debianRelease` trixie): classic mirrored queues were removed in RabbitMQ 4.0; use quorum queues instead ("type": "quorum" in `burrow:queues`, replicated across the nodes of `burrow:cluster`) and remove the ha-* keys\n' +
                 '      - `burrow:policies[1].definition.max-length` is "ten"; expected an integer >= 0\n',
         );

@@ -53,7 +53,7 @@ describe("1. a bad configuration", () => {
         }
         expect(err?.constructor.name).toBe("RunError");
         expect(err?.message).toBe(
-            "Invalid burrow configuration (1 problem); nothing was created:\n" +
+            "Invalid burrow configuration (1 problem); nothing was created or changed:\n" +
                 "  - `burrow:amqpPort` is 0; a port is a whole number from 1 to 65535\n" +
                 'Set values with `npm run pulumi -- config set burrow:<key> <value>` (objects and lists with --path or --json); see README "Configuration".',
         );

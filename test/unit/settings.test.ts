@@ -155,6 +155,8 @@ const BAD: Array<[string, RawConfig, string]> = [
     ["port zero", { amqpPort: 0 }, "`burrow:amqpPort`"],
     ["port too big", { managementPort: 70000 }, "`burrow:managementPort`"],
     ["port not a number", { amqpPort: "five" }, "`burrow:amqpPort`"],
+    ["port in hexadecimal (Number() would read it)", { amqpPort: "0x7A48" }, "`burrow:amqpPort`"],
+    ["port Infinity", { amqpPort: "Infinity" }, "`burrow:amqpPort`"],
     ["ports equal", { amqpPort: 5000, managementPort: 5000 }, "`burrow:managementPort` equals `burrow:amqpPort`"],
     ["memory too small", { memoryLimitMb: 64 }, "`burrow:memoryLimitMb`"],
     ["watermark", { memoryHighWatermark: 1.5 }, "`burrow:memoryHighWatermark`"],
