@@ -596,9 +596,15 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
             // Another address: another host, unless the marker there is this resource's own.
             const moved = olds.ssh.host !== news.ssh.host || olds.ssh.port !== news.ssh.port;
             if (moved && !(await sameInstallAt(olds, news))) replaces.push("ssh");
-            return { changes: changed.length > 0, replaces };
+            // A state from before burrow recorded the stack (its delete reads the stack's config for
+            // keepData): recorded by an update that does not touch the host.
+            const recordStack = olds.stack === undefined && news.stack !== undefined;
+            return { changes: changed.length > 0 || recordStack, replaces };
         },
         async update(_id, olds, news) {
+            // Only what is not the host's changed (the stack's name, consents): recorded, nothing done there.
+            if (changedInputs(olds, news, ["allowDataLoss", "stack"]).length === 0 && olds.installId !== undefined)
+                return { outs: { ...olds, stack: news.stack, allowDataLoss: news.allowDataLoss } };
             // A state from before markers: its install is claimed as this resource's.
             const installId = olds.installId ?? crypto.randomUUID();
             const claim = olds.installId === undefined;

@@ -300,6 +300,13 @@ export function parseSettings(
         p.add("tls", "is not built for the SSH target yet; use the Docker target or remove it");
 
     if (source === "config" && secretKeys) plainSecrets(p, raw, secretKeys);
+    // Every delete that would lose data reads keepData from the stack's config file (lib/keep-data.ts),
+    // where a secret is ciphertext: kept always, even on a scale-down the user meant.
+    if (source === "config" && secretKeys?.has("keepData"))
+        p.add(
+            "keepData",
+            `is a secret, which a destroy cannot read from the stack's config file (it would keep the data whatever the value). It holds nothing secret: set it again without --secret (\`npm run pulumi -- config set ${CONFIG_NAMESPACE}:keepData true\`)`,
+        );
     const allowDataLoss = consent(p, raw.allowDataLoss);
     if (allowDataLoss.length > 0) {
         warnings.push(

@@ -351,6 +351,18 @@ describe("RemoteRabbitmq diff: re-addressed or replaced", () => {
         });
     });
 
+    it("records the stack's name in a state written before it (an update that never reaches the host)", async () => {
+        const withStack = { ...base, stack: "dev" };
+        expect(await remoteRabbitmqProvider.diff!("id", olds, withStack)).toEqual({ changes: true, replaces: [] });
+        expect(await remoteRabbitmqProvider.diff!("id", { ...olds, stack: "dev" }, withStack)).toEqual({
+            changes: false,
+            replaces: [],
+        });
+        // Port 1 on 127.0.0.1: an update that tried to reach the host would fail.
+        const r = await remoteRabbitmqProvider.update!("id", olds, withStack);
+        expect(r.outs).toEqual({ ...olds, stack: "dev", allowDataLoss: undefined });
+    });
+
     it("treats a new owner id or adoption policy as an update", async () => {
         expect(await remoteRabbitmqProvider.diff!("id", olds, { ...base, owner: "moved-backend" })).toEqual({
             changes: true,

@@ -715,4 +715,10 @@ describe("config keys that hold secrets", () => {
         expect(plain({ adminPassword: "admin-password-1" }, [])[0]).toMatch(/^`burrow:adminPassword` holds a password/);
         expect(plain({ users: [{ name: "app" }] }, [])).toEqual([]); // a generated password is never in config
     });
+    it("keepData must not be a secret: a destroy reads it from the stack's config file", () => {
+        expect(plain({ keepData: "false" }, ["keepData"])).toEqual([
+            expect.stringMatching(/^`burrow:keepData` is a secret, which a destroy cannot read .*without --secret/),
+        ]);
+        expect(plain({ keepData: "true" }, [])).toEqual([]);
+    });
 });
