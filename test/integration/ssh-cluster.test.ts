@@ -78,12 +78,40 @@ afterAll(() =>
     ),
 );
 
+// Host 2's clock runs SKEW_S behind host 1's, as `date` tells it (the test hosts share one
+// kernel clock, so the skew is made by a `date` in /usr/local/bin that reads the real one and
+// subtracts). RabbitMQ's peer discovery takes the node with the oldest VM start by each
+// host's own clock as the seed, so a first boot waits until its clock has passed host 1's VM
+// start as host 1 reports it: host 2 starts SKEW_S later, by the real clock.
+const SKEW_S = 20;
+const SKEWED_DATE = `#!/bin/bash
+case " $* " in *" -d"*|*" --date"*|*" -r"*|*" --reference"*) exec /usr/bin/date "$@" ;; esac
+now=$(/usr/bin/date +%s.%N)
+exec /usr/bin/date -d "@$(( \${now%.*} - ${SKEW_S} )).\${now#*.}" "$@"
+`;
+/** A node's Erlang VM start, in microseconds of the (shared) system clock. */
+const vmStart = async (i: number) =>
+    Number(
+        await onHost(
+            i,
+            "rabbitmqctl -q eval 'erlang:convert_time_unit(erlang:system_info(start_time) + erlang:time_offset(), native, microsecond).'",
+        ),
+    );
+
 describe("a cluster on three SSH hosts", () => {
     it("installs the hosts at the same time and forms one cluster with one pulumi up; the smoke test passes", async () => {
+        await onHost(1, `cat > /usr/local/bin/date <<'EOF'\n${SKEWED_DATE}EOF\nchmod 755 /usr/local/bin/date`);
+        // What the install script's bash finds as `date` (to the second: the two reads may straddle one).
+        const behind = Number(await onHost(1, "echo $(( $(/usr/bin/date +%s) - $(date +%s) ))"));
+        expect(Math.abs(behind - SKEW_S)).toBeLessThanOrEqual(1);
         const t0 = Date.now();
-        const up = await ts.up();
+        const up = await ts.up().finally(() => onHost(1, "rm -f /usr/local/bin/date"));
         console.log(`ssh-cluster: up of 3 hosts took ${Math.round((Date.now() - t0) / 1000)} s`);
         expect(up.summary.result).toBe("succeeded");
+        // Host 2, whose clock is behind, started its VM after host 1's by at least the skew (real clock).
+        const waited = ((await vmStart(1)) - (await vmStart(0))) / 1e6;
+        recordFigure("ssh-cluster.skewed-host-started-after-s", Math.round(waited * 10) / 10);
+        expect(waited).toBeGreaterThanOrEqual(SKEW_S);
         expect(up.outputs.smoke.value.ok).toBe(true);
         expect(up.outputs.clusterNodes.value).toEqual(
             hosts.map((h, i) => ({
