@@ -144,6 +144,18 @@ export const FIGURES = {
     "day2.scale-3-2.published": "messages confirmed before a cluster scaled from 3 to 2 nodes",
     "day2.scale-3-2.lost": "confirmed messages not consumed after a cluster scaled from 3 to 2 nodes",
     "day2.scale-3-2.duplicated": "extra deliveries after a cluster scaled from 3 to 2 nodes",
+    "day2.node-gone-and-restart.published":
+        "messages published with confirms into the cluster's queues before node 3's container removed behind burrow's back, then an up that also restarts every node (memoryLimitMb)",
+    "day2.node-gone-and-restart.lost":
+        "confirmed messages not consumed after node 3's container removed behind burrow's back, then an up that also restarts every node (memoryLimitMb)",
+    "day2.node-gone-and-restart.duplicated":
+        "extra deliveries after node 3's container removed behind burrow's back, then an up that also restarts every node (memoryLimitMb)",
+    "day2.made-outside-state.published":
+        "messages published with confirms into the cluster's queues before node 3 made again outside the state (as by an interrupted up), then an up: restarted in place",
+    "day2.made-outside-state.lost":
+        "confirmed messages not consumed after node 3 made again outside the state (as by an interrupted up), then an up: restarted in place",
+    "day2.made-outside-state.duplicated":
+        "extra deliveries after node 3 made again outside the state (as by an interrupted up), then an up: restarted in place",
     "day2.replace-in-cluster.published":
         "messages confirmed before every container of a 3-node cluster replaced (a plugin added)",
     "day2.replace-in-cluster.lost":
@@ -187,6 +199,8 @@ export const FIGURES = {
         "confirmed messages not consumed after `config set burrow:keepData true`, `npm run destroy` at once (no up between) and an up",
     "day2.keepdata-plain-destroy.lost":
         "confirmed messages not consumed after `config set burrow:keepData true`, a plain `pulumi destroy` at once (no up between) and an up",
+    "ssh-cluster.skewed-host-started-after-s":
+        "seconds host 2's RabbitMQ VM started after host 1's (real clock) when host 2's clock ran 20 s behind: its first boot waits until its own clock passes host 1's VM start",
     "ssh-cluster.keepdata.confirmed":
         "messages confirmed into a quorum queue before a 2-host SSH cluster destroyed with keepData and brought up again, of those sent",
     "ssh-cluster.keepdata.lost":

@@ -37,6 +37,7 @@ import {
 } from "../../lib/node-config";
 import { EarlierJobFailed, OneAtATime } from "../../lib/one-at-a-time";
 import { unwrapSecrets } from "../../lib/secrets";
+import { OWNER_LABEL } from "../../lib/ownership";
 import { plainVersion } from "../../lib/upgrade-plan";
 
 export interface RabbitmqContainerInputs {
@@ -532,17 +533,38 @@ async function refuseTakenPorts(
     published: Array<[number, number, string]>,
     ownedBy?: RabbitmqContainerInputs,
 ): Promise<void> {
-    const own = ownedBy && ownedBy.bindAddress === inputs.bindAddress ? publishedPorts(ownedBy).map(([p]) => p) : [];
+    // Whatever address the old node used: a port held on 127.0.0.1 cannot be bound on 0.0.0.0 either.
+    const own = ownedBy ? publishedPorts(ownedBy).map(([p]) => p) : [];
     for (const [port, , key] of published) {
-        if (own.includes(port)) continue;
+        if (typeof port !== "number" || own.includes(port)) continue;
         const problem = await portProblem(inputs.bindAddress, port);
         if (problem === "EADDRNOTAVAIL") throw new Error(bindAddressMissingMessage(inputs.name, inputs.bindAddress));
-        if (problem)
+        if (!problem) continue;
+        const untouched = ownedBy ? ". The running node was not touched." : "";
+        const holder = problem === "EADDRINUSE" ? await ownContainerPublishing(inputs.labels, port) : undefined;
+        if (holder)
             throw new Error(
-                portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem) +
-                    (ownedBy ? ". The running node was not touched." : ""),
+                `the broker container ${inputs.name} cannot publish port ${port} (burrow:${key}): this stack's node ${holder} publishes it, and a cluster's nodes restart one at a time, each keeping its ports until its turn. ` +
+                    `Move a cluster's ports by at least its number of nodes (node i uses the port + i - 1), or in two ups through free ports${untouched || "."}`,
             );
+        throw new Error(portInUseMessage(inputs.name, inputs.bindAddress, port, key, problem) + untouched);
     }
+}
+
+/** The container of this stack (its owner label) that publishes a host port, if one does. */
+async function ownContainerPublishing(labels: Record<string, string>, port: number): Promise<string | undefined> {
+    const owner = labels[OWNER_LABEL];
+    if (!owner) return undefined;
+    const r = await docker([
+        "ps",
+        "--filter",
+        `label=${OWNER_LABEL}=${owner}`,
+        "--filter",
+        `publish=${port}`,
+        "--format",
+        "{{.Names}}",
+    ]).catch(() => undefined);
+    return r?.stdout.trim().split("\n")[0] || undefined;
 }
 
 export async function run(inputs: RabbitmqContainerInputs, opts: RunOptions = {}): Promise<RabbitmqContainerOutputs> {
@@ -672,6 +694,28 @@ async function clusterMembers(container: string): Promise<{ members: string[]; r
 }
 
 /**
+ * Waits until every member of the node's cluster runs (at most `timeoutMs`): a node restarted
+ * while another is down would take quorum queues below their majority, and RabbitMQ refuses
+ * to enable feature flags then (missing_clustered_nodes).
+ */
+async function awaitMembersRunning(container: string, timeoutMs: number, say: (step: string) => Promise<void>) {
+    const deadline = Date.now() + timeoutMs;
+    let said = false;
+    for (;;) {
+        const { members, running } = await clusterMembers(container);
+        const down = members.filter((m) => !running.includes(m));
+        if (down.length === 0) return;
+        if (Date.now() > deadline)
+            throw new Error(
+                `${container} was not restarted, nothing was done to it: cluster members ${down.join(", ")} are not running, and a restart now could take quorum queues below their majority. Bring them back (or remove them with burrow:cluster), then run up again`,
+            );
+        if (!said) await say(`waits for ${down.join(", ")} to run before it restarts`);
+        said = true;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+/**
  * Makes the container again on its volume, as a rolling upgrade does each node (see the top
  * of this file). Every step is said in the up's output; a check that fails stops the up
  * before the node is touched.
@@ -684,6 +728,8 @@ async function recreateInPlace(olds: RabbitmqContainerInputs, news: RabbitmqCont
     // A port taken by something else is refused before the node is stopped (run() would find it after).
     await refuseTakenPorts(news, publishedPorts(news), s ? olds : undefined);
     let drained = false;
+    // A member being made again in the same up (its container was gone) runs before this node stops.
+    if (s?.running && olds.cluster) await awaitMembersRunning(olds.name, news.readyTimeoutMs, say);
     if (s?.running) {
         // A node booted by a later version refuses to start on data whose feature flags are off.
         await inNode(olds.name, ["rabbitmqctl", "enable_feature_flag", "all"]);
@@ -769,22 +815,31 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         // A container that was killed or removed behind burrow's back is made again.
         // (An in-place update keeps the resource's id, the first container's: the current one is in the outputs.)
         const s = await state(olds.name);
-        if (!s || !s.running || s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id))
+        if (!s || !s.running)
             return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
+        // Running, but not the container the state records: an up interrupted after it made the
+        // node again. Restarted in place like any other change (drained, one node at a time in a
+        // cluster), not deleted under a running cluster; another stack state's is left to create's refusal.
+        const madeElsewhere = s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id);
+        if (madeElsewhere && !(await ownedForDelete("container", olds.name, olds.labels)))
+            return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
+        const restart = madeElsewhere ? [...replaces, "containerId"] : replaces;
         // Anything else: made again on the same volume by update, with the rolling upgrade's
         // checks. A restart is said in the preview, not only in the up.
         // A new port that something else holds: refused at preview, naming the key, while the node runs on.
-        if (replaces.length > 0) await refuseTakenPorts(news, publishedPorts(news), olds);
-        if (replaces.length > 0)
+        if (restart.length > 0 && !hasUnknown(news)) await refuseTakenPorts(news, publishedPorts(news), olds);
+        if (restart.length > 0)
             await engineWarn(
-                `${news.nodeName} (${news.name}) restarts: its container is made again on the same volume (changed: ${replaces.join(", ")})`,
+                `${news.nodeName} (${news.name}) restarts: its container is made again on the same volume (changed: ${restart.join(", ")}${madeElsewhere ? "; the running container is not the one the state records, as after an interrupted up" : ""})`,
             );
-        return { changes: replaces.length + stored.length > 0, replaces: [] };
+        return { changes: restart.length + stored.length > 0, replaces: [] };
     },
     async update(_id, wrappedOlds, news) {
         const olds = unwrapSecrets(wrappedOlds) as RabbitmqContainerOutputs;
-        // Only what diff calls "stored" changed (labels): the running container is kept.
-        if (containerChanges(olds, news).replaces.length === 0)
+        // Only what diff calls "stored" changed (labels): the running container is kept, if it is
+        // the one the state records.
+        const current = await state(news.name);
+        if (containerChanges(olds, news).replaces.length === 0 && current?.id === olds.containerId)
             return { outs: { ...news, containerId: olds.containerId, readyMs: olds.readyMs } };
         if (!news.cluster) return { outs: await recreateInPlace(olds, news) };
         // A cluster restarts one node at a time, and not at all after a node's restart failed.

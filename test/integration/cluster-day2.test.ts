@@ -18,6 +18,11 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../../lib/exec";
+import {
+    RabbitmqContainerInputs,
+    run as runContainer,
+    stopAndRemove,
+} from "../../components/providers/rabbitmq-container";
 import { get } from "../../lib/management-client";
 import { recordFigure } from "../figures";
 import { PROJECT_ROOT, TestStack, changesOf, createTestStack, dockerLeftovers, forceRemove } from "./harness";
@@ -120,6 +125,27 @@ async function drain(
     }
 }
 
+/** A resource's outputs as the provider was given them: secrets (`--show-secrets`) in clear. */
+function plain(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(plain);
+    if (v && typeof v === "object")
+        return "plaintext" in v
+            ? plain(JSON.parse((v as { plaintext: string }).plaintext))
+            : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    return v;
+}
+
+/** `pulumi stack export --show-secrets` of a test stack. */
+async function exportShowingSecrets(ts: TestStack): Promise<string> {
+    const { execFileSync } = await import("child_process");
+    return execFileSync("pulumi", ["stack", "export", "--show-secrets", "--stack", ts.name], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...ts.env },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+}
+
 async function startedAt(container: string): Promise<string> {
     return (await docker(["inspect", "--format", "{{.Id}} {{.State.StartedAt}}", container])).stdout.trim();
 }
@@ -147,7 +173,7 @@ describe("a Docker cluster scaled 1 -> 3 -> 2, then every container replaced", (
 
     /** Publishes a batch into every queue, runs `change`, then drains and counts each queue. */
     async function step(
-        name: "scale-1-3" | "scale-3-2" | "replace-in-cluster",
+        name: "scale-1-3" | "scale-3-2" | "replace-in-cluster" | "node-gone-and-restart" | "made-outside-state",
         change: () => Promise<void>,
         consumeOn: number,
     ) {
@@ -268,6 +294,51 @@ describe("a Docker cluster scaled 1 -> 3 -> 2, then every container replaced", (
         for (const i of [0, 1, 2]) expect(after[i]).not.toBe(before[i]); // really replaced
         expect(await clusterNodes()).toEqual(nodes(3));
         for (const q of QUEUES) expect(await members(q)).toEqual(nodes(3));
+        expect(changesOf(await up())).toEqual({});
+    });
+
+    it("node 3's container removed behind burrow's back, and a change that restarts every node: node 3 is made again first, then the others restart, nothing lost", async () => {
+        await step(
+            "node-gone-and-restart",
+            async () => {
+                await docker(["rm", "--force", container(3)]);
+                await ts.stack.setConfig("burrow:memoryLimitMb", { value: "700" });
+                await up();
+            },
+            2,
+        );
+        expect(await clusterNodes()).toEqual(nodes(3));
+        expect(changesOf(await up())).toEqual({});
+    });
+
+    it("a node made again outside the state (as by an interrupted up) is restarted in place, never deleted under the running cluster", async () => {
+        // The state's view of node 3, secrets in clear: what its provider was given.
+        const exported = JSON.parse(await exportShowingSecrets(ts)) as {
+            deployment: { resources: Array<{ type: string; urn: string; outputs: Record<string, unknown> }> };
+        };
+        const r = exported.deployment.resources.find(
+            (x) => x.type.endsWith("burrow:RabbitmqContainer") && x.urn.endsWith("burrow-cluster-3-node"),
+        )!;
+        const inputs = plain(r.outputs) as RabbitmqContainerInputs;
+        await step(
+            "made-outside-state",
+            async () => {
+                // What an up killed right after it made node 3 again leaves: a running container of a new id.
+                await stopAndRemove(container(3), true);
+                await runContainer(inputs);
+                const out: string[] = [];
+                await ts.stack.preview({ onOutput: (o) => out.push(o), onError: (o) => out.push(o) });
+                const text = out.join("");
+                // Node 3's line in the preview: an update (a restart in place), not a replace (delete first).
+                const node3 = text.split("\n").filter((l) => /RabbitmqContainer\s+burrow-cluster-3-node\s/.test(l));
+                expect(node3.join("\n"), text).toMatch(/\bupdate\b/);
+                expect(node3.join("\n"), text).not.toMatch(/replace/);
+                expect(text).toContain("the running container is not the one the state records");
+                await up();
+            },
+            2,
+        );
+        expect(await clusterNodes()).toEqual(nodes(3));
         expect(changesOf(await up())).toEqual({});
     });
 

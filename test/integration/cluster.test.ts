@@ -176,6 +176,20 @@ describe("a 3-node cluster", () => {
         expect(up3.outputs.smoke.value.ok).toBe(true);
     });
 
+    it("refuses at preview to move amqpPort by 1 (node 1 would take node 2's port), naming node 2 and the way to do it", async () => {
+        await ts.stack.setConfig("burrow:amqpPort", { value: String(base.amqp + 1) });
+        const refused = await ts
+            .preview()
+            .then(() => "")
+            .catch((e: Error) => String(e))
+            .finally(() => ts.stack.setConfig("burrow:amqpPort", { value: String(base.amqp) }));
+        // Node 1 would take node 2's port, node 2 node 3's: whichever diff runs first names its neighbour.
+        expect(refused).toMatch(new RegExp(`this stack's node burrow-${ts.name}-[23] publishes it`));
+        expect(refused).toContain("The running node was not touched.");
+        expect(refused).toContain("Move a cluster's ports by at least its number of nodes");
+        expect((await runningNodes()).length).toBe(3);
+    });
+
     it("changes nothing on a second up", async () => {
         expect(changesOf(await ts.up())).toEqual({});
     });
