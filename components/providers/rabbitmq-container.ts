@@ -352,9 +352,24 @@ export async function inspectContainer(
     };
 }
 
-/** A container of this name left by an interrupted `pulumi up` is removed; another stack state's is an error. */
+/**
+ * A container of this name left by an interrupted `pulumi up` is removed; another stack
+ * state's is an error. One that runs is first let finish its boot (at most the readiness
+ * timeout) and stopped cleanly: a node killed in its first boot leaves its schema half
+ * written on the volume, and every later boot on it fails (schema_integrity_check_failed;
+ * the next up after a CLI killed mid-create removed it within a second, seen once in CI's suite).
+ */
 async function removeLeftover(inputs: RabbitmqContainerInputs): Promise<void> {
-    if (await claim("container", inputs.name, inputs.labels)) await docker(["rm", "--force", inputs.name]);
+    if (!(await claim("container", inputs.name, inputs.labels))) return;
+    if ((await state(inputs.name))?.running) {
+        const { stdout } = await docker(["container", "inspect", "--format", "{{.State.StartedAt}}", inputs.name]);
+        const since = new Date(Date.parse(stdout.trim()) - 1000).toISOString();
+        await waitReady(inputs.name, since, inputs.readyTimeoutMs).catch(() => undefined);
+        await stopAndRemove(inputs.name, inputs.cluster !== null).catch(() => undefined);
+    }
+    await docker(["rm", "--force", inputs.name]).catch((e: Error) => {
+        if (!/no such container/i.test(e.message)) throw e;
+    });
 }
 
 /**
