@@ -829,14 +829,12 @@ export const rabbitmqContainerProvider: pulumi.dynamic.ResourceProvider<
         if (moved.length > 0) return { changes: true, replaces: moved, deleteBeforeReplace: olds.name === news.name };
         // A container that was killed or removed behind burrow's back is made again.
         // (An in-place update keeps the resource's id, the first container's: the current one is in the outputs.)
-        const s = await state(olds.name);
-        if (!s || !s.running)
-            return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
         // Running, but not the container the state records: an up interrupted after it made the
         // node again. Restarted in place like any other change (drained, one node at a time in a
         // cluster), not deleted under a running cluster; another stack state's is left to create's refusal.
-        const madeElsewhere = s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id);
-        if (madeElsewhere && !(await ownedForDelete("container", olds.name, olds.labels)))
+        const s = await state(olds.name);
+        const madeElsewhere = !!s && s.id !== ((olds as Partial<RabbitmqContainerOutputs>).containerId ?? id);
+        if (!s || !s.running || (madeElsewhere && !(await ownedForDelete("container", olds.name, olds.labels))))
             return { changes: true, replaces: [...replaces, "containerId"], deleteBeforeReplace: true };
         const restart = madeElsewhere ? [...replaces, "containerId"] : replaces;
         // Anything else: made again on the same volume by update, with the rolling upgrade's

@@ -541,6 +541,9 @@ async function sameInstallAt(olds: RemoteRabbitmqOutputs, news: RemoteRabbitmqIn
     return olds.installId !== undefined && (await installIdAt(news.ssh)) === olds.installId;
 }
 
+/** Inputs that are not the host's install: consent, and the stack's name a delete reads config by. */
+const NOT_THE_HOST = ["allowDataLoss", "stack"];
+
 export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbitmqInputs, RemoteRabbitmqOutputs> =
     userFacingProvider({
         async create(inputs) {
@@ -562,7 +565,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         },
         async diff(_id, wrappedOlds, news) {
             const olds = unwrapSecrets(wrappedOlds);
-            const changed = changedInputs(olds, news, ["allowDataLoss", "stack"]);
+            const changed = changedInputs(olds, news, NOT_THE_HOST);
             // A new version pin is planned like the Docker target's release (lib/upgrade-plan.ts): a
             // downgrade or a new series is refused here, at preview, before the host is touched.
             if (news.rabbitmqVersion && olds.installedRabbitmqVersion) {
@@ -603,7 +606,7 @@ export const remoteRabbitmqProvider: pulumi.dynamic.ResourceProvider<RemoteRabbi
         },
         async update(_id, olds, news) {
             // Only what is not the host's changed (the stack's name, consents): recorded, nothing done there.
-            if (changedInputs(olds, news, ["allowDataLoss", "stack"]).length === 0 && olds.installId !== undefined)
+            if (changedInputs(olds, news, NOT_THE_HOST).length === 0 && olds.installId !== undefined)
                 return { outs: { ...olds, stack: news.stack, allowDataLoss: news.allowDataLoss } };
             // A state from before markers: its install is claimed as this resource's.
             const installId = olds.installId ?? crypto.randomUUID();
